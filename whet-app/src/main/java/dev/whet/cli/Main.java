@@ -1,0 +1,33 @@
+package dev.whet.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code whet} command: each stage of the pipeline is a subcommand. */
+@Command(
+    name = "whet",
+    mixinStandardHelpOptions = true,
+    version = "whet 0.1.0",
+    description =
+        "Fine-tune pretrained models on your own data, prove it paid off, serve the result.",
+    subcommands = {
+      CommandLine.HelpCommand.class,
+    })
+public final class Main implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  static CommandLine commandLine() {
+    CommandLine cli = new CommandLine(new Main());
+    cli.setExecutionExceptionHandler(new Errors());
+    return cli;
+  }
+}
