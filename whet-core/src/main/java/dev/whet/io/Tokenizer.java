@@ -1,0 +1,163 @@
+package dev.whet.io;
+
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import dev.whet.WhetException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A Hugging Face {@code tokenizer.json} run by the Rust tokenizers library (through DJL's binding,
+ * offline). Encodes without padding; {@link Batch} pads to the longest text of a batch, never to a
+ * global maximum.
+ */
+public final class Tokenizer implements AutoCloseable {
+  static {
+    // The binding may otherwise try to download its native library or tokenizer files.
+    System.setProperty("ai.djl.offline", "true");
+  }
+
+  private final HuggingFaceTokenizer tokenizer;
+  private final int maxLength;
+  private final long padId;
+
+  private Tokenizer(HuggingFaceTokenizer tokenizer, int maxLength, long padId) {
+    this.tokenizer = tokenizer;
+    this.maxLength = maxLength;
+    this.padId = padId;
+  }
+
+  /**
+   * Loads {@code tokenizer.json}; texts longer than {@code maxLength} tokens (special tokens
+   * included) are truncated.
+   */
+  public static Tokenizer load(Path tokenizerJson, int maxLength) {
+    if (!Files.isRegularFile(tokenizerJson)) {
+      throw new WhetException(tokenizerJson + ": tokenizer file not found");
+    }
+    try {
+      HuggingFaceTokenizer tok =
+          HuggingFaceTokenizer.newInstance(
+              tokenizerJson,
+              Map.of(
+                  "maxLength", Integer.toString(maxLength),
+                  "truncation", "true",
+                  "padding", "false",
+                  "addSpecialTokens", "true"));
+      long pad = padIdOf(tok);
+      return new Tokenizer(tok, maxLength, pad);
+    } catch (IOException | RuntimeException e) {
+      throw new WhetException(
+          tokenizerJson + ": not a valid Hugging Face tokenizer.json (" + e.getMessage() + ")", e);
+    }
+  }
+
+  private static long padIdOf(HuggingFaceTokenizer tok) {
+    for (String candidate : List.of("[PAD]", "<pad>", "<|padding|>")) {
+      long[] ids = tok.encode(candidate, false, false).getIds();
+      if (ids.length == 1) {
+        return ids[0];
+      }
+    }
+    return 0;
+  }
+
+  public int maxLength() {
+    return maxLength;
+  }
+
+  public long padId() {
+    return padId;
+  }
+
+  /** Token ids of one text, special tokens included, truncated to {@link #maxLength()}. */
+  public long[] encode(String text) {
+    return tokenizer.encode(text).getIds();
+  }
+
+  /** Token ids of a text pair ({@code [CLS] a [SEP] b [SEP]} for BERT), with token type ids. */
+  public Encoded encodePair(String text, String pair) {
+    Encoding e = tokenizer.encode(text, pair);
+    return new Encoded(e.getIds(), e.getTypeIds());
+  }
+
+  /** Number of tokens before truncation, special tokens included. */
+  public int countTokens(String text) {
+    Encoding e = tokenizer.encode(text);
+    int n = e.getIds().length;
+    for (Encoding overflow : e.getOverflowing()) {
+      n += overflow.getIds().length - specialTokenCount(overflow);
+    }
+    return n;
+  }
+
+  private static int specialTokenCount(Encoding e) {
+    int n = 0;
+    for (long m : e.getSpecialTokenMask()) {
+      n += (int) m;
+    }
+    return n;
+  }
+
+  /** Encodes texts and pads them to the longest one. */
+  public Batch batch(List<String> texts) {
+    long[][] ids = new long[texts.size()][];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = encode(texts.get(i));
+    }
+    return Batch.pad(ids, null, padId);
+  }
+
+  /** Decodes ids back to text, skipping special tokens. */
+  public String decode(long[] ids) {
+    return tokenizer.decode(ids, true);
+  }
+
+  @Override
+  public void close() {
+    tokenizer.close();
+  }
+
+  /** Ids and token types of one encoded text or pair. */
+  public record Encoded(long[] ids, long[] typeIds) {}
+
+  /**
+   * Row-major padded batch: {@code ids} and {@code mask} are (rows, width), {@code lengths} the
+   * real token count of each row.
+   */
+  public record Batch(long[] ids, long[] typeIds, long[] mask, int[] lengths, int rows, int width) {
+    /** Pads rows of ids (and optional type ids) to the longest row. */
+    public static Batch pad(long[][] rows, long[][] types, long padId) {
+      int width = 0;
+      for (long[] r : rows) {
+        width = Math.max(width, r.length);
+      }
+      long[] ids = new long[rows.length * width];
+      long[] typeIds = new long[rows.length * width];
+      long[] mask = new long[rows.length * width];
+      int[] lengths = new int[rows.length];
+      java.util.Arrays.fill(ids, padId);
+      for (int i = 0; i < rows.length; i++) {
+        lengths[i] = rows[i].length;
+        System.arraycopy(rows[i], 0, ids, i * width, rows[i].length);
+        if (types != null) {
+          System.arraycopy(types[i], 0, typeIds, i * width, types[i].length);
+        }
+        java.util.Arrays.fill(mask, i * width, i * width + rows[i].length, 1L);
+      }
+      return new Batch(ids, typeIds, mask, lengths, rows.length, width);
+    }
+
+    /** Number of real (non-padding) tokens. */
+    public long realTokens() {
+      long n = 0;
+      for (int l : lengths) {
+        n += l;
+      }
+      return n;
+    }
+  }
+}
