@@ -21,11 +21,15 @@ public final class Tokenizer implements AutoCloseable {
   }
 
   private final HuggingFaceTokenizer tokenizer;
+  // Same tokenizer without truncation, to count how long texts really are.
+  private final HuggingFaceTokenizer untruncated;
   private final int maxLength;
   private final long padId;
 
-  private Tokenizer(HuggingFaceTokenizer tokenizer, int maxLength, long padId) {
+  private Tokenizer(
+      HuggingFaceTokenizer tokenizer, HuggingFaceTokenizer untruncated, int maxLength, long padId) {
     this.tokenizer = tokenizer;
+    this.untruncated = untruncated;
     this.maxLength = maxLength;
     this.padId = padId;
   }
@@ -47,8 +51,11 @@ public final class Tokenizer implements AutoCloseable {
                   "truncation", "true",
                   "padding", "false",
                   "addSpecialTokens", "true"));
-      long pad = padIdOf(tok);
-      return new Tokenizer(tok, maxLength, pad);
+      HuggingFaceTokenizer full =
+          HuggingFaceTokenizer.newInstance(
+              tokenizerJson,
+              Map.of("truncation", "false", "padding", "false", "addSpecialTokens", "true"));
+      return new Tokenizer(tok, full, maxLength, padIdOf(tok));
     } catch (IOException | RuntimeException e) {
       throw new WhetException(
           tokenizerJson + ": not a valid Hugging Face tokenizer.json (" + e.getMessage() + ")", e);
@@ -86,20 +93,7 @@ public final class Tokenizer implements AutoCloseable {
 
   /** Number of tokens before truncation, special tokens included. */
   public int countTokens(String text) {
-    Encoding e = tokenizer.encode(text);
-    int n = e.getIds().length;
-    for (Encoding overflow : e.getOverflowing()) {
-      n += overflow.getIds().length - specialTokenCount(overflow);
-    }
-    return n;
-  }
-
-  private static int specialTokenCount(Encoding e) {
-    int n = 0;
-    for (long m : e.getSpecialTokenMask()) {
-      n += (int) m;
-    }
-    return n;
+    return untruncated.encode(text).getIds().length;
   }
 
   /** Encodes texts and pads them to the longest one. */
@@ -119,6 +113,7 @@ public final class Tokenizer implements AutoCloseable {
   @Override
   public void close() {
     tokenizer.close();
+    untruncated.close();
   }
 
   /** Ids and token types of one encoded text or pair. */

@@ -1,0 +1,217 @@
+package dev.whet.model;
+
+import static org.bytedeco.pytorch.global.torch.dropout;
+import static org.bytedeco.pytorch.global.torch.gelu;
+import static org.bytedeco.pytorch.global.torch.relu;
+import static org.bytedeco.pytorch.global.torch.scaled_dot_product_attention;
+
+import org.bytedeco.pytorch.DoubleOptional;
+import org.bytedeco.pytorch.EmbeddingImpl;
+import org.bytedeco.pytorch.LayerNormImpl;
+import org.bytedeco.pytorch.LayerNormOptions;
+import org.bytedeco.pytorch.LinearImpl;
+import org.bytedeco.pytorch.LongVector;
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.ModuleListImpl;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * A BERT-family encoder (BERT, RoBERTa, XLM-R) as libtorch modules. Children are named after the
+ * Hugging Face keys they load ({@code embeddings.word_embeddings}, {@code
+ * encoder.layer.0.attention.self.query}, ...), so loading is a one-to-one map. Returns hidden
+ * states; pooling and heads are separate blocks.
+ */
+public final class BertModel extends Module {
+  private final EmbeddingImpl wordEmbeddings;
+  private final EmbeddingImpl positionEmbeddings;
+  private final EmbeddingImpl tokenTypeEmbeddings;
+  private final LayerNormImpl embeddingsNorm;
+  private final Layer[] layers;
+  private final double dropout;
+  private final int positionOffset;
+  private final int padTokenId;
+
+  /**
+   * @param positionOffset 0 for BERT; {@code pad_token_id + 1} for RoBERTa, whose positions count
+   *     real tokens only
+   */
+  public BertModel(
+      int vocabSize,
+      int hidden,
+      int numLayers,
+      int heads,
+      int intermediate,
+      int maxPositions,
+      int typeVocabSize,
+      double layerNormEps,
+      double dropout,
+      Activation activation,
+      int padTokenId,
+      int positionOffset) {
+    this.dropout = dropout;
+    this.positionOffset = positionOffset;
+    this.padTokenId = padTokenId;
+    Module embeddings = register_module("embeddings", new Module());
+    wordEmbeddings =
+        embeddings.register_module("word_embeddings", new EmbeddingImpl(vocabSize, hidden));
+    positionEmbeddings =
+        embeddings.register_module("position_embeddings", new EmbeddingImpl(maxPositions, hidden));
+    tokenTypeEmbeddings =
+        embeddings.register_module(
+            "token_type_embeddings", new EmbeddingImpl(typeVocabSize, hidden));
+    embeddingsNorm = embeddings.register_module("LayerNorm", layerNorm(hidden, layerNormEps));
+    Module encoder = register_module("encoder", new Module());
+    ModuleListImpl list = encoder.register_module("layer", new ModuleListImpl());
+    layers = new Layer[numLayers];
+    for (int i = 0; i < numLayers; i++) {
+      layers[i] = new Layer(hidden, heads, intermediate, layerNormEps, dropout, activation);
+      list.push_back(layers[i]);
+    }
+  }
+
+  /** Builds the encoder a config describes. */
+  public static BertModel of(EncoderConfig c) {
+    return new BertModel(
+        c.vocabSize(),
+        c.hiddenSize(),
+        c.layers(),
+        c.heads(),
+        c.intermediateSize(),
+        c.maxPositions(),
+        c.typeVocabSize(),
+        c.layerNormEps(),
+        c.hiddenDropout(),
+        Activation.of(c.hiddenAct()),
+        c.padTokenId(),
+        c.positionOffset());
+  }
+
+  static LayerNormImpl layerNorm(int hidden, double eps) {
+    LayerNormOptions o = new LayerNormOptions(new LongVector(new long[] {hidden}));
+    o.eps().put(eps);
+    return new LayerNormImpl(o);
+  }
+
+  /** The transformer layers, first to last (for freezing and layer-wise learning rates). */
+  public Layer[] layers() {
+    return layers;
+  }
+
+  /**
+   * @param ids (B, T) token ids
+   * @param mask (B, T) 1 for real tokens, 0 for padding
+   * @param typeIds (B, T) token type ids, or null for all zeros
+   * @return (B, T, hidden) last hidden states
+   */
+  public Tensor forward(Tensor ids, Tensor mask, Tensor typeIds) {
+    Tensor x = wordEmbeddings.forward(ids); // (B, T, H)
+    x = x.add(positionEmbeddings.forward(positionIds(ids, mask)));
+    x = x.add(tokenTypeEmbeddings.forward(typeIds != null ? typeIds : torch.zeros_like(ids)));
+    x = dropout(embeddingsNorm.forward(x), dropout, is_training());
+    // SDPA takes a boolean mask where true means "may attend": (B, 1, 1, T) broadcasts over heads
+    // and query positions.
+    Tensor attend = mask.to(torch.ScalarType.Bool).unsqueeze(1).unsqueeze(2);
+    for (Layer layer : layers) {
+      x = layer.forward(x, attend);
+    }
+    return x;
+  }
+
+  private Tensor positionIds(Tensor ids, Tensor mask) {
+    long t = ids.size(1);
+    if (positionOffset == 0) {
+      return torch.arange(new org.bytedeco.pytorch.Scalar(t)).unsqueeze(0); // (1, T)
+    }
+    // RoBERTa: real tokens get offset, offset+1, ...; padding keeps padding_idx.
+    Tensor real = ids.ne(new org.bytedeco.pytorch.Scalar(padTokenId)).to(torch.ScalarType.Long);
+    return real.cumsum(1).mul(real).add(new org.bytedeco.pytorch.Scalar(padTokenId)); // (B, T)
+  }
+
+  /** Feed-forward activation named by {@code hidden_act}. */
+  public enum Activation {
+    GELU,
+    GELU_TANH,
+    RELU;
+
+    static Activation of(String hfName) {
+      return switch (hfName) {
+        case "gelu" -> GELU;
+        case "gelu_new", "gelu_pytorch_tanh" -> GELU_TANH;
+        case "relu" -> RELU;
+        default -> throw new IllegalArgumentException("unsupported activation " + hfName);
+      };
+    }
+
+    Tensor apply(Tensor x) {
+      return switch (this) {
+        case GELU -> gelu(x);
+        case GELU_TANH -> gelu(x, "tanh");
+        case RELU -> relu(x);
+      };
+    }
+  }
+
+  /** One transformer layer: self-attention and feed-forward, each followed by add and norm. */
+  public static final class Layer extends Module {
+    private final LinearImpl query;
+    private final LinearImpl key;
+    private final LinearImpl value;
+    private final LinearImpl attentionOut;
+    private final LayerNormImpl attentionNorm;
+    private final LinearImpl intermediate;
+    private final LinearImpl output;
+    private final LayerNormImpl outputNorm;
+    private final int heads;
+    private final double dropout;
+    private final Activation activation;
+
+    Layer(int hidden, int heads, int ffn, double eps, double dropout, Activation activation) {
+      this.heads = heads;
+      this.dropout = dropout;
+      this.activation = activation;
+      Module attention = register_module("attention", new Module());
+      Module self = attention.register_module("self", new Module());
+      query = self.register_module("query", new LinearImpl(hidden, hidden));
+      key = self.register_module("key", new LinearImpl(hidden, hidden));
+      value = self.register_module("value", new LinearImpl(hidden, hidden));
+      Module selfOutput = attention.register_module("output", new Module());
+      attentionOut = selfOutput.register_module("dense", new LinearImpl(hidden, hidden));
+      attentionNorm = selfOutput.register_module("LayerNorm", layerNorm(hidden, eps));
+      Module inter = register_module("intermediate", new Module());
+      intermediate = inter.register_module("dense", new LinearImpl(hidden, ffn));
+      Module out = register_module("output", new Module());
+      output = out.register_module("dense", new LinearImpl(ffn, hidden));
+      outputNorm = out.register_module("LayerNorm", layerNorm(hidden, eps));
+    }
+
+    /**
+     * @param x (B, T, H)
+     * @param attend (B, 1, 1, T) boolean, true where attention is allowed
+     */
+    Tensor forward(Tensor x, Tensor attend) {
+      long b = x.size(0);
+      long t = x.size(1);
+      long h = x.size(2);
+      long d = h / heads;
+      Tensor q = query.forward(x).view(b, t, heads, d).transpose(1, 2); // (B, heads, T, d)
+      Tensor k = key.forward(x).view(b, t, heads, d).transpose(1, 2); // (B, heads, T, d)
+      Tensor v = value.forward(x).view(b, t, heads, d).transpose(1, 2); // (B, heads, T, d)
+      Tensor a =
+          scaled_dot_product_attention(
+              q,
+              k,
+              v,
+              new TensorOptional(attend),
+              is_training() ? dropout : 0.0,
+              false,
+              new DoubleOptional(),
+              false); // (B, heads, T, d)
+      a = a.transpose(1, 2).reshape(b, t, h); // (B, T, H)
+      x = attentionNorm.forward(x.add(dropout(attentionOut.forward(a), dropout, is_training())));
+      Tensor f = output.forward(activation.apply(intermediate.forward(x))); // (B, T, H)
+      return outputNorm.forward(x.add(dropout(f, dropout, is_training())));
+    }
+  }
+}

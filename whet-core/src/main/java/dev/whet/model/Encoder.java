@@ -1,0 +1,113 @@
+package dev.whet.model;
+
+import dev.whet.WhetException;
+import dev.whet.engine.Engine;
+import dev.whet.engine.Tensors;
+import dev.whet.io.Safetensors;
+import dev.whet.io.TensorData;
+import dev.whet.io.Tokenizer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.InferenceMode;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * A pretrained BERT-family encoder loaded from a Hugging Face directory, with its tokenizer and
+ * sentence-embedding pooling.
+ */
+public final class Encoder implements AutoCloseable {
+  /** Checkpoint prefixes of task models that wrap the bare encoder. */
+  public static final List<String> PREFIXES = List.of("bert.", "roberta.", "model.");
+
+  private final Path dir;
+  private final EncoderConfig config;
+  private final BertModel model;
+  private final Tokenizer tokenizer;
+  private final Pooling pooling;
+
+  private Encoder(
+      Path dir, EncoderConfig config, BertModel model, Tokenizer tokenizer, Pooling pooling) {
+    this.dir = dir;
+    this.config = config;
+    this.model = model;
+    this.tokenizer = tokenizer;
+    this.pooling = pooling;
+  }
+
+  /**
+   * Loads config.json, the safetensors weights and tokenizer.json from {@code dir}.
+   *
+   * @param maxLength longest input in tokens (special tokens included); 0 = the model's maximum
+   */
+  public static Encoder load(Path dir, int maxLength) {
+    Engine.init();
+    Path configFile = dir.resolve("config.json");
+    if (!Files.isRegularFile(configFile)) {
+      throw new WhetException(dir + ": no config.json (not a Hugging Face model directory)");
+    }
+    EncoderConfig config = EncoderConfig.read(configFile);
+    int limit =
+        maxLength > 0
+            ? Math.min(maxLength, config.maxSequenceLength())
+            : config.maxSequenceLength();
+    Tokenizer tokenizer = Tokenizer.load(dir.resolve("tokenizer.json"), limit);
+    BertModel model = BertModel.of(config);
+    Map<String, TensorData> weights = Safetensors.readModelDir(dir);
+    Weights.load(model, weights, PREFIXES, dir);
+    model.eval();
+    return new Encoder(dir, config, model, tokenizer, Pooling.read(dir));
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  public EncoderConfig config() {
+    return config;
+  }
+
+  public BertModel model() {
+    return model;
+  }
+
+  public Tokenizer tokenizer() {
+    return tokenizer;
+  }
+
+  public Pooling pooling() {
+    return pooling;
+  }
+
+  /** Last hidden states (B, T, H) of a padded batch; the caller owns the graph mode. */
+  public Tensor hidden(Tokenizer.Batch batch) {
+    Tensor ids = Tensors.fromLongs(batch.ids(), batch.rows(), batch.width());
+    Tensor mask = Tensors.fromLongs(batch.mask(), batch.rows(), batch.width());
+    Tensor types = Tensors.fromLongs(batch.typeIds(), batch.rows(), batch.width());
+    return model.forward(ids, mask, types);
+  }
+
+  /** Sentence embeddings of {@code texts}, one row per text, computed in batches of 32. */
+  public float[][] embed(List<String> texts) {
+    float[][] out = new float[texts.size()][];
+    for (int start = 0; start < texts.size(); start += 32) {
+      List<String> chunk = texts.subList(start, Math.min(texts.size(), start + 32));
+      try (PointerScope scope = new PointerScope();
+          InferenceMode guard = new InferenceMode()) {
+        Tokenizer.Batch batch = tokenizer.batch(chunk);
+        Tensor mask = Tensors.fromLongs(batch.mask(), batch.rows(), batch.width());
+        float[][] rows = Tensors.toMatrix(pooling.apply(hidden(batch), mask));
+        System.arraycopy(rows, 0, out, start, rows.length);
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public void close() {
+    tokenizer.close();
+    model.close();
+  }
+}
