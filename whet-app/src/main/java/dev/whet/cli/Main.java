@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
     description =
         "Fine-tune pretrained models on your own data, prove it paid off, serve the result.",
     subcommands = {
+      EmbedCommand.class,
       CommandLine.HelpCommand.class,
     })
 public final class Main implements Runnable {

@@ -5,11 +5,11 @@ import static org.bytedeco.pytorch.global.torch.gelu;
 import static org.bytedeco.pytorch.global.torch.relu;
 import static org.bytedeco.pytorch.global.torch.scaled_dot_product_attention;
 
+import java.util.List;
 import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.EmbeddingImpl;
 import org.bytedeco.pytorch.LayerNormImpl;
 import org.bytedeco.pytorch.LayerNormOptions;
-import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.LongVector;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.ModuleListImpl;
@@ -24,6 +24,7 @@ import org.bytedeco.pytorch.global.torch;
  * states; pooling and heads are separate blocks.
  */
 public final class BertModel extends Module {
+  private final Module embeddings;
   private final EmbeddingImpl wordEmbeddings;
   private final EmbeddingImpl positionEmbeddings;
   private final EmbeddingImpl tokenTypeEmbeddings;
@@ -49,11 +50,12 @@ public final class BertModel extends Module {
       double dropout,
       Activation activation,
       int padTokenId,
-      int positionOffset) {
+      int positionOffset,
+      Lora lora) {
     this.dropout = dropout;
     this.positionOffset = positionOffset;
     this.padTokenId = padTokenId;
-    Module embeddings = register_module("embeddings", new Module());
+    embeddings = register_module("embeddings", new Module());
     wordEmbeddings =
         embeddings.register_module("word_embeddings", new EmbeddingImpl(vocabSize, hidden));
     positionEmbeddings =
@@ -66,13 +68,15 @@ public final class BertModel extends Module {
     ModuleListImpl list = encoder.register_module("layer", new ModuleListImpl());
     layers = new Layer[numLayers];
     for (int i = 0; i < numLayers; i++) {
-      layers[i] = new Layer(hidden, heads, intermediate, layerNormEps, dropout, activation);
+      layers[i] = new Layer(hidden, heads, intermediate, layerNormEps, dropout, activation, lora);
       list.push_back(layers[i]);
     }
   }
 
-  /** Builds the encoder a config describes. */
-  public static BertModel of(EncoderConfig c) {
+  /**
+   * Builds the encoder a config describes, with LoRA adapters where {@code lora} says (or none).
+   */
+  public static BertModel of(EncoderConfig c, Lora lora) {
     return new BertModel(
         c.vocabSize(),
         c.hiddenSize(),
@@ -85,13 +89,26 @@ public final class BertModel extends Module {
         c.hiddenDropout(),
         Activation.of(c.hiddenAct()),
         c.padTokenId(),
-        c.positionOffset());
+        c.positionOffset(),
+        lora);
   }
 
   static LayerNormImpl layerNorm(int hidden, double eps) {
     LayerNormOptions o = new LayerNormOptions(new LongVector(new long[] {hidden}));
     o.eps().put(eps);
     return new LayerNormImpl(o);
+  }
+
+  /** Folds every LoRA adapter into its projection's weight. */
+  public void mergeLora() {
+    for (Layer l : layers) {
+      l.projections().forEach(Linear::mergeLora);
+    }
+  }
+
+  /** The embedding block (word, position, token type, norm), for freezing. */
+  public Module embeddings() {
+    return embeddings;
   }
 
   /** The transformer layers, first to last (for freezing and layer-wise learning rates). */
@@ -155,34 +172,42 @@ public final class BertModel extends Module {
 
   /** One transformer layer: self-attention and feed-forward, each followed by add and norm. */
   public static final class Layer extends Module {
-    private final LinearImpl query;
-    private final LinearImpl key;
-    private final LinearImpl value;
-    private final LinearImpl attentionOut;
+    private final Linear query;
+    private final Linear key;
+    private final Linear value;
+    private final Linear attentionOut;
     private final LayerNormImpl attentionNorm;
-    private final LinearImpl intermediate;
-    private final LinearImpl output;
+    private final Linear intermediate;
+    private final Linear output;
     private final LayerNormImpl outputNorm;
     private final int heads;
     private final double dropout;
     private final Activation activation;
 
-    Layer(int hidden, int heads, int ffn, double eps, double dropout, Activation activation) {
+    Layer(
+        int hidden,
+        int heads,
+        int ffn,
+        double eps,
+        double dropout,
+        Activation activation,
+        Lora lora) {
       this.heads = heads;
       this.dropout = dropout;
       this.activation = activation;
       Module attention = register_module("attention", new Module());
       Module self = attention.register_module("self", new Module());
-      query = self.register_module("query", new LinearImpl(hidden, hidden));
-      key = self.register_module("key", new LinearImpl(hidden, hidden));
-      value = self.register_module("value", new LinearImpl(hidden, hidden));
+      query = self.register_module("query", Linear.of(hidden, hidden, true, lora, "q"));
+      key = self.register_module("key", Linear.of(hidden, hidden, true, lora, "k"));
+      value = self.register_module("value", Linear.of(hidden, hidden, true, lora, "v"));
       Module selfOutput = attention.register_module("output", new Module());
-      attentionOut = selfOutput.register_module("dense", new LinearImpl(hidden, hidden));
+      attentionOut =
+          selfOutput.register_module("dense", Linear.of(hidden, hidden, true, lora, "o"));
       attentionNorm = selfOutput.register_module("LayerNorm", layerNorm(hidden, eps));
       Module inter = register_module("intermediate", new Module());
-      intermediate = inter.register_module("dense", new LinearImpl(hidden, ffn));
+      intermediate = inter.register_module("dense", Linear.of(hidden, ffn, true, lora, "up"));
       Module out = register_module("output", new Module());
-      output = out.register_module("dense", new LinearImpl(ffn, hidden));
+      output = out.register_module("dense", Linear.of(ffn, hidden, true, lora, "down"));
       outputNorm = out.register_module("LayerNorm", layerNorm(hidden, eps));
     }
 
@@ -212,6 +237,11 @@ public final class BertModel extends Module {
       x = attentionNorm.forward(x.add(dropout(attentionOut.forward(a), dropout, is_training())));
       Tensor f = output.forward(activation.apply(intermediate.forward(x))); // (B, T, H)
       return outputNorm.forward(x.add(dropout(f, dropout, is_training())));
+    }
+
+    /** The layer's projections, for merging adapters. */
+    List<Linear> projections() {
+      return List.of(query, key, value, attentionOut, intermediate, output);
     }
   }
 }

@@ -54,7 +54,7 @@ public final class Encoder implements AutoCloseable {
             ? Math.min(maxLength, config.maxSequenceLength())
             : config.maxSequenceLength();
     Tokenizer tokenizer = Tokenizer.load(dir.resolve("tokenizer.json"), limit);
-    BertModel model = BertModel.of(config);
+    BertModel model = BertModel.of(config, null);
     Map<String, TensorData> weights = Safetensors.readModelDir(dir);
     Weights.load(model, weights, PREFIXES, dir);
     model.eval();

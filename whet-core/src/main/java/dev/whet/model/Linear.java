@@ -1,0 +1,122 @@
+package dev.whet.model;
+
+import static org.bytedeco.pytorch.global.torch.dropout;
+
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * A dense projection {@code y = x W^T + b} (parameters {@code weight}, {@code bias} as in Hugging
+ * Face checkpoints), optionally with a LoRA adapter ({@code lora_A.weight} (r, in) and {@code
+ * lora_B.weight} (out, r), B starting at zero so training starts from the pretrained function).
+ */
+public final class Linear extends Module {
+  private final Tensor weight;
+  private final Tensor bias;
+  private Tensor loraA;
+  private Tensor loraB;
+  private double scaling;
+  private double loraDropout;
+  private boolean loraEnabled = true;
+
+  public Linear(int in, int out, boolean bias) {
+    // Kaiming-uniform like torch.nn.Linear; pretrained weights overwrite it on load.
+    double bound = 1.0 / Math.sqrt(in);
+    weight =
+        register_parameter(
+            "weight",
+            torch
+                .rand(new long[] {out, in})
+                .mul_(new org.bytedeco.pytorch.Scalar(2 * bound))
+                .sub_(new org.bytedeco.pytorch.Scalar(bound)));
+    this.bias =
+        bias
+            ? register_parameter(
+                "bias",
+                torch
+                    .rand(new long[] {out})
+                    .mul_(new org.bytedeco.pytorch.Scalar(2 * bound))
+                    .sub_(new org.bytedeco.pytorch.Scalar(bound)))
+            : null;
+  }
+
+  /** A projection with an adapter when {@code lora} targets {@code name}. */
+  static Linear of(int in, int out, boolean bias, Lora lora, String name) {
+    Linear l = new Linear(in, out, bias);
+    if (Lora.on(lora, name)) {
+      l.addLora(lora);
+    }
+    return l;
+  }
+
+  private void addLora(Lora lora) {
+    long in = weight.size(1);
+    long out = weight.size(0);
+    Module a = register_module("lora_A", new Module());
+    Module b = register_module("lora_B", new Module());
+    double bound = 1.0 / Math.sqrt(in);
+    loraA =
+        a.register_parameter(
+            "weight",
+            torch
+                .rand(new long[] {lora.rank(), in})
+                .mul_(new org.bytedeco.pytorch.Scalar(2 * bound))
+                .sub_(new org.bytedeco.pytorch.Scalar(bound)));
+    loraB = b.register_parameter("weight", torch.zeros(new long[] {out, lora.rank()}));
+    scaling = lora.scaling();
+    loraDropout = lora.dropout();
+    weight.set_requires_grad(false);
+    if (bias != null) {
+      bias.set_requires_grad(false);
+    }
+  }
+
+  public Tensor weight() {
+    return weight;
+  }
+
+  public Tensor bias() {
+    return bias;
+  }
+
+  public boolean hasLora() {
+    return loraA != null;
+  }
+
+  /** Turns the adapter's contribution off (the base model's function) or back on. */
+  public void loraEnabled(boolean enabled) {
+    loraEnabled = enabled;
+  }
+
+  /** Folds {@code scaling * B A} into W and drops the adapter: same function, plain projection. */
+  public void mergeLora() {
+    if (loraA == null) {
+      return;
+    }
+    try (NoGradGuard g = new NoGradGuard()) {
+      weight.add_(loraB.matmul(loraA).mul(new org.bytedeco.pytorch.Scalar(scaling))); // (out, in)
+    }
+    unregister_module("lora_A");
+    unregister_module("lora_B");
+    loraA = null;
+    loraB = null;
+  }
+
+  /**
+   * @param x (..., in)
+   * @return (..., out)
+   */
+  public Tensor forward(Tensor x) {
+    Tensor y =
+        torch.linear(x, weight, bias == null ? new TensorOptional() : new TensorOptional(bias));
+    if (loraA != null && loraEnabled) {
+      Tensor h = dropout(x, loraDropout, is_training());
+      Tensor delta = torch.linear(torch.linear(h, loraA), loraB); // (..., out)
+      y = y.add(delta.mul(new org.bytedeco.pytorch.Scalar(scaling)));
+    }
+    return y;
+  }
+}
