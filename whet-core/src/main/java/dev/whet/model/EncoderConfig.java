@@ -93,6 +93,25 @@ public record EncoderConfig(
     return config;
   }
 
+  /** The same architecture with both dropout probabilities set to {@code p}. */
+  public EncoderConfig withDropout(double p) {
+    return new EncoderConfig(
+        modelType,
+        vocabSize,
+        hiddenSize,
+        layers,
+        heads,
+        intermediateSize,
+        maxPositions,
+        typeVocabSize,
+        layerNormEps,
+        p,
+        p,
+        hiddenAct,
+        padTokenId,
+        positionOffset);
+  }
+
   /** Usable sequence length: position embeddings minus RoBERTa's offset. */
   public int maxSequenceLength() {
     return maxPositions - positionOffset;

@@ -1,0 +1,280 @@
+package dev.whet.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.whet.WhetException;
+import dev.whet.engine.Engine;
+import dev.whet.engine.Tensors;
+import dev.whet.io.Safetensors;
+import dev.whet.io.TensorData;
+import dev.whet.io.Tokenizer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.InferenceMode;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * A text classifier: encoder + head, its tokenizer and label names. Built from a base model for
+ * training, or loaded from a saved directory in Hugging Face layout ({@code config.json} with
+ * {@code id2label}, {@code model.safetensors} with {@code bert.*} and {@code classifier.*}, {@code
+ * tokenizer.json}) plus {@code whet.json} (task, labels, pooling, base, method).
+ */
+public final class ClassifierModel implements AutoCloseable {
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Tasks: {@code classify} (one label), {@code multilabel}, {@code pair} (two texts). */
+  private final String task;
+
+  private final List<String> labels;
+  private final SequenceClassifier module;
+  private final Tokenizer tokenizer;
+  private final EncoderConfig config;
+  private final Path configSource;
+  private final Path tokenizerSource;
+  private final Map<String, Object> info;
+
+  private ClassifierModel(
+      String task,
+      List<String> labels,
+      SequenceClassifier module,
+      Tokenizer tokenizer,
+      EncoderConfig config,
+      Path configSource,
+      Path tokenizerSource,
+      Map<String, Object> info) {
+    this.task = task;
+    this.labels = List.copyOf(labels);
+    this.module = module;
+    this.tokenizer = tokenizer;
+    this.config = config;
+    this.configSource = configSource;
+    this.tokenizerSource = tokenizerSource;
+    this.info = info;
+  }
+
+  /**
+   * A new classifier on a pretrained encoder: the base weights loaded, the head freshly
+   * initialised.
+   *
+   * @param pooling null for the base model's sentence pooling (mean when it declares none)
+   * @param lora adapters to add, or null
+   */
+  public static ClassifierModel fromBase(
+      Path baseDir,
+      String task,
+      List<String> labels,
+      int maxLength,
+      double dropout,
+      Pooling.Mode pooling,
+      Lora lora,
+      Map<String, Object> info) {
+    Engine.init();
+    Path configFile = baseDir.resolve("config.json");
+    EncoderConfig config = EncoderConfig.read(configFile);
+    EncoderConfig withDropout = config.withDropout(dropout);
+    Tokenizer tokenizer =
+        Tokenizer.load(
+            baseDir.resolve("tokenizer.json"), Math.min(maxLength, config.maxSequenceLength()));
+    BertModel bert = BertModel.of(withDropout, lora);
+    Weights.load(bert, Safetensors.readModelDir(baseDir), Encoder.PREFIXES, baseDir);
+    Pooling.Mode mode = pooling != null ? pooling : Pooling.read(baseDir).mode();
+    SequenceClassifier module =
+        new SequenceClassifier(
+            bert, config.hiddenSize(), labels.size(), new Pooling(mode, false), dropout);
+    return new ClassifierModel(
+        task,
+        labels,
+        module,
+        tokenizer,
+        config,
+        configFile,
+        baseDir.resolve("tokenizer.json"),
+        info);
+  }
+
+  /** Loads a classifier saved by {@link #save}. */
+  public static ClassifierModel load(Path dir) {
+    Engine.init();
+    Path whetJson = dir.resolve("whet.json");
+    if (!Files.isRegularFile(whetJson)) {
+      throw new WhetException(dir + ": no whet.json (not a model saved by `whet train`)");
+    }
+    JsonNode w;
+    try {
+      w = JSON.readTree(whetJson.toFile());
+    } catch (IOException e) {
+      throw new WhetException(whetJson + ": not valid JSON (" + e.getMessage() + ")", e);
+    }
+    String task = w.path("task").asText("classify");
+    List<String> labels = new ArrayList<>();
+    w.path("labels").forEach(l -> labels.add(l.asText()));
+    if (labels.isEmpty()) {
+      throw new WhetException(whetJson + ": field 'labels' is missing or empty");
+    }
+    Path configFile = dir.resolve("config.json");
+    EncoderConfig config = EncoderConfig.read(configFile);
+    Tokenizer tokenizer =
+        Tokenizer.load(
+            dir.resolve("tokenizer.json"), w.path("max_length").asInt(config.maxSequenceLength()));
+    Pooling.Mode mode =
+        Pooling.Mode.valueOf(w.path("pooling").asText("MEAN").toUpperCase(java.util.Locale.ROOT));
+    SequenceClassifier module =
+        new SequenceClassifier(
+            BertModel.of(config, null),
+            config.hiddenSize(),
+            labels.size(),
+            new Pooling(mode, false),
+            0);
+    Map<String, TensorData> rest =
+        Weights.load(module, Safetensors.readModelDir(dir), List.of(), dir);
+    rest.keySet().removeIf(k -> k.startsWith("bert.pooler."));
+    if (!rest.isEmpty()) {
+      throw new WhetException(
+          dir + ": unexpected tensor '" + rest.keySet().iterator().next() + "'");
+    }
+    module.eval();
+    @SuppressWarnings("unchecked")
+    Map<String, Object> info = JSON.convertValue(w, LinkedHashMap.class);
+    return new ClassifierModel(
+        task, labels, module, tokenizer, config, configFile, dir.resolve("tokenizer.json"), info);
+  }
+
+  public String task() {
+    return task;
+  }
+
+  public boolean multiLabel() {
+    return task.equals("multilabel");
+  }
+
+  public List<String> labels() {
+    return labels;
+  }
+
+  public SequenceClassifier module() {
+    return module;
+  }
+
+  public Tokenizer tokenizer() {
+    return tokenizer;
+  }
+
+  public EncoderConfig config() {
+    return config;
+  }
+
+  /** Logits (B, C) of a padded batch; the caller decides the graph mode. */
+  public Tensor logits(Tokenizer.Batch b) {
+    Tensor ids = Tensors.fromLongs(b.ids(), b.rows(), b.width());
+    Tensor mask = Tensors.fromLongs(b.mask(), b.rows(), b.width());
+    Tensor types = Tensors.fromLongs(b.typeIds(), b.rows(), b.width());
+    return module.forward(ids, mask, types);
+  }
+
+  /** Probabilities: softmax over labels, or an independent sigmoid per label for multi-label. */
+  public Tensor probabilities(Tensor logits) {
+    return multiLabel() ? torch.sigmoid(logits) : torch.softmax(logits, 1);
+  }
+
+  /**
+   * Class probabilities for each text (pairs: second texts, or null), in batches.
+   *
+   * @return (texts, labels)
+   */
+  public float[][] predict(List<String> texts, List<String> pairs) {
+    float[][] out = new float[texts.size()][];
+    module.eval();
+    for (int start = 0; start < texts.size(); start += 32) {
+      int end = Math.min(texts.size(), start + 32);
+      try (PointerScope scope = new PointerScope();
+          InferenceMode guard = new InferenceMode()) {
+        long[][] rows = new long[end - start][];
+        long[][] types = new long[end - start][];
+        for (int i = start; i < end; i++) {
+          Tokenizer.Encoded e =
+              pairs == null
+                  ? new Tokenizer.Encoded(tokenizer.encode(texts.get(i)), null)
+                  : tokenizer.encodePair(texts.get(i), pairs.get(i));
+          rows[i - start] = e.ids();
+          types[i - start] = e.typeIds() != null ? e.typeIds() : new long[e.ids().length];
+        }
+        Tokenizer.Batch b = Tokenizer.Batch.pad(rows, types, tokenizer.padId());
+        float[][] p = Tensors.toMatrix(probabilities(logits(b)));
+        System.arraycopy(p, 0, out, start, p.length);
+      }
+    }
+    return out;
+  }
+
+  /** Folds LoRA adapters into the encoder weights (same function, plain model). */
+  public void mergeLora() {
+    module.bert().mergeLora();
+  }
+
+  /**
+   * Writes the model in Hugging Face layout to {@code dir}, atomically (temp directory, rename).
+   */
+  public void save(Path dir, Map<String, Object> extraInfo) {
+    Path tmp = dir.resolveSibling("." + dir.getFileName() + ".tmp");
+    try {
+      deleteTree(tmp);
+      Files.createDirectories(tmp);
+      ObjectNode cfg = (ObjectNode) JSON.readTree(configSource.toFile());
+      cfg.putArray("architectures").add("BertForSequenceClassification");
+      ObjectNode id2label = cfg.putObject("id2label");
+      ObjectNode label2id = cfg.putObject("label2id");
+      for (int i = 0; i < labels.size(); i++) {
+        id2label.put(Integer.toString(i), labels.get(i));
+        label2id.put(labels.get(i), i);
+      }
+      cfg.put("num_labels", labels.size());
+      cfg.put(
+          "problem_type",
+          multiLabel() ? "multi_label_classification" : "single_label_classification");
+      Files.writeString(
+          tmp.resolve("config.json"),
+          JSON.writerWithDefaultPrettyPrinter().writeValueAsString(cfg));
+      Map<String, TensorData> tensors = new LinkedHashMap<>();
+      Weights.parameters(module).forEach((n, t) -> tensors.put(n, Weights.toData(n, t)));
+      Safetensors.write(tmp.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
+      Files.copy(tokenizerSource, tmp.resolve("tokenizer.json"));
+      Map<String, Object> w = new LinkedHashMap<>(info);
+      w.putAll(extraInfo);
+      w.put("task", task);
+      w.put("labels", labels);
+      w.put("pooling", module.pooling().mode().name().toLowerCase(java.util.Locale.ROOT));
+      w.put("max_length", tokenizer.maxLength());
+      Files.writeString(
+          tmp.resolve("whet.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(w));
+      deleteTree(dir);
+      Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new WhetException(dir + ": cannot save the model (" + e.getMessage() + ")", e);
+    }
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (Files.exists(dir)) {
+      try (var walk = Files.walk(dir)) {
+        for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.delete(p);
+        }
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    tokenizer.close();
+    module.close();
+  }
+}

@@ -1,0 +1,139 @@
+package dev.whet.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.whet.WhetException;
+import dev.whet.engine.Tensors;
+import dev.whet.io.Safetensors;
+import dev.whet.io.TensorData;
+import dev.whet.model.Weights;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.bytedeco.pytorch.InputArchive;
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.Optimizer;
+import org.bytedeco.pytorch.OutputArchive;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * Everything needed to continue a run exactly: weights by name, optimizer state, RNG state, data
+ * position, step, best metric and early-stopping count. Written to a temp directory and renamed, so
+ * a crash never leaves a half-written checkpoint.
+ *
+ * @param epoch the epoch the next batch comes from
+ * @param batchInEpoch index of the next batch in that epoch's (seeded) order
+ */
+public record Checkpoint(
+    long step,
+    int epoch,
+    int batchInEpoch,
+    double bestMetric,
+    long bestStep,
+    int badEvals,
+    long realTokens,
+    double trainSeconds,
+    byte[] rngState) {
+
+  static final String WEIGHTS = "model.safetensors";
+  static final String OPTIMIZER = "optimizer.pt";
+  static final String STATE = "trainer_state.json";
+
+  /** Saves model, optimizer and this state under {@code run}/checkpoint-{step}. */
+  Path save(RunDir run, Module model, Optimizer optimizer) {
+    Path dir = run.checkpoint(step);
+    Path tmp = run.path().resolve(".tmp-checkpoint-" + step);
+    try {
+      deleteTree(tmp);
+      Files.createDirectories(tmp);
+      Map<String, TensorData> tensors = new LinkedHashMap<>();
+      Weights.parameters(model).forEach((name, t) -> tensors.put(name, Weights.toData(name, t)));
+      Safetensors.write(tmp.resolve(WEIGHTS), tensors, Map.of("format", "pt"));
+      OutputArchive archive = new OutputArchive();
+      optimizer.save(archive);
+      archive.save_to(tmp.resolve(OPTIMIZER).toString());
+      Map<String, Object> state = new LinkedHashMap<>();
+      state.put("global_step", step);
+      state.put("epoch", epoch);
+      state.put("batch_in_epoch", batchInEpoch);
+      state.put("best_metric", Double.isNaN(bestMetric) ? null : bestMetric);
+      state.put("best_step", bestStep);
+      state.put("bad_evals", badEvals);
+      state.put("real_tokens", realTokens);
+      state.put("train_seconds", trainSeconds);
+      state.put("rng_state", Base64.getEncoder().encodeToString(rngState));
+      Files.writeString(tmp.resolve(STATE), RunDir.JSON.writeValueAsString(state));
+      deleteTree(dir);
+      Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+      return dir;
+    } catch (IOException e) {
+      throw new WhetException(dir + ": cannot write checkpoint (" + e.getMessage() + ")", e);
+    }
+  }
+
+  /** Reads the state of a checkpoint directory (weights and optimizer are loaded separately). */
+  static Checkpoint read(Path dir) {
+    try {
+      JsonNode s = RunDir.JSON.readTree(dir.resolve(STATE).toFile());
+      return new Checkpoint(
+          s.get("global_step").asLong(),
+          s.get("epoch").asInt(),
+          s.get("batch_in_epoch").asInt(),
+          s.get("best_metric").isNull() ? Double.NaN : s.get("best_metric").asDouble(),
+          s.get("best_step").asLong(),
+          s.get("bad_evals").asInt(),
+          s.get("real_tokens").asLong(),
+          s.get("train_seconds").asDouble(),
+          Base64.getDecoder().decode(s.get("rng_state").asText()));
+    } catch (IOException | RuntimeException e) {
+      throw new WhetException(dir.resolve(STATE) + ": unreadable checkpoint state (" + e + ")", e);
+    }
+  }
+
+  static void loadWeights(Path dir, Module model) {
+    Weights.load(model, Safetensors.read(dir.resolve(WEIGHTS)), java.util.List.of(), dir);
+  }
+
+  static void loadOptimizer(Path dir, Optimizer optimizer) {
+    InputArchive archive = new InputArchive();
+    archive.load_from(dir.resolve(OPTIMIZER).toString());
+    optimizer.load(archive);
+  }
+
+  /** The default CPU generator's state (dropout masks come from it). */
+  static byte[] rngNow() {
+    Tensor s = torch.getDefaultCPUGenerator().get_state();
+    long[] values = Tensors.toLongs(s);
+    byte[] out = new byte[values.length];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = (byte) values[i];
+    }
+    return out;
+  }
+
+  void restoreRng() {
+    long[] values = new long[rngState.length];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = rngState[i] & 0xff;
+    }
+    Tensor s = Tensors.fromLongs(values, values.length).to(torch.ScalarType.Byte);
+    torch.getDefaultCPUGenerator().set_state(s);
+  }
+
+  static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(dir)) {
+      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+}

@@ -1,0 +1,265 @@
+package dev.whet.train;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import dev.whet.WhetException;
+import dev.whet.io.ModelCatalog;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A training job: one schema for {@code whet train job.yaml}, for flags (which win) and for the
+ * HTTP API. Every field has a default; {@code "auto"} values are chosen by {@link #resolve} from
+ * the data and method, and the resolved job is what a run records in {@code job.yaml}. Unknown keys
+ * are errors.
+ */
+@JsonPropertyOrder(alphabetic = false)
+@JsonInclude(JsonInclude.Include.ALWAYS)
+public final class JobConfig {
+  // --- what to train on
+  public String base = ModelCatalog.DEFAULT;
+  public String task = "classify";
+  public String train;
+  public String val;
+  public String test;
+  public String out;
+  public String textColumn;
+  public String labelColumn;
+
+  // --- hyperparameters
+  public String epochs = "auto";
+  public long maxSteps = 0;
+  public int batchSize = 32;
+  public String lr = "auto";
+  public double weightDecay = 0.01;
+
+  /** Warm-up: a ratio of the total steps when below 1, else a number of steps. */
+  public double warmup = 0.1;
+
+  public String schedule = "linear";
+  public int gradAccum = 1;
+  public double maxGradNorm = 1.0;
+  public int maxLength = 128;
+  public double dropout = 0.1;
+  public long seed = 42;
+
+  // --- evaluation, checkpoints, stopping
+  /** {@code epoch}, or a number of optimizer steps. */
+  public String evalEvery = "epoch";
+
+  public String metric = "f1_macro";
+  public int earlyStoppingPatience = 0;
+  public long saveEvery = 0;
+  public int keepCheckpoints = 2;
+
+  // --- architecture
+  /**
+   * {@code full}, {@code freeze} (embeddings and the first freeze_layers layers) or {@code lora}.
+   */
+  public String method = "full";
+
+  public int freezeLayers = 0;
+  public double layerLrDecay = 1.0;
+  public LoraConfig lora = new LoraConfig();
+
+  /** {@code auto} (the base model's sentence pooling, else mean), {@code cls} or {@code mean}. */
+  public String pooling = "auto";
+
+  // --- engine
+  /** {@code auto} (bf16 autocast only on CPUs with native bf16), {@code fp32} or {@code bf16}. */
+  public String precision = "auto";
+
+  public int threads = 0;
+
+  /** LoRA settings, used when method is lora. */
+  @JsonInclude(JsonInclude.Include.ALWAYS)
+  public static final class LoraConfig {
+    public int rank = 8;
+    public double alpha = 16;
+    public double dropout = 0.1;
+    public List<String> targets = new ArrayList<>(List.of("q", "k", "v", "o"));
+  }
+
+  static final ObjectMapper YAML =
+      new ObjectMapper(
+              new YAMLFactory()
+                  .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+                  .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES))
+          .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+          .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+  /** Reads a job file; unknown keys and wrong types are errors naming the file and key. */
+  public static JobConfig read(Path file) {
+    try {
+      JobConfig c = YAML.readValue(file.toFile(), JobConfig.class);
+      return c == null ? new JobConfig() : c;
+    } catch (UnrecognizedPropertyException e) {
+      throw new WhetException(
+          file + ": unknown key '" + e.getPropertyName() + "' (see `whet train --print-config`)");
+    } catch (IOException e) {
+      throw new WhetException(file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Applies {@code key=value} overrides ({@code lora.rank=16}); keys as in the YAML. */
+  public JobConfig with(List<String> overrides) {
+    ObjectNode tree = YAML.valueToTree(this);
+    for (String o : overrides) {
+      int eq = o.indexOf('=');
+      if (eq <= 0) {
+        throw new WhetException(
+            "override '" + o + "' must look like key=value (e.g. lora.rank=16)");
+      }
+      String[] path = o.substring(0, eq).split("\\.");
+      ObjectNode node = tree;
+      for (int i = 0; i < path.length - 1; i++) {
+        JsonNode child = node.get(path[i]);
+        if (!(child instanceof ObjectNode)) {
+          throw new WhetException("override '" + o + "': '" + path[i] + "' is not a section");
+        }
+        node = (ObjectNode) child;
+      }
+      String key = path[path.length - 1];
+      if (!node.has(key)) {
+        throw new WhetException("override '" + o + "': unknown key '" + o.substring(0, eq) + "'");
+      }
+      String value = o.substring(eq + 1);
+      try {
+        node.set(key, YAML.readTree(value.isEmpty() ? "null" : value));
+      } catch (IOException e) {
+        throw new WhetException("override '" + o + "': cannot parse value '" + value + "'");
+      }
+    }
+    try {
+      return YAML.treeToValue(tree, JobConfig.class);
+    } catch (IOException e) {
+      throw new WhetException("overrides: " + e.getMessage(), e);
+    }
+  }
+
+  /** The job as YAML, starting with the command that runs it. */
+  public String toYaml() {
+    try {
+      return "# whet train job.yaml\n" + YAML.writeValueAsString(this);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public void write(Path file) {
+    dev.whet.io.Atomic.writeString(file, toYaml());
+  }
+
+  /** A copy (configs are mutable while flags are applied). */
+  public JobConfig copy() {
+    return with(List.of());
+  }
+
+  /** Checks ranges and spellings; called before anything is loaded. */
+  public void validate() {
+    require(batchSize > 0, "batch_size must be positive");
+    require(gradAccum > 0, "grad_accum must be positive");
+    require(maxLength >= 8, "max_length must be at least 8");
+    require(dropout >= 0 && dropout < 1, "dropout must be in [0, 1)");
+    require(weightDecay >= 0, "weight_decay must not be negative");
+    require(warmup >= 0, "warmup must not be negative");
+    require(maxGradNorm >= 0, "max_grad_norm must not be negative (0 turns clipping off)");
+    require(layerLrDecay > 0 && layerLrDecay <= 1, "layer_lr_decay must be in (0, 1]");
+    require(keepCheckpoints >= 1, "keep_checkpoints must be at least 1");
+    require(
+        List.of("classify", "multilabel", "pair").contains(task),
+        "task '" + task + "' is not one of classify, multilabel, pair");
+    require(
+        List.of("full", "freeze", "lora").contains(method),
+        "method '" + method + "' is not one of full, freeze, lora");
+    require(List.of("auto", "cls", "mean").contains(pooling), "pooling must be auto, cls or mean");
+    require(
+        List.of("auto", "fp32", "bf16").contains(precision),
+        "precision must be auto, fp32 or bf16");
+    require(
+        List.of("accuracy", "f1_macro", "loss").contains(metric),
+        "metric must be accuracy, f1_macro or loss");
+    require(
+        epochs.equals("auto") || isPositiveNumber(epochs),
+        "epochs must be auto or a positive number");
+    require(lr.equals("auto") || isPositiveNumber(lr), "lr must be auto or a positive number");
+    require(
+        evalEvery.equals("epoch") || isPositiveNumber(evalEvery),
+        "eval_every must be epoch or a positive number of steps");
+    Schedule.parse(schedule);
+    if (method.equals("lora")) {
+      new dev.whet.model.Lora(lora.rank, lora.alpha, lora.dropout, lora.targets);
+    }
+    require(train != null, "no training data: give --train FILE or train: in the job file");
+  }
+
+  private static boolean isPositiveNumber(String s) {
+    try {
+      return Double.parseDouble(s) > 0;
+    } catch (NumberFormatException e) {
+      return false;
+    }
+  }
+
+  private static void require(boolean ok, String message) {
+    if (!ok) {
+      throw new WhetException("job: " + message);
+    }
+  }
+
+  /** Epochs chosen for {@code auto}: more passes over small sets, fewer over large ones. */
+  public static int autoEpochs(int examples) {
+    if (examples < 1_000) {
+      return 10;
+    }
+    if (examples < 5_000) {
+      return 5;
+    }
+    if (examples < 20_000) {
+      return 3;
+    }
+    return 2;
+  }
+
+  /** Learning rate chosen for {@code auto}: usual values for each method. */
+  public static double autoLr(String method) {
+    return switch (method) {
+      case "lora" -> 5e-4;
+      case "freeze" -> 1e-4;
+      default -> 5e-5;
+    };
+  }
+
+  public double lrValue() {
+    return Double.parseDouble(lr);
+  }
+
+  public double epochsValue() {
+    return Double.parseDouble(epochs);
+  }
+
+  /** Replaces every {@code auto} with the value chosen for this data. */
+  public JobConfig resolve(int trainExamples, boolean nativeBf16) {
+    JobConfig r = copy();
+    if (r.epochs.equals("auto")) {
+      r.epochs = Integer.toString(autoEpochs(trainExamples));
+    }
+    if (r.lr.equals("auto")) {
+      r.lr = Double.toString(autoLr(r.method));
+    }
+    if (r.precision.equals("auto")) {
+      r.precision = nativeBf16 ? "bf16" : "fp32";
+    }
+    return r;
+  }
+}

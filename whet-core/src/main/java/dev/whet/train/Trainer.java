@@ -1,0 +1,500 @@
+package dev.whet.train;
+
+import dev.whet.WhetException;
+import dev.whet.data.Batching;
+import dev.whet.engine.Engine;
+import dev.whet.io.Tokenizer;
+import dev.whet.model.BertModel;
+import dev.whet.model.ClassifierModel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.AdamW;
+import org.bytedeco.pytorch.AdamWOptions;
+import org.bytedeco.pytorch.InferenceMode;
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.OptimizerParamGroup;
+import org.bytedeco.pytorch.OptimizerParamGroupVector;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * Fine-tunes a {@link ClassifierModel}: one readable loop (setup, train, evaluate, checkpoint,
+ * resume), built from libtorch pieces — autograd, AdamW with parameter groups, CPU autocast. Side
+ * effects go through {@link TrainerListener}s.
+ */
+public final class Trainer {
+  private final JobConfig job;
+  private final RunDir run;
+  private final ClassifierModel model;
+  private final EncodedSet train;
+  private final EncodedSet val;
+  private final List<TrainerListener> listeners;
+  private final AdamW optimizer;
+  private final List<Double> groupLr = new ArrayList<>();
+  private final TensorVector trainable = new TensorVector();
+  private final boolean bf16;
+  private final long padId;
+
+  /**
+   * @param job the resolved job (no {@code auto} left)
+   * @param val validation examples, or null
+   */
+  public Trainer(
+      JobConfig job,
+      RunDir run,
+      ClassifierModel model,
+      EncodedSet train,
+      EncodedSet val,
+      List<TrainerListener> listeners) {
+    this.job = job;
+    this.run = run;
+    this.model = model;
+    this.train = train;
+    this.val = val;
+    this.listeners = listeners;
+    this.bf16 = job.precision.equals("bf16");
+    this.padId = model.tokenizer().padId();
+    freeze();
+    this.optimizer = new AdamW(new OptimizerParamGroupVector(), new AdamWOptions(job.lrValue()));
+    addParameterGroups();
+  }
+
+  /** Which parameters train: all, all but the embeddings and first N layers, or adapters + head. */
+  private void freeze() {
+    BertModel bert = model.module().bert();
+    switch (job.method) {
+      case "freeze" -> {
+        requiresGrad(bert.embeddings(), false);
+        int n = Math.min(job.freezeLayers, bert.layers().length);
+        for (int i = 0; i < n; i++) {
+          requiresGrad(bert.layers()[i], false);
+        }
+      }
+      case "lora" -> {
+        // The adapters were built trainable and their base weights frozen; freeze the rest too.
+        for (Map.Entry<String, Tensor> p : dev.whet.model.Weights.parameters(bert).entrySet()) {
+          if (!p.getKey().contains(".lora_")) {
+            p.getValue().set_requires_grad(false);
+          }
+        }
+      }
+      default -> {}
+    }
+  }
+
+  private static void requiresGrad(Module m, boolean on) {
+    TensorVector ps = m.parameters(true);
+    for (long i = 0; i < ps.size(); i++) {
+      ps.get(i).set_requires_grad(on);
+    }
+  }
+
+  /**
+   * AdamW groups: no weight decay on biases and LayerNorm weights (the standard recipe); with
+   * layer-wise decay, layer i of L gets {@code lr * decay^(L - i)} and the embeddings {@code lr *
+   * decay^(L + 1)}, the head the full rate.
+   */
+  private void addParameterGroups() {
+    int layers = model.module().bert().layers().length;
+    Map<String, TensorVector> groups = new TreeMap<>();
+    Map<String, double[]> settings = new TreeMap<>();
+    for (Map.Entry<String, Tensor> p :
+        dev.whet.model.Weights.parameters(model.module()).entrySet()) {
+      Tensor t = p.getValue();
+      if (!t.requires_grad()) {
+        continue;
+      }
+      trainable.push_back(t);
+      String name = p.getKey();
+      boolean noDecay = name.endsWith(".bias") || name.contains("LayerNorm");
+      int depth = layerDepth(name, layers); // distance from the head
+      double lr = job.lrValue() * Math.pow(job.layerLrDecay, depth);
+      double wd = noDecay ? 0.0 : job.weightDecay;
+      String key = depth + "/" + wd;
+      groups.computeIfAbsent(key, k -> new TensorVector()).push_back(t);
+      settings.put(key, new double[] {lr, wd});
+    }
+    for (String key : groups.keySet()) {
+      AdamWOptions o = new AdamWOptions(settings.get(key)[0]);
+      o.weight_decay().put(settings.get(key)[1]);
+      optimizer.add_param_group(new OptimizerParamGroup(groups.get(key), o));
+      groupLr.add(settings.get(key)[0]);
+    }
+  }
+
+  private static int layerDepth(String name, int layers) {
+    if (name.startsWith("bert.embeddings.")) {
+      return layers + 1;
+    }
+    String marker = "bert.encoder.layer.";
+    if (name.startsWith(marker)) {
+      int end = name.indexOf('.', marker.length());
+      return layers - Integer.parseInt(name.substring(marker.length(), end));
+    }
+    return 0;
+  }
+
+  public long trainableParameters() {
+    long n = 0;
+    for (long i = 0; i < trainable.size(); i++) {
+      n += trainable.get(i).numel();
+    }
+    return n;
+  }
+
+  public long totalParameters() {
+    long n = 0;
+    for (Tensor t : dev.whet.model.Weights.parameters(model.module()).values()) {
+      n += t.numel();
+    }
+    return n;
+  }
+
+  private int batchesPerEpoch() {
+    return (train.size() + job.batchSize - 1) / job.batchSize;
+  }
+
+  /** Optimizer steps the job will take. */
+  public long totalSteps() {
+    if (job.maxSteps > 0) {
+      return job.maxSteps;
+    }
+    long perEpoch = (batchesPerEpoch() + job.gradAccum - 1) / job.gradAccum;
+    return Math.max(1, (long) Math.ceil(perEpoch * job.epochsValue()));
+  }
+
+  private long warmupSteps() {
+    return job.warmup < 1 ? Math.round(job.warmup * totalSteps()) : (long) job.warmup;
+  }
+
+  /**
+   * Trains to the end, or until early stopping, starting from {@code resume} (null for a fresh
+   * run).
+   */
+  public TrainResult train(Checkpoint resume) {
+    Engine.init();
+    long total = totalSteps();
+    long step = 0;
+    int epoch = 0;
+    int batchPos = 0;
+    double best = Double.NaN;
+    long bestStep = -1;
+    int badEvals = 0;
+    long realTokens = 0;
+    double seconds = 0;
+    if (resume != null) {
+      Path dir = run.checkpoint(resume.step());
+      Checkpoint.loadWeights(dir, model.module());
+      Checkpoint.loadOptimizer(dir, optimizer);
+      resume.restoreRng();
+      step = resume.step();
+      epoch = resume.epoch();
+      batchPos = resume.batchInEpoch();
+      best = resume.bestMetric();
+      bestStep = resume.bestStep();
+      badEvals = resume.badEvals();
+      realTokens = resume.realTokens();
+      seconds = resume.trainSeconds();
+      event(
+          "resumed",
+          "resumed from checkpoint-" + step + " (epoch " + epoch + ", batch " + batchPos + ")");
+    } else {
+      event(
+          "started",
+          "training "
+              + trainableParameters()
+              + " of "
+              + totalParameters()
+              + " parameters for "
+              + total
+              + " steps");
+    }
+    for (TrainerListener l : listeners) {
+      l.onStart(
+          new TrainerListener.Start(
+              step,
+              total,
+              (int) Math.ceil(job.epochsValue()),
+              trainableParameters(),
+              totalParameters(),
+              job.precision,
+              resume != null));
+    }
+    long evalEvery = job.evalEvery.equals("epoch") ? 0 : (long) Double.parseDouble(job.evalEvery);
+    boolean higher = ValidationMetrics.higherIsBetter(job.metric);
+    boolean stop = false;
+    int[] lengths = train.lengths();
+    model.module().train(true);
+    while (step < total && !stop) {
+      List<int[]> batches = Batching.lengthGrouped(lengths, job.batchSize, job.seed, epoch);
+      while (batchPos < batches.size() && step < total && !stop) {
+        int micro = Math.min(job.gradAccum, batches.size() - batchPos);
+        List<int[]> group = batches.subList(batchPos, batchPos + micro);
+        long t0 = System.nanoTime();
+        double loss;
+        double gradNorm;
+        long tokens = 0;
+        double lr;
+        try (PointerScope scope = new PointerScope()) {
+          int rows = 0;
+          for (int[] b : group) {
+            rows += b.length;
+          }
+          loss = 0;
+          for (int[] b : group) {
+            Tokenizer.Batch batch = train.batch(b, padId);
+            tokens += batch.realTokens();
+            Tensor l = loss(batch, train.targets(b, model.multiLabel()));
+            // Weight each micro-batch by its share of rows so accumulation equals one big batch.
+            Tensor scaled = l.mul(new org.bytedeco.pytorch.Scalar((double) b.length / rows));
+            scaled.backward();
+            loss += scaled.item_double();
+          }
+          gradNorm =
+              torch.clip_grad_norm_(
+                  trainable,
+                  job.maxGradNorm > 0 ? job.maxGradNorm : Double.POSITIVE_INFINITY,
+                  2.0,
+                  false);
+          if (!Double.isFinite(loss) || !Double.isFinite(gradNorm)) {
+            diverged(step, loss, gradNorm);
+          }
+          double factor = Schedule.parse(job.schedule).factor(step, warmupSteps(), total);
+          for (int g = 0; g < groupLr.size(); g++) {
+            optimizer.param_groups().get(g).options().set_lr(groupLr.get(g) * factor);
+          }
+          lr = job.lrValue() * factor;
+          optimizer.step();
+          optimizer.zero_grad(true);
+        }
+        batchPos += micro;
+        step++;
+        double dt = (System.nanoTime() - t0) / 1e9;
+        seconds += dt;
+        realTokens += tokens;
+        double epochProgress = epoch + (double) batchPos / batches.size();
+        for (TrainerListener l : listeners) {
+          l.onStep(
+              new TrainerListener.Step(step, total, epochProgress, loss, lr, gradNorm, tokens, dt));
+        }
+        boolean endOfEpoch = batchPos >= batches.size();
+        boolean evalNow =
+            evalEvery > 0 ? step % evalEvery == 0 || step == total : endOfEpoch || step == total;
+        int nextEpoch = endOfEpoch ? epoch + 1 : epoch;
+        int nextPos = endOfEpoch ? 0 : batchPos;
+        if (evalNow) {
+          if (val != null) {
+            Map<String, Double> m = evaluate(val);
+            for (TrainerListener l : listeners) {
+              l.onEval(step, m);
+            }
+            double v = m.get(job.metric);
+            if (Double.isNaN(best) || (higher ? v > best : v < best)) {
+              best = v;
+              bestStep = step;
+              badEvals = 0;
+            } else {
+              badEvals++;
+              if (job.earlyStoppingPatience > 0 && badEvals >= job.earlyStoppingPatience) {
+                stop = true;
+                event(
+                    "early_stop",
+                    "no improvement in "
+                        + job.metric
+                        + " for "
+                        + badEvals
+                        + " evaluations; best "
+                        + fmt(best)
+                        + " at step "
+                        + bestStep);
+              }
+            }
+          }
+          saveCheckpoint(step, nextEpoch, nextPos, best, bestStep, badEvals, realTokens, seconds);
+        } else if (job.saveEvery > 0 && step % job.saveEvery == 0) {
+          saveCheckpoint(step, nextEpoch, nextPos, best, bestStep, badEvals, realTokens, seconds);
+        }
+      }
+      if (batchPos >= batches.size()) {
+        epoch++;
+        batchPos = 0;
+      }
+    }
+    return finish(step, best, bestStep, realTokens, seconds, stop);
+  }
+
+  private Tensor loss(Tokenizer.Batch batch, Tensor targets) {
+    Tensor logits;
+    if (bf16) {
+      torch.set_autocast_enabled(torch.DeviceType.CPU, true);
+      torch.set_autocast_dtype(torch.DeviceType.CPU, torch.ScalarType.BFloat16);
+      try {
+        logits = model.logits(batch).to(torch.ScalarType.Float);
+      } finally {
+        torch.set_autocast_enabled(torch.DeviceType.CPU, false);
+        torch.clear_cache(); // autocast's cast cache
+      }
+    } else {
+      logits = model.logits(batch);
+    }
+    return model.multiLabel()
+        ? torch.binary_cross_entropy_with_logits(logits, targets)
+        : torch.cross_entropy(logits, targets);
+  }
+
+  /** Loss, accuracy and macro-F1 on a set, in eval mode without autograd. */
+  public Map<String, Double> evaluate(EncodedSet set) {
+    model.module().eval();
+    double lossSum = 0;
+    int[][] predicted = new int[set.size()][];
+    try (InferenceMode guard = new InferenceMode()) {
+      for (int[] b : Batching.sequential(set.size(), 64)) {
+        try (PointerScope scope = new PointerScope()) {
+          Tokenizer.Batch batch = set.batch(b, padId);
+          Tensor targets = set.targets(b, model.multiLabel());
+          lossSum += loss(batch, targets).item_double() * b.length;
+          float[][] p = dev.whet.engine.Tensors.toMatrix(model.probabilities(model.logits(batch)));
+          for (int i = 0; i < b.length; i++) {
+            predicted[b[i]] = decide(p[i]);
+          }
+        }
+      }
+    }
+    model.module().train(true);
+    return ValidationMetrics.compute(
+        set.labels(), predicted, set.numLabels(), lossSum / set.size());
+  }
+
+  private int[] decide(float[] probs) {
+    if (model.multiLabel()) {
+      List<Integer> on = new ArrayList<>();
+      for (int c = 0; c < probs.length; c++) {
+        if (probs[c] >= 0.5f) {
+          on.add(c);
+        }
+      }
+      return on.stream().mapToInt(Integer::intValue).toArray();
+    }
+    int arg = 0;
+    for (int c = 1; c < probs.length; c++) {
+      if (probs[c] > probs[arg]) {
+        arg = c;
+      }
+    }
+    return new int[] {arg};
+  }
+
+  private void saveCheckpoint(
+      long step,
+      int epoch,
+      int pos,
+      double best,
+      long bestStep,
+      int badEvals,
+      long tokens,
+      double seconds) {
+    Checkpoint c =
+        new Checkpoint(
+            step, epoch, pos, best, bestStep, badEvals, tokens, seconds, Checkpoint.rngNow());
+    Path dir = c.save(run, model.module(), optimizer);
+    for (TrainerListener l : listeners) {
+      l.onCheckpoint(step, dir);
+    }
+    event("checkpoint", "saved " + run.path().relativize(dir));
+    prune(bestStep);
+  }
+
+  /** Keeps the last {@code keep_checkpoints} and the best one. */
+  private void prune(long bestStep) {
+    List<Path> all = run.checkpoints();
+    for (int i = 0; i < all.size() - job.keepCheckpoints; i++) {
+      if (RunDir.stepOf(all.get(i)) != bestStep) {
+        try {
+          Checkpoint.deleteTree(all.get(i));
+        } catch (java.io.IOException e) {
+          event("warning", "could not delete " + all.get(i) + ": " + e.getMessage());
+        }
+      }
+    }
+  }
+
+  private void diverged(long step, double loss, double gradNorm) {
+    List<Path> saved = run.checkpoints();
+    String last =
+        saved.isEmpty()
+            ? "no checkpoint was saved yet"
+            : "the last good checkpoint is " + saved.get(saved.size() - 1).getFileName();
+    String what =
+        !Double.isFinite(loss) ? "the loss became " + loss : "the gradient norm became " + gradNorm;
+    String message =
+        "training diverged at step "
+            + (step + 1)
+            + ": "
+            + what
+            + "; "
+            + last
+            + ". Lower the learning rate (now "
+            + job.lr
+            + "), keep max_grad_norm at 1.0, or try --precision fp32.";
+    event("diverged", message);
+    throw new WhetException(message);
+  }
+
+  private TrainResult finish(
+      long steps, double best, long bestStep, long tokens, double seconds, boolean stoppedEarly) {
+    Map<String, Double> finalEval = Map.of();
+    if (val != null && bestStep > 0 && Files.isDirectory(run.checkpoint(bestStep))) {
+      // Hand back the best model, not merely the last one.
+      Checkpoint.loadWeights(run.checkpoint(bestStep), model.module());
+      finalEval = evaluate(val);
+    }
+    if (job.method.equals("lora")) {
+      model.mergeLora();
+    }
+    Map<String, Object> info = new LinkedHashMap<>();
+    info.put("method", job.method);
+    info.put("precision", job.precision);
+    info.put("best_step", bestStep);
+    model.save(run.model(), info);
+    event(
+        "finished",
+        "model saved to "
+            + run.model()
+            + (Double.isNaN(best)
+                ? ""
+                : "; best " + job.metric + " " + fmt(best) + " at step " + bestStep));
+    TrainResult r =
+        new TrainResult(
+            run.path(),
+            run.model(),
+            job.metric,
+            best,
+            bestStep,
+            steps,
+            seconds,
+            tokens,
+            stoppedEarly,
+            finalEval);
+    for (TrainerListener l : listeners) {
+      l.onEnd(r);
+    }
+    return r;
+  }
+
+  private void event(String kind, String message) {
+    for (TrainerListener l : listeners) {
+      l.onEvent(kind, message);
+    }
+  }
+
+  private static String fmt(double x) {
+    return String.format(java.util.Locale.ROOT, "%.4f", x);
+  }
+}
