@@ -11,6 +11,15 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 public final class Tensors {
   private Tensors() {}
 
+  /**
+   * An owned handle on {@code ref}'s tensor. The binding returns references into C++ containers (a
+   * module's parameter dict, a returned dict), which dangle when the container grows or is freed; a
+   * copy of the handle shares the storage and stays valid.
+   */
+  public static Tensor own(Tensor ref) {
+    return new Tensor(ref);
+  }
+
   public static Tensor fromFloats(float[] values, long... shape) {
     try (FloatPointer p = new FloatPointer(values)) {
       // clone: from_blob only borrows the Java-owned buffer, which is freed when p closes.

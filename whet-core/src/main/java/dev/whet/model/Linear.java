@@ -2,8 +2,10 @@ package dev.whet.model;
 
 import static org.bytedeco.pytorch.global.torch.dropout;
 
+import dev.whet.engine.Tensors;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
@@ -23,24 +25,15 @@ public final class Linear extends Module {
   private boolean loraEnabled = true;
 
   public Linear(int in, int out, boolean bias) {
-    // Kaiming-uniform like torch.nn.Linear; pretrained weights overwrite it on load.
-    double bound = 1.0 / Math.sqrt(in);
-    weight =
-        register_parameter(
-            "weight",
-            torch
-                .rand(new long[] {out, in})
-                .mul_(new org.bytedeco.pytorch.Scalar(2 * bound))
-                .sub_(new org.bytedeco.pytorch.Scalar(bound)));
+    // Uniform(-1/sqrt(in), 1/sqrt(in)) like torch.nn.Linear; pretrained weights overwrite it.
+    weight = Tensors.own(register_parameter("weight", uniform(new long[] {out, in}, in)));
     this.bias =
-        bias
-            ? register_parameter(
-                "bias",
-                torch
-                    .rand(new long[] {out})
-                    .mul_(new org.bytedeco.pytorch.Scalar(2 * bound))
-                    .sub_(new org.bytedeco.pytorch.Scalar(bound)))
-            : null;
+        bias ? Tensors.own(register_parameter("bias", uniform(new long[] {out}, in))) : null;
+  }
+
+  private static Tensor uniform(long[] shape, long fanIn) {
+    double bound = 1.0 / Math.sqrt(fanIn);
+    return torch.rand(shape).mul_(new Scalar(2 * bound)).sub_(new Scalar(bound));
   }
 
   /** A projection with an adapter when {@code lora} targets {@code name}. */
@@ -57,15 +50,8 @@ public final class Linear extends Module {
     long out = weight.size(0);
     Module a = register_module("lora_A", new Module());
     Module b = register_module("lora_B", new Module());
-    double bound = 1.0 / Math.sqrt(in);
-    loraA =
-        a.register_parameter(
-            "weight",
-            torch
-                .rand(new long[] {lora.rank(), in})
-                .mul_(new org.bytedeco.pytorch.Scalar(2 * bound))
-                .sub_(new org.bytedeco.pytorch.Scalar(bound)));
-    loraB = b.register_parameter("weight", torch.zeros(new long[] {out, lora.rank()}));
+    loraA = Tensors.own(a.register_parameter("weight", uniform(new long[] {lora.rank(), in}, in)));
+    loraB = Tensors.own(b.register_parameter("weight", torch.zeros(new long[] {out, lora.rank()})));
     scaling = lora.scaling();
     loraDropout = lora.dropout();
     weight.set_requires_grad(false);
@@ -97,7 +83,7 @@ public final class Linear extends Module {
       return;
     }
     try (NoGradGuard g = new NoGradGuard()) {
-      weight.add_(loraB.matmul(loraA).mul(new org.bytedeco.pytorch.Scalar(scaling))); // (out, in)
+      weight.add_(loraB.matmul(loraA).mul(new Scalar(scaling))); // (out, in)
     }
     unregister_module("lora_A");
     unregister_module("lora_B");
@@ -115,7 +101,7 @@ public final class Linear extends Module {
     if (loraA != null && loraEnabled) {
       Tensor h = dropout(x, loraDropout, is_training());
       Tensor delta = torch.linear(torch.linear(h, loraA), loraB); // (..., out)
-      y = y.add(delta.mul(new org.bytedeco.pytorch.Scalar(scaling)));
+      y = y.add(delta.mul(new Scalar(scaling)));
     }
     return y;
   }

@@ -25,7 +25,15 @@ public final class SequenceClassifier extends Module {
     this.dropout = dropout;
     try (NoGradGuard g = new NoGradGuard()) {
       // Transformers' initialisation for new heads: N(0, 0.02), zero bias.
-      classifier.weight().normal_(0.0, 0.02, new org.bytedeco.pytorch.GeneratorOptional());
+      // (randn * 0.02 rather than normal_: the binding's empty GeneratorOptional crashes normal_.)
+      Tensor w = classifier.weight();
+      w.copy_(
+          org.bytedeco
+              .pytorch
+              .global
+              .torch
+              .randn(w.sizes().vec().get())
+              .mul(new org.bytedeco.pytorch.Scalar(0.02)));
       classifier.bias().zero_();
     }
   }

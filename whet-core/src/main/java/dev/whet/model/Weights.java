@@ -63,7 +63,7 @@ public final class Weights {
     Map<String, Tensor> out = new LinkedHashMap<>();
     StringTensorDict dict = m.named_parameters(true);
     for (long i = 0; i < dict.size(); i++) {
-      out.put(dict.get(i).key().getString(), dict.get(i).value());
+      out.put(dict.get(i).key().getString(), Tensors.own(dict.get(i).value()));
     }
     return out;
   }

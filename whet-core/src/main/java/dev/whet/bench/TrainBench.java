@@ -1,0 +1,118 @@
+package dev.whet.bench;
+
+import dev.whet.engine.Engine;
+import dev.whet.engine.Tensors;
+import dev.whet.model.BertModel;
+import dev.whet.model.EncoderConfig;
+import dev.whet.model.Pooling;
+import dev.whet.model.SequenceClassifier;
+import java.util.Arrays;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.AdamW;
+import org.bytedeco.pytorch.AdamWOptions;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * One training step (forward, backward, AdamW) of a classifier on a fixed batch, the shape of
+ * shared/bench/torch_ref.py, so the two figures compare directly.
+ */
+public final class TrainBench {
+  private TrainBench() {}
+
+  /**
+   * @param msPerStep median over the timed steps
+   * @param gflops achieved, counting dense layers and attention for forward and backward
+   * @param peakGflops a large matrix multiply's rate in the same precision on this machine
+   */
+  public record Result(
+      int batch,
+      int seqLen,
+      int steps,
+      String precision,
+      double msPerStep,
+      double tokensPerSecond,
+      double gflops,
+      double peakGflops,
+      int threads) {}
+
+  public static Result run(EncoderConfig config, int batch, int seqLen, int steps, boolean bf16) {
+    Engine.init();
+    torch.manual_seed(0);
+    SequenceClassifier model =
+        new SequenceClassifier(
+            BertModel.of(config, null),
+            config.hiddenSize(),
+            2,
+            new Pooling(Pooling.Mode.MEAN, false),
+            0.1);
+    model.train(true);
+    AdamWOptions options = new AdamWOptions(5e-5);
+    options.weight_decay().put(0.01);
+    AdamW optimizer = new AdamW(model.parameters(), options);
+    Tensor ids = torch.randint(1000, config.vocabSize(), new long[] {batch, seqLen});
+    Tensor mask = torch.ones(new long[] {batch, seqLen}).to(torch.ScalarType.Long);
+    Tensor labels = torch.randint(0, 2, new long[] {batch});
+    double[] times = new double[steps];
+    for (int i = -2; i < steps; i++) { // two warm-up steps
+      long t0 = System.nanoTime();
+      try (PointerScope scope = new PointerScope()) {
+        optimizer.zero_grad(true);
+        if (bf16) {
+          torch.set_autocast_enabled(torch.DeviceType.CPU, true);
+          torch.set_autocast_dtype(torch.DeviceType.CPU, torch.ScalarType.BFloat16);
+        }
+        Tensor logits = model.forward(ids, mask, null).to(torch.ScalarType.Float);
+        torch.set_autocast_enabled(torch.DeviceType.CPU, false);
+        torch.clear_cache();
+        torch.cross_entropy(logits, labels).backward();
+        optimizer.step();
+      }
+      if (i >= 0) {
+        times[i] = (System.nanoTime() - t0) / 1e6;
+      }
+    }
+    Arrays.sort(times);
+    double ms = times[steps / 2];
+    long dense = 0;
+    for (var p : dev.whet.model.Weights.parameters(model).entrySet()) {
+      if (!p.getKey().startsWith("bert.embeddings.")) {
+        dense += p.getValue().numel();
+      }
+    }
+    double flops =
+        6.0 * dense * batch * seqLen
+            + 12.0 * config.layers() * batch * (double) seqLen * seqLen * config.hiddenSize();
+    return new Result(
+        batch,
+        seqLen,
+        steps,
+        bf16 ? "bf16" : "fp32",
+        ms,
+        batch * seqLen / (ms / 1000),
+        flops / (ms / 1000) / 1e9,
+        matmulGflops(bf16),
+        torch.get_num_threads());
+  }
+
+  /** The machine's dense-math ceiling: a 2048³ matrix multiply, best of three. */
+  public static double matmulGflops(boolean bf16) {
+    Engine.init();
+    int n = bf16 ? 1024 : 2048;
+    try (PointerScope scope = new PointerScope()) {
+      Tensor a = torch.rand(new long[] {n, n});
+      Tensor b = torch.rand(new long[] {n, n});
+      if (bf16) {
+        a = a.to(torch.ScalarType.BFloat16);
+        b = b.to(torch.ScalarType.BFloat16);
+      }
+      double best = Double.MAX_VALUE;
+      for (int i = 0; i < 4; i++) {
+        long t0 = System.nanoTime();
+        Tensors.toFloats(a.matmul(b).sum());
+        best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+      }
+      return 2.0 * n * n * n / best / 1e9;
+    }
+  }
+}
