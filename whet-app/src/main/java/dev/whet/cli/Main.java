@@ -12,6 +12,8 @@ import picocli.CommandLine.Command;
         "Fine-tune pretrained models on your own data, prove it paid off, serve the result.",
     subcommands = {
       EmbedCommand.class,
+      PredictCommand.class,
+      BenchCommand.class,
       CommandLine.HelpCommand.class,
     })
 public final class Main implements Runnable {

@@ -93,16 +93,21 @@ public final class Encoder implements AutoCloseable {
   public float[][] embed(List<String> texts) {
     float[][] out = new float[texts.size()][];
     for (int start = 0; start < texts.size(); start += 32) {
-      List<String> chunk = texts.subList(start, Math.min(texts.size(), start + 32));
-      try (PointerScope scope = new PointerScope();
-          InferenceMode guard = new InferenceMode()) {
-        Tokenizer.Batch batch = tokenizer.batch(chunk);
-        Tensor mask = Tensors.fromLongs(batch.mask(), batch.rows(), batch.width());
-        float[][] rows = Tensors.toMatrix(pooling.apply(hidden(batch), mask));
-        System.arraycopy(rows, 0, out, start, rows.length);
-      }
+      Tokenizer.Batch batch =
+          tokenizer.batch(texts.subList(start, Math.min(texts.size(), start + 32)));
+      float[][] rows = embed(batch);
+      System.arraycopy(rows, 0, out, start, rows.length);
     }
     return out;
+  }
+
+  /** Sentence embeddings of an already tokenized, padded batch. */
+  public float[][] embed(Tokenizer.Batch batch) {
+    try (PointerScope scope = new PointerScope();
+        InferenceMode guard = new InferenceMode()) {
+      Tensor mask = Tensors.fromLongs(batch.mask(), batch.rows(), batch.width());
+      return Tensors.toMatrix(pooling.apply(hidden(batch), mask));
+    }
   }
 
   @Override

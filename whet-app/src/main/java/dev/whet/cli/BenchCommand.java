@@ -1,0 +1,243 @@
+package dev.whet.cli;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.whet.WhetException;
+import dev.whet.bench.EmbedBench;
+import dev.whet.bench.TrainBench;
+import dev.whet.engine.Engine;
+import dev.whet.io.ModelCatalog;
+import dev.whet.io.Tokenizer;
+import dev.whet.model.Encoder;
+import dev.whet.model.EncoderConfig;
+import java.io.InputStream;
+import java.nio.LongBuffer;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code whet bench}: speed measurements to record in docs/benchmarks.md. */
+@Command(
+    name = "bench",
+    description = "Measure training and embedding speed on this machine.",
+    mixinStandardHelpOptions = true,
+    subcommands = {BenchCommand.Train.class, BenchCommand.Embed.class})
+final class BenchCommand implements Runnable {
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+
+  static String machine() {
+    try {
+      for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/cpuinfo"))) {
+        if (line.startsWith("model name")) {
+          return line.substring(line.indexOf(':') + 1).trim()
+              + ", "
+              + Runtime.getRuntime().availableProcessors()
+              + " cores"
+              + (Engine.cpuHasNativeBf16() ? ", native bf16" : ", no native bf16");
+        }
+      }
+    } catch (java.io.IOException e) {
+      // fall through
+    }
+    return System.getProperty("os.arch");
+  }
+
+  @Command(
+      name = "train",
+      description = "Tokens/s of one training step (forward, backward, AdamW) on a fixed batch.",
+      mixinStandardHelpOptions = true)
+  static final class Train implements Callable<Integer> {
+    @Mixin BaseModelOption base;
+
+    @Option(
+        names = "--batch-size",
+        defaultValue = "32",
+        description = "Rows per batch (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(
+        names = "--seq-len",
+        defaultValue = "128",
+        description = "Tokens per row (default: ${DEFAULT-VALUE}).")
+    int seqLen;
+
+    @Option(
+        names = "--steps",
+        defaultValue = "10",
+        description = "Timed steps after two warm-up steps (default: ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(
+        names = "--precision",
+        defaultValue = "auto",
+        description = "auto (bf16 only where the CPU has it natively), fp32 or bf16.")
+    String precision;
+
+    @Option(names = "--json", description = "Print one JSON object.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+      boolean bf16 =
+          switch (precision) {
+            case "auto" -> Engine.cpuHasNativeBf16();
+            case "bf16" -> true;
+            case "fp32" -> false;
+            default -> throw new WhetException("--precision must be auto, fp32 or bf16");
+          };
+      EncoderConfig config = EncoderConfig.read(base.resolve().resolve("config.json"));
+      TrainBench.Result r = TrainBench.run(config, batch, seqLen, steps, bf16);
+      if (json) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("model", base.base);
+        out.put("batch_size", r.batch());
+        out.put("seq_len", r.seqLen());
+        out.put("steps", r.steps());
+        out.put("precision", r.precision());
+        out.put("ms_per_step", r.msPerStep());
+        out.put("tokens_per_second", r.tokensPerSecond());
+        out.put("gflops", r.gflops());
+        out.put("matmul_peak_gflops", r.peakGflops());
+        out.put("share_of_peak", r.gflops() / r.peakGflops());
+        out.put("threads", r.threads());
+        out.put("machine", machine());
+        System.out.println(Json.line(out));
+      } else {
+        System.out.printf(
+            Locale.ROOT,
+            "%s, batch %d x %d, %s, %d threads on %s:%n  %.0f ms/step, %.0f tokens/s, %.1f GFLOP/s = %.0f%% of this machine's %.0f GFLOP/s matrix multiply%n",
+            base.base,
+            r.batch(),
+            r.seqLen(),
+            r.precision(),
+            r.threads(),
+            machine(),
+            r.msPerStep(),
+            r.tokensPerSecond(),
+            r.gflops(),
+            100 * r.gflops() / r.peakGflops(),
+            r.peakGflops());
+      }
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "embed",
+      description =
+          "Embedding latency and throughput of the default model, beside ONNX Runtime on the same .onnx.",
+      mixinStandardHelpOptions = true)
+  static final class Embed implements Callable<Integer> {
+    @Option(
+        names = "--tokens",
+        defaultValue = "64",
+        description = "Tokens per input (default: ${DEFAULT-VALUE}).")
+    int tokens;
+
+    @Option(
+        names = "--runs",
+        defaultValue = "200",
+        description = "Single-text runs (default: ${DEFAULT-VALUE}).")
+    int runs;
+
+    @Option(names = "--json", description = "Print one JSON object.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+      int batchRuns = Math.max(5, runs / 20);
+      try (Encoder encoder = Encoder.load(ModelCatalog.resolve(ModelCatalog.DEFAULT), 0)) {
+        long[][] rows = EmbedBench.inputs(encoder.tokenizer(), tokens, 64);
+        EmbedBench.Result whet =
+            EmbedBench.run(
+                "whet", r -> encoder.embed(Tokenizer.Batch.pad(r, null, 0)), rows, runs, batchRuns);
+        EmbedBench.Result ort = onnxRuntime(rows, batchRuns);
+        if (json) {
+          Map<String, Object> out = new LinkedHashMap<>();
+          out.put("model", ModelCatalog.DEFAULT);
+          out.put("machine", machine());
+          out.put("results", List.of(whet, ort));
+          System.out.println(Json.line(out));
+        } else {
+          System.out.printf(
+              "%s, %d-token inputs, on %s%n", ModelCatalog.DEFAULT, tokens, machine());
+          System.out.printf(
+              "%-14s %10s %10s %14s %12s%n",
+              "system", "p50 ms", "p99 ms", "sentences/s", "tokens/s");
+          for (EmbedBench.Result r : List.of(whet, ort)) {
+            System.out.printf(
+                Locale.ROOT,
+                "%-14s %10.2f %10.2f %14.1f %12.0f%n",
+                r.system(),
+                r.p50Ms(),
+                r.p99Ms(),
+                r.sentencesPerSecond(),
+                r.tokensPerSecond());
+          }
+        }
+      }
+      return 0;
+    }
+
+    private EmbedBench.Result onnxRuntime(long[][] rows, int batchRuns) throws Exception {
+      byte[] onnx;
+      try (InputStream in = BenchCommand.class.getResourceAsStream("/all-minilm-l6-v2.onnx")) {
+        onnx = in.readAllBytes();
+      }
+      OrtEnvironment env = OrtEnvironment.getEnvironment();
+      try (OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+          OrtSession session = env.createSession(onnx, options)) {
+        return EmbedBench.run("onnxruntime", r -> runOnnx(env, session, r), rows, runs, batchRuns);
+      }
+    }
+
+    /** Hidden states from ONNX Runtime, mean-pooled and normalised like Whet's, in plain Java. */
+    private static void runOnnx(OrtEnvironment env, OrtSession session, long[][] rows) {
+      int b = rows.length;
+      int t = rows[0].length;
+      long[] ids = new long[b * t];
+      long[] mask = new long[b * t];
+      for (int i = 0; i < b; i++) {
+        System.arraycopy(rows[i], 0, ids, i * t, t);
+      }
+      java.util.Arrays.fill(mask, 1L);
+      long[] shape = {b, t};
+      Map<String, OnnxTensor> inputs = new HashMap<>();
+      try {
+        Map<String, long[]> data =
+            Map.of("input_ids", ids, "attention_mask", mask, "token_type_ids", new long[b * t]);
+        for (String name : session.getInputNames()) {
+          inputs.put(name, OnnxTensor.createTensor(env, LongBuffer.wrap(data.get(name)), shape));
+        }
+        try (OrtSession.Result result = session.run(inputs)) {
+          float[][][] h = (float[][][]) result.get(0).getValue();
+          for (float[][] row : h) {
+            float[] v = new float[row[0].length];
+            for (float[] tok : row) {
+              for (int j = 0; j < v.length; j++) {
+                v[j] += tok[j] / row.length;
+              }
+            }
+          }
+        }
+      } catch (OrtException e) {
+        throw new IllegalStateException(e);
+      } finally {
+        inputs.values().forEach(OnnxTensor::close);
+      }
+    }
+  }
+}
