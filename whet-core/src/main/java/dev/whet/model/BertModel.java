@@ -23,7 +23,7 @@ import org.bytedeco.pytorch.global.torch;
  * encoder.layer.0.attention.self.query}, ...), so loading is a one-to-one map. Returns hidden
  * states; pooling and heads are separate blocks.
  */
-public final class BertModel extends Module {
+public final class BertModel extends Block {
   private final Module embeddings;
   private final EmbeddingImpl wordEmbeddings;
   private final EmbeddingImpl positionEmbeddings;
@@ -55,17 +55,15 @@ public final class BertModel extends Module {
     this.dropout = dropout;
     this.positionOffset = positionOffset;
     this.padTokenId = padTokenId;
-    embeddings = register_module("embeddings", new Module());
-    wordEmbeddings =
-        embeddings.register_module("word_embeddings", new EmbeddingImpl(vocabSize, hidden));
+    embeddings = child(this, "embeddings", new Module());
+    wordEmbeddings = child(embeddings, "word_embeddings", new EmbeddingImpl(vocabSize, hidden));
     positionEmbeddings =
-        embeddings.register_module("position_embeddings", new EmbeddingImpl(maxPositions, hidden));
+        child(embeddings, "position_embeddings", new EmbeddingImpl(maxPositions, hidden));
     tokenTypeEmbeddings =
-        embeddings.register_module(
-            "token_type_embeddings", new EmbeddingImpl(typeVocabSize, hidden));
-    embeddingsNorm = embeddings.register_module("LayerNorm", layerNorm(hidden, layerNormEps));
-    Module encoder = register_module("encoder", new Module());
-    ModuleListImpl list = encoder.register_module("layer", new ModuleListImpl());
+        child(embeddings, "token_type_embeddings", new EmbeddingImpl(typeVocabSize, hidden));
+    embeddingsNorm = child(embeddings, "LayerNorm", layerNorm(hidden, layerNormEps));
+    Module encoder = child(this, "encoder", new Module());
+    ModuleListImpl list = child(encoder, "layer", new ModuleListImpl());
     layers = new Layer[numLayers];
     for (int i = 0; i < numLayers; i++) {
       layers[i] = new Layer(hidden, heads, intermediate, layerNormEps, dropout, activation, lora);
@@ -171,7 +169,7 @@ public final class BertModel extends Module {
   }
 
   /** One transformer layer: self-attention and feed-forward, each followed by add and norm. */
-  public static final class Layer extends Module {
+  public static final class Layer extends Block {
     private final Linear query;
     private final Linear key;
     private final Linear value;
@@ -195,20 +193,19 @@ public final class BertModel extends Module {
       this.heads = heads;
       this.dropout = dropout;
       this.activation = activation;
-      Module attention = register_module("attention", new Module());
-      Module self = attention.register_module("self", new Module());
-      query = self.register_module("query", Linear.of(hidden, hidden, true, lora, "q"));
-      key = self.register_module("key", Linear.of(hidden, hidden, true, lora, "k"));
-      value = self.register_module("value", Linear.of(hidden, hidden, true, lora, "v"));
-      Module selfOutput = attention.register_module("output", new Module());
-      attentionOut =
-          selfOutput.register_module("dense", Linear.of(hidden, hidden, true, lora, "o"));
-      attentionNorm = selfOutput.register_module("LayerNorm", layerNorm(hidden, eps));
-      Module inter = register_module("intermediate", new Module());
-      intermediate = inter.register_module("dense", Linear.of(hidden, ffn, true, lora, "up"));
-      Module out = register_module("output", new Module());
-      output = out.register_module("dense", Linear.of(ffn, hidden, true, lora, "down"));
-      outputNorm = out.register_module("LayerNorm", layerNorm(hidden, eps));
+      Module attention = child(this, "attention", new Module());
+      Module self = child(attention, "self", new Module());
+      query = child(self, "query", Linear.of(hidden, hidden, true, lora, "q"));
+      key = child(self, "key", Linear.of(hidden, hidden, true, lora, "k"));
+      value = child(self, "value", Linear.of(hidden, hidden, true, lora, "v"));
+      Module selfOutput = child(attention, "output", new Module());
+      attentionOut = child(selfOutput, "dense", Linear.of(hidden, hidden, true, lora, "o"));
+      attentionNorm = child(selfOutput, "LayerNorm", layerNorm(hidden, eps));
+      Module inter = child(this, "intermediate", new Module());
+      intermediate = child(inter, "dense", Linear.of(hidden, ffn, true, lora, "up"));
+      Module out = child(this, "output", new Module());
+      output = child(out, "dense", Linear.of(ffn, hidden, true, lora, "down"));
+      outputNorm = child(out, "LayerNorm", layerNorm(hidden, eps));
     }
 
     /**

@@ -15,7 +15,7 @@ import org.bytedeco.pytorch.global.torch;
  * Face checkpoints), optionally with a LoRA adapter ({@code lora_A.weight} (r, in) and {@code
  * lora_B.weight} (out, r), B starting at zero so training starts from the pretrained function).
  */
-public final class Linear extends Module {
+public final class Linear extends Block {
   private final Tensor weight;
   private final Tensor bias;
   private Tensor loraA;
@@ -48,8 +48,8 @@ public final class Linear extends Module {
   private void addLora(Lora lora) {
     long in = weight.size(1);
     long out = weight.size(0);
-    Module a = register_module("lora_A", new Module());
-    Module b = register_module("lora_B", new Module());
+    Module a = child(this, "lora_A", new Module());
+    Module b = child(this, "lora_B", new Module());
     loraA = Tensors.own(a.register_parameter("weight", uniform(new long[] {lora.rank(), in}, in)));
     loraB = Tensors.own(b.register_parameter("weight", torch.zeros(new long[] {out, lora.rank()})));
     scaling = lora.scaling();

@@ -2,7 +2,6 @@ package dev.whet.model;
 
 import static org.bytedeco.pytorch.global.torch.dropout;
 
-import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 
@@ -11,7 +10,7 @@ import org.bytedeco.pytorch.Tensor;
  * names follow Transformers' {@code BertForSequenceClassification} ({@code bert.*}, {@code
  * classifier.*}). Returns logits; the loss lives in the training step.
  */
-public final class SequenceClassifier extends Module {
+public final class SequenceClassifier extends Block {
   private final BertModel bert;
   private final Linear classifier;
   private final Pooling pooling;
@@ -19,8 +18,8 @@ public final class SequenceClassifier extends Module {
 
   public SequenceClassifier(
       BertModel bert, int hidden, int numLabels, Pooling pooling, double dropout) {
-    this.bert = register_module("bert", bert);
-    this.classifier = register_module("classifier", new Linear(hidden, numLabels, true));
+    this.bert = child(this, "bert", bert);
+    this.classifier = child(this, "classifier", new Linear(hidden, numLabels, true));
     this.pooling = pooling;
     this.dropout = dropout;
     try (NoGradGuard g = new NoGradGuard()) {
