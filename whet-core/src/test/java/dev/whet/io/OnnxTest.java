@@ -19,7 +19,7 @@ class OnnxTest {
     assertEquals(DType.I64, ids.dtype());
     assertArrayEquals(new long[] {1, 8}, ids.shape());
     assertEquals(7, ids.data().getLong(7 * 8));
-    assertArrayEquals(new long[] {4, 8}, m.initializers().get("onnx::MatMul_104").shape());
+    assertArrayEquals(new long[] {12, 16}, m.initializers().get("onnx::MatMul_104").shape());
     Onnx.Node q = m.nodes().get(0);
     assertEquals("/encoder/layer.0/attention/self/query/MatMul", q.name());
     assertEquals("MatMul", q.opType());

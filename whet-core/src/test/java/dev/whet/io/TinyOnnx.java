@@ -15,12 +15,12 @@ final class TinyOnnx {
   private final ByteArrayOutputStream graph = new ByteArrayOutputStream();
   private int matmuls = 100;
 
-  /** A BERT with random weights: vocab 10, 8 positions, 2 types, hidden 4, ffn 8. */
+  /** A BERT with random weights: vocab 10, 8 positions, 2 types, hidden 12, ffn 16. */
   static byte[] bert(int layers, long seed) {
     TinyOnnx o = new TinyOnnx();
     Random rnd = new Random(seed);
-    int h = 4;
-    int ffn = 8;
+    int h = 12; // divisible by the 12 heads the catalog gives every built-in
+    int ffn = 16;
     o.init("embeddings.position_ids", 7, new long[] {1, 8}, longs(0, 1, 2, 3, 4, 5, 6, 7));
     o.floats("embeddings.word_embeddings.weight", new long[] {10, h}, rnd);
     o.floats("embeddings.position_embeddings.weight", new long[] {8, h}, rnd);
