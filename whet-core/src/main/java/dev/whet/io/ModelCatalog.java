@@ -516,7 +516,7 @@ public final class ModelCatalog {
   }
 
   /** Runs Maven to copy the jar into {@code dir}; Maven applies the user's settings and mirrors. */
-  private static Path downloadWithMaven(BuiltIn b, Path dir) throws IOException {
+  static Path downloadWithMaven(BuiltIn b, Path dir) throws IOException {
     String mvn = findMaven();
     List<String> cmd = new ArrayList<>();
     cmd.addAll(
@@ -526,8 +526,7 @@ public final class ModelCatalog {
             "-q",
             DEPENDENCY_PLUGIN,
             "-Dartifact=" + b.coordinates(),
-            "-DoutputDirectory=" + dir.toAbsolutePath(),
-            "-Dtransitive=false"));
+            "-DoutputDirectory=" + dir.toAbsolutePath()));
     String repo = System.getProperty("maven.repo.local");
     if (repo != null && !repo.isBlank()) {
       cmd.add("-Dmaven.repo.local=" + repo);
