@@ -148,7 +148,7 @@ public final class OnnxBertImporter {
       }
       out.put(hf, transpose(asF32(w, hf, source), hf, source));
     }
-    // In HF's module order (layer 2 before layer 10), which is what readers of the file expect.
+    // In HF's module order (layer 2 before layer 10), so listings and diffs read naturally.
     Map<String, TensorData> ordered = new LinkedHashMap<>();
     for (String name : sizesOf(out, source).shapes().keySet()) {
       ordered.put(name, out.get(name));

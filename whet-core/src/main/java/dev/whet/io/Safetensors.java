@@ -364,8 +364,18 @@ public final class Safetensors {
     Path tmp = null;
     try {
       Files.createDirectories(dir);
-      tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+      // Not Files.createTempFile: it makes the file owner-only, and the rename would keep that.
+      tmp =
+          dir.resolve(
+              "."
+                  + file.getFileName()
+                  + "."
+                  + ProcessHandle.current().pid()
+                  + "-"
+                  + System.nanoTime()
+                  + ".tmp");
+      try (FileChannel ch =
+          FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
         writeFully(ch, head);
         for (TensorData t : order) {
           writeFully(ch, t.data());
