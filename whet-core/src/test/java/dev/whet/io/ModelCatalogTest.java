@@ -237,6 +237,25 @@ class ModelCatalogTest {
   }
 
   @Test
+  void modelsCopiedIntoTheHomeAreListedAndResolveByName() throws Exception {
+    Path src =
+        Path.of(getClass().getResource("/models/TinyStories-656K-hf/config.json").toURI())
+            .getParent();
+    Path dir = Files.createDirectories(WhetHome.models().resolve("tiny-stories"));
+    for (String f : List.of("config.json", "model.safetensors", "tokenizer.json")) {
+      Files.copy(src.resolve(f), dir.resolve(f));
+    }
+    assertEquals(dir, ModelCatalog.resolve("tiny-stories"));
+    ModelCatalog.Entry e = ModelCatalog.list().get(3);
+    assertEquals("tiny-stories", e.name());
+    assertEquals("llama", e.architecture());
+    assertEquals(2, e.layers());
+    assertEquals(128, e.hiddenSize());
+    assertEquals(dir.toString(), e.source());
+    assertTrue(e.ready());
+  }
+
+  @Test
   void unsupportedModelTypeListsTheSupportedOnes() throws IOException {
     Path dir = hfDir("{\"model_type\": \"gpt2\"}");
     assertMessage(
