@@ -6,6 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.whet.WhetHome;
@@ -13,6 +17,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -28,6 +33,11 @@ import org.junit.jupiter.api.io.TempDir;
 class OnnxBertImporterTest {
   @TempDir static Path home;
 
+  /** "[CLS] hello world ! a test of [SEP]" plus a second segment, to use both token types. */
+  private static final long[] IDS = {101, 7592, 2088, 999, 1037, 3231, 1997, 102, 2023, 102};
+
+  private static final long[] TYPES = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1};
+
   @BeforeAll
   static void isolate() {
     System.setProperty("whet.home", home.toString());
@@ -41,14 +51,15 @@ class OnnxBertImporterTest {
   /** The default model, through the catalog as a user gets it. */
   @Test
   @Tag("slow")
-  void defaultModelImportsOnFirstResolve() throws IOException {
+  void defaultModelImportsOnFirstResolve() throws Exception {
     ModelCatalog.BuiltIn b = ModelCatalog.builtIn(ModelCatalog.DEFAULT);
-    Onnx.Model onnx = readOnnx(b);
+    byte[] onnxBytes = bytes(b.onnxResource());
+    Onnx.Model onnx = Onnx.read(onnxBytes, b.onnxResource());
 
     Path dir = ModelCatalog.resolve(ModelCatalog.DEFAULT);
 
     assertEquals(WhetHome.models().resolve("minilm-l6"), dir);
-    checkImported(b.sizes(), onnx, dir, tokenizerOf(b));
+    checkImported(b.sizes(), onnx, dir, bytes(b.tokenizerResource()));
     JsonNode pooling = json(dir.resolve("1_Pooling/config.json"));
     assertTrue(pooling.get("pooling_mode_mean_tokens").asBoolean());
     assertFalse(pooling.get("pooling_mode_cls_token").asBoolean());
@@ -57,6 +68,7 @@ class OnnxBertImporterTest {
     assertTrue(e.ready());
     assertEquals(b.sizes().parameters(), e.parameters());
     assertEquals(dir, ModelCatalog.resolve("minilm-l6"), "second resolve finds it ready");
+    computesWhatOnnxRuntimeComputes(b.name(), onnxBytes, dir);
   }
 
   /** The same checks on a tiny synthetic export, so the fast suite covers the mapping too. */
@@ -128,25 +140,63 @@ class OnnxBertImporterTest {
 
   @Test
   @Tag("slow")
-  void bgeSmall() throws IOException {
+  void bgeSmall() throws Exception {
     importDirectly("bge-small-en", true);
   }
 
   @Test
   @Tag("slow")
-  void e5Small() throws IOException {
+  void e5Small() throws Exception {
     importDirectly("e5-small", false);
   }
 
-  private void importDirectly(String name, boolean cls) throws IOException {
+  private void importDirectly(String name, boolean cls) throws Exception {
     ModelCatalog.BuiltIn b = ModelCatalog.builtIn(name);
-    Onnx.Model onnx = readOnnx(b);
+    byte[] onnxBytes = bytes(b.onnxResource());
+    Onnx.Model onnx = Onnx.read(onnxBytes, b.onnxResource());
     Path dir = home.resolve("direct-" + name);
-    byte[] tokenizer = tokenizerOf(b);
+    byte[] tokenizer = bytes(b.tokenizerResource());
     OnnxBertImporter.writeModelDir(onnx, tokenizer, b.spec(), dir, b.onnxResource());
     checkImported(b.sizes(), onnx, dir, tokenizer);
     assertEquals(
         cls, json(dir.resolve("1_Pooling/config.json")).get("pooling_mode_cls_token").asBoolean());
+    computesWhatOnnxRuntimeComputes(name, onnxBytes, dir);
+  }
+
+  /**
+   * End-to-end proof of an import: the reference encoder built only from the imported config.json
+   * and model.safetensors gives the last hidden states ONNX Runtime gives on the original .onnx.
+   * Catches what shape checks cannot: a square matrix transposed the wrong way, a wrong head count,
+   * epsilon or activation in the config.
+   */
+  private static void computesWhatOnnxRuntimeComputes(String name, byte[] onnx, Path dir)
+      throws IOException, OrtException {
+    float[][] expected = onnxRuntime(onnx);
+    double[][] actual =
+        ReferenceBert.lastHiddenState(
+            Safetensors.readModelDir(dir), json(dir.resolve("config.json")), IDS, TYPES);
+    double maxDiff = 0;
+    for (int t = 0; t < IDS.length; t++) {
+      for (int i = 0; i < expected[t].length; i++) {
+        maxDiff = Math.max(maxDiff, Math.abs(expected[t][i] - actual[t][i]));
+      }
+    }
+    System.out.printf("%s: max |onnxruntime - imported| = %.3g%n", name, maxDiff);
+    assertTrue(maxDiff < 1e-4, name + ": max difference " + maxDiff);
+  }
+
+  private static float[][] onnxRuntime(byte[] model) throws OrtException {
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    long[] mask = new long[IDS.length];
+    Arrays.fill(mask, 1);
+    try (OrtSession s = env.createSession(model, new OrtSession.SessionOptions());
+        OnnxTensor ids = OnnxTensor.createTensor(env, new long[][] {IDS});
+        OnnxTensor att = OnnxTensor.createTensor(env, new long[][] {mask});
+        OnnxTensor typ = OnnxTensor.createTensor(env, new long[][] {TYPES});
+        OrtSession.Result r =
+            s.run(Map.of("input_ids", ids, "attention_mask", att, "token_type_ids", typ))) {
+      return ((float[][][]) r.get(0).getValue())[0];
+    }
   }
 
   /** Config, tokenizer and every tensor of {@code dir} against the ONNX model. */
@@ -218,15 +268,9 @@ class OnnxBertImporterTest {
     assertEquals(6 * s.numLayers(), matrices);
   }
 
-  private static byte[] tokenizerOf(ModelCatalog.BuiltIn b) throws IOException {
-    try (InputStream in = resource(b.tokenizerResource())) {
+  private static byte[] bytes(String resource) throws IOException {
+    try (InputStream in = resource(resource)) {
       return in.readAllBytes();
-    }
-  }
-
-  private static Onnx.Model readOnnx(ModelCatalog.BuiltIn b) throws IOException {
-    try (InputStream in = resource(b.onnxResource())) {
-      return Onnx.read(in, b.onnxResource());
     }
   }
 

@@ -1,102 +1,41 @@
 package dev.whet.io;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtEnvironment;
-import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
-import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * End-to-end proof of the import: a plain-Java BERT (no engine, double accumulation) built only
- * from the imported {@code config.json} and {@code model.safetensors} gives the same last hidden
- * states as ONNX Runtime on the original {@code .onnx}. Catches what shape checks cannot: a square
- * matrix transposed the wrong way, a wrong head count, epsilon or activation in the config.
+ * A plain-Java BERT encoder (no engine, double accumulation), slow and obviously correct: the
+ * reference that imports and faster encoders are compared with.
  */
-@Tag("slow")
-class ImportedBertMatchesOnnxRuntimeTest {
-  @TempDir Path tmp;
+final class ReferenceBert {
+  private ReferenceBert() {}
 
-  /** "[CLS] hello world ! a test of [SEP]" plus a second segment, to use both token types. */
-  private static final long[] IDS = {101, 7592, 2088, 999, 1037, 3231, 1997, 102, 2023, 102};
-
-  private static final long[] TYPES = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1};
-
-  @ParameterizedTest
-  @ValueSource(strings = {"minilm-l6", "bge-small-en", "e5-small"})
-  void lastHiddenStatesAgree(String name) throws Exception {
-    ModelCatalog.BuiltIn b = ModelCatalog.builtIn(name);
-    byte[] onnxBytes;
-    byte[] tokenizer;
-    try (InputStream in = resource(b.onnxResource());
-        InputStream tok = resource(b.tokenizerResource())) {
-      onnxBytes = in.readAllBytes();
-      tokenizer = tok.readAllBytes();
-    }
-    Path dir = tmp.resolve(name);
-    OnnxBertImporter.writeModelDir(
-        Onnx.read(onnxBytes, b.onnxResource()), tokenizer, b.spec(), dir, b.onnxResource());
-
-    float[][] expected = onnxRuntime(onnxBytes);
-    double[][] actual =
-        forward(
-            Safetensors.readModelDir(dir),
-            new ObjectMapper().readTree(dir.resolve("config.json").toFile()));
-
-    double maxDiff = 0;
-    for (int t = 0; t < IDS.length; t++) {
-      for (int i = 0; i < expected[t].length; i++) {
-        maxDiff = Math.max(maxDiff, Math.abs(expected[t][i] - actual[t][i]));
-      }
-    }
-    System.out.printf("%s: max |onnxruntime - imported| = %.3g%n", name, maxDiff);
-    assertTrue(maxDiff < 1e-4, name + ": max difference " + maxDiff);
-  }
-
-  private static float[][] onnxRuntime(byte[] model) throws OrtException {
-    OrtEnvironment env = OrtEnvironment.getEnvironment();
-    long[] mask = new long[IDS.length];
-    Arrays.fill(mask, 1);
-    try (OrtSession s = env.createSession(model, new OrtSession.SessionOptions());
-        OnnxTensor ids = OnnxTensor.createTensor(env, new long[][] {IDS});
-        OnnxTensor att = OnnxTensor.createTensor(env, new long[][] {mask});
-        OnnxTensor typ = OnnxTensor.createTensor(env, new long[][] {TYPES});
-        OrtSession.Result r =
-            s.run(Map.of("input_ids", ids, "attention_mask", att, "token_type_ids", typ))) {
-      return ((float[][][]) r.get(0).getValue())[0];
-    }
-  }
-
-  // --- the reference encoder: HF BertModel, one sequence, no padding ---
-
-  private static double[][] forward(Map<String, TensorData> weights, JsonNode config) {
+  /**
+   * Last hidden states (T, H) of one unpadded sequence: HF BertModel in eval mode, exact GELU.
+   *
+   * @param weights HF-named tensors (F32, F16 or BF16)
+   * @param config the model's config.json
+   * @param ids token ids, special tokens included
+   * @param types token type ids, same length
+   */
+  static double[][] lastHiddenState(
+      Map<String, TensorData> weights, JsonNode config, long[] ids, long[] types) {
     Map<String, float[]> w = new HashMap<>();
     weights.forEach((k, v) -> w.put(k, v.toFloats()));
     int h = config.get("hidden_size").asInt();
     int heads = config.get("num_attention_heads").asInt();
     int layers = config.get("num_hidden_layers").asInt();
     double eps = config.get("layer_norm_eps").asDouble();
-    int n = IDS.length;
+    int n = ids.length;
 
     double[][] x = new double[n][h]; // (T, H)
     for (int t = 0; t < n; t++) {
       for (int i = 0; i < h; i++) {
         x[t][i] =
-            w.get("embeddings.word_embeddings.weight")[(int) IDS[t] * h + i]
+            w.get("embeddings.word_embeddings.weight")[(int) ids[t] * h + i]
                 + w.get("embeddings.position_embeddings.weight")[t * h + i]
-                + w.get("embeddings.token_type_embeddings.weight")[(int) TYPES[t] * h + i];
+                + w.get("embeddings.token_type_embeddings.weight")[(int) types[t] * h + i];
       }
     }
     x = layerNorm(x, w, "embeddings.LayerNorm", eps);
@@ -211,14 +150,5 @@ class ImportedBertMatchesOnnxRuntimeTest {
                     + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
                 * Math.exp(-x * x);
     return Math.copySign(y, x);
-  }
-
-  private static InputStream resource(String name) throws IOException {
-    InputStream in =
-        ImportedBertMatchesOnnxRuntimeTest.class.getClassLoader().getResourceAsStream(name);
-    if (in == null) {
-      throw new IOException(name + " is not on the test class path");
-    }
-    return in;
   }
 }
