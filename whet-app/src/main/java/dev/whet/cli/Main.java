@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
       PredictCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class,
+      ModelsCommand.class,
     })
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

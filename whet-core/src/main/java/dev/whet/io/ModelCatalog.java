@@ -7,6 +7,8 @@ import dev.whet.WhetHome;
 import dev.whet.io.OnnxBertImporter.Pooling;
 import dev.whet.io.OnnxBertImporter.Sizes;
 import dev.whet.io.OnnxBertImporter.Spec;
+import java.io.File;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.FileChannel;
@@ -152,14 +154,16 @@ public final class ModelCatalog {
     return BUILT_INS.stream()
         .filter(b -> b.name().equals(name))
         .findFirst()
-        .orElseThrow(
-            () ->
-                new WhetException(
-                    "unknown model '"
-                        + name
-                        + "': built-in models are "
-                        + builtInNames()
-                        + "; or give the path of a Hugging Face model directory"));
+        .orElseThrow(() -> unknown(name));
+  }
+
+  private static WhetException unknown(String name) {
+    return new WhetException(
+        "unknown model '"
+            + name
+            + "': built-in models are "
+            + builtInNames()
+            + "; or give the path of a Hugging Face model directory");
   }
 
   /**
@@ -195,15 +199,10 @@ public final class ModelCatalog {
     if (!nameOrDir.contains("/") && !nameOrDir.isEmpty() && Files.isDirectory(cached)) {
       return validate(cached);
     }
-    if (nameOrDir.contains("/") || nameOrDir.contains(java.io.File.separator)) {
+    if (nameOrDir.contains("/") || nameOrDir.contains(File.separator)) {
       throw new WhetException(nameOrDir + ": model directory not found");
     }
-    throw new WhetException(
-        "unknown model '"
-            + nameOrDir
-            + "': built-in models are "
-            + builtInNames()
-            + "; or give the path of a Hugging Face model directory");
+    throw unknown(nameOrDir);
   }
 
   /**
@@ -359,7 +358,7 @@ public final class ModelCatalog {
           throw new IOException(jar + " has no " + resource);
         }
         // Closing the stream must close the zip as well.
-        return new java.io.FilterInputStream(zip.getInputStream(e)) {
+        return new FilterInputStream(zip.getInputStream(e)) {
           @Override
           public void close() throws IOException {
             try {
@@ -516,7 +515,7 @@ public final class ModelCatalog {
   }
 
   /** Runs Maven to copy the jar into {@code dir}; Maven applies the user's settings and mirrors. */
-  private static Path downloadWithMaven(BuiltIn b, Path dir) throws IOException {
+  static Path downloadWithMaven(BuiltIn b, Path dir) throws IOException {
     String mvn = findMaven();
     List<String> cmd = new ArrayList<>();
     cmd.addAll(
@@ -526,8 +525,7 @@ public final class ModelCatalog {
             "-q",
             DEPENDENCY_PLUGIN,
             "-Dartifact=" + b.coordinates(),
-            "-DoutputDirectory=" + dir.toAbsolutePath(),
-            "-Dtransitive=false"));
+            "-DoutputDirectory=" + dir.toAbsolutePath()));
     String repo = System.getProperty("maven.repo.local");
     if (repo != null && !repo.isBlank()) {
       cmd.add("-Dmaven.repo.local=" + repo);
@@ -571,7 +569,7 @@ public final class ModelCatalog {
     }
     String path = System.getenv("PATH");
     if (path != null) {
-      for (String d : path.split(java.io.File.pathSeparator)) {
+      for (String d : path.split(File.pathSeparator)) {
         if (!d.isEmpty()) {
           candidates.add(Path.of(d, "mvn"));
         }

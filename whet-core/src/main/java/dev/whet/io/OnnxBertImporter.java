@@ -7,14 +7,15 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.whet.WhetException;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -123,7 +124,7 @@ public final class OnnxBertImporter {
    */
   public static Map<String, TensorData> hfWeights(Onnx.Model model, String source) {
     Map<String, TensorData> init = model.initializers();
-    Map<String, TensorData> out = new TreeMap<>(OnnxBertImporter::hfOrder);
+    Map<String, TensorData> out = new HashMap<>();
     for (TensorData t : init.values()) {
       String n = t.name();
       // position_ids is a buffer (0..max-1), not a parameter; HF no longer saves it.
@@ -148,8 +149,12 @@ public final class OnnxBertImporter {
       }
       out.put(hf, transpose(asF32(w, hf, source), hf, source));
     }
-    sizesOf(out, source);
-    return new LinkedHashMap<>(out);
+    // In HF's module order (layer 2 before layer 10), so listings and diffs read naturally.
+    Map<String, TensorData> ordered = new LinkedHashMap<>();
+    for (String name : sizesOf(out, source).shapes().keySet()) {
+      ordered.put(name, out.get(name));
+    }
+    return ordered;
   }
 
   /**
@@ -364,23 +369,6 @@ public final class OnnxBertImporter {
     return TensorData.ofFloats(hfName, new long[] {cols, rows}, dst);
   }
 
-  /** Embeddings first, then layers by number (not "layer.10" before "layer.2"), then the rest. */
-  private static int hfOrder(String a, String b) {
-    int c = Integer.compare(rank(a), rank(b));
-    if (c == 0) {
-      Matcher ma = LAYER.matcher(a);
-      Matcher mb = LAYER.matcher(b);
-      if (ma.find() && mb.find()) {
-        c = Integer.compare(Integer.parseInt(ma.group(1)), Integer.parseInt(mb.group(1)));
-      }
-    }
-    return c != 0 ? c : a.compareTo(b);
-  }
-
-  private static int rank(String name) {
-    return name.startsWith("embeddings.") ? 0 : name.startsWith("encoder.") ? 1 : 2;
-  }
-
   private static byte[] json(JsonNode node) throws IOException {
     return JSON.writeValueAsBytes(node);
   }
@@ -393,7 +381,7 @@ public final class OnnxBertImporter {
             StandardOpenOption.CREATE,
             StandardOpenOption.TRUNCATE_EXISTING,
             StandardOpenOption.WRITE)) {
-      java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
+      ByteBuffer b = ByteBuffer.wrap(bytes);
       while (b.hasRemaining()) {
         ch.write(b);
       }

