@@ -62,6 +62,33 @@ public final class Tokenizer implements AutoCloseable {
     }
   }
 
+  /**
+   * The {@code truncation.max_length} a tokenizer JSON declares (the length its model was meant to
+   * be used with), or 0 when it declares none or cannot be read.
+   */
+  public static int declaredMaxLength(Path tokenizerJson) {
+    try (var parser =
+        new com.fasterxml.jackson.core.JsonFactory().createParser(tokenizerJson.toFile())) {
+      // Stream to the top-level "truncation" field: the vocabulary can be megabytes.
+      if (parser.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+        return 0;
+      }
+      while (parser.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+        String field = parser.currentName();
+        parser.nextToken();
+        if (field.equals("truncation")) {
+          com.fasterxml.jackson.databind.JsonNode t =
+              new com.fasterxml.jackson.databind.ObjectMapper().readTree(parser);
+          return t == null ? 0 : t.path("max_length").asInt(0);
+        }
+        parser.skipChildren();
+      }
+    } catch (IOException e) {
+      return 0;
+    }
+    return 0;
+  }
+
   private static long padIdOf(HuggingFaceTokenizer tok) {
     for (String candidate : List.of("[PAD]", "<pad>", "<|padding|>")) {
       long[] ids = tok.encode(candidate, false, false).getIds();

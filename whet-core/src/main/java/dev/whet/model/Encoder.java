@@ -40,7 +40,8 @@ public final class Encoder implements AutoCloseable {
   /**
    * Loads config.json, the safetensors weights and tokenizer.json from {@code dir}.
    *
-   * @param maxLength longest input in tokens (special tokens included); 0 = the model's maximum
+   * @param maxLength longest input in tokens (special tokens included); 0 = the truncation the
+   *     tokenizer JSON declares, else the model's maximum
    */
   public static Encoder load(Path dir, int maxLength) {
     Engine.init();
@@ -49,10 +50,9 @@ public final class Encoder implements AutoCloseable {
       throw new WhetException(dir + ": no config.json (not a Hugging Face model directory)");
     }
     EncoderConfig config = EncoderConfig.read(configFile);
-    int limit =
-        maxLength > 0
-            ? Math.min(maxLength, config.maxSequenceLength())
-            : config.maxSequenceLength();
+    int declared = Tokenizer.declaredMaxLength(dir.resolve("tokenizer.json"));
+    int limit = maxLength > 0 ? maxLength : declared > 0 ? declared : config.maxSequenceLength();
+    limit = Math.min(limit, config.maxSequenceLength());
     Tokenizer tokenizer = Tokenizer.load(dir.resolve("tokenizer.json"), limit);
     BertModel model = BertModel.of(config, null);
     Map<String, TensorData> weights = Safetensors.readModelDir(dir);

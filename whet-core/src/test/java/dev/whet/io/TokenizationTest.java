@@ -16,6 +16,8 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Whet's tokenization (Hugging Face's Rust tokenizers reading the model's tokenizer JSON) agrees
@@ -26,18 +28,28 @@ class TokenizationTest {
   @TempDir Path dir;
 
   private Tokenizer minilm(int maxLength) throws Exception {
+    return load("/all-minilm-l6-v2-tokenizer.json", maxLength);
+  }
+
+  private Tokenizer load(String resource, int maxLength) throws Exception {
     Path json = dir.resolve("tokenizer.json");
-    try (InputStream in = getClass().getResourceAsStream("/all-minilm-l6-v2-tokenizer.json")) {
-      Files.copy(in, json);
+    try (InputStream in = getClass().getResourceAsStream(resource)) {
+      Files.copy(in, json, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
     return Tokenizer.load(json, maxLength);
   }
 
-  @Test
-  void idsMatchIndependentReference() throws Exception {
+  @ParameterizedTest
+  @CsvSource({
+    "/all-minilm-l6-v2-tokenizer.json, minilm-l6, 128",
+    "/bge-small-en-v1.5-tokenizer.json, bge-small-en, 512",
+    "/e5-small-v2-tokenizer.json, e5-small, 512"
+  })
+  void idsMatchIndependentReference(String tokenizer, String fixture, int maxLength)
+      throws Exception {
     ObjectMapper om = new ObjectMapper();
     List<JsonNode> cases = new ArrayList<>();
-    try (InputStream in = getClass().getResourceAsStream("/tokenization/minilm-l6.jsonl");
+    try (InputStream in = getClass().getResourceAsStream("/tokenization/" + fixture + ".jsonl");
         BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
       for (String line; (line = r.readLine()) != null; ) {
         cases.add(om.readTree(line));
@@ -45,11 +57,11 @@ class TokenizationTest {
     }
     assertTrue(cases.size() >= 20);
     boolean sawTruncation = false;
-    try (Tokenizer tok = minilm(128)) {
+    try (Tokenizer tok = load(tokenizer, maxLength)) {
       for (JsonNode c : cases) {
         long[] expected = om.convertValue(c.get("ids"), long[].class);
         assertArrayEquals(expected, tok.encode(c.get("text").asText()), c.get("text").asText());
-        sawTruncation |= expected.length == 128;
+        sawTruncation |= expected.length == maxLength;
       }
     }
     assertTrue(sawTruncation, "fixtures must include texts longer than the maximum length");
