@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
         "Fine-tune pretrained models on your own data, prove it paid off, serve the result.",
     subcommands = {
       CommandLine.HelpCommand.class,
+      DataCommand.class,
     })
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -165,7 +165,14 @@ final class Readers {
         node = JSON.readTree(line);
       } catch (JsonProcessingException e) {
         int col = e.getLocation() == null ? 0 : Math.max(0, e.getLocation().getColumnNr());
-        String why = e.getOriginalMessage().lines().findFirst().orElse("").strip();
+        // Jackson's message may end with a source location; the line and column say it better.
+        String why =
+            e.getOriginalMessage()
+                .lines()
+                .findFirst()
+                .orElse("")
+                .replaceAll("\\s*\\(start marker at .*|\\s*at \\[Source.*", "")
+                .strip();
         sink.error(
             r.lineNumber(),
             col,
