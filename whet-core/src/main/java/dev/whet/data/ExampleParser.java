@@ -12,7 +12,7 @@ import java.util.Set;
  * are ignored (exports carry ids and metadata); missing, mistyped or empty ones are errors.
  */
 final class ExampleParser {
-  /** Where a problem is; {@code offset} moves the line for CoNLL files (one token per line). */
+  /** Receives each problem with its line (and column when known). */
   interface Errors {
     void error(int line, int column, String message);
   }
@@ -59,7 +59,7 @@ final class ExampleParser {
 
   /** The example, or {@code null} after reporting each problem found. */
   Example parse(Readers.Row row, Errors errors) {
-    Check c = new Check(row, errors);
+    Check c = new Check(row, errors, task);
     Example e =
         switch (task) {
           case CLASSIFICATION, MULTI_LABEL, PAIR_CLASSIFICATION -> classification(c);
@@ -301,7 +301,10 @@ final class ExampleParser {
     final Errors errors;
     boolean ok = true;
 
-    Check(Readers.Row row, Errors errors) {
+    final Task task;
+
+    Check(Readers.Row row, Errors errors, Task task) {
+      this.task = task;
       this.row = row;
       this.f = row.fields();
       this.errors = errors;
@@ -346,7 +349,7 @@ final class ExampleParser {
     String text(String name) {
       JsonNode n = f.get(name);
       if (n == null || n.isNull()) {
-        fail("missing field \"" + name + "\" — every record of this task needs it");
+        fail("missing field \"" + name + "\" — every " + task.cliName() + " record needs it");
         return null;
       }
       String s = string(name, true);
@@ -360,7 +363,7 @@ final class ExampleParser {
     double number(String name) {
       JsonNode n = f.get(name);
       if (n == null || n.isNull()) {
-        fail("missing field \"" + name + "\" — every record of this task needs it");
+        fail("missing field \"" + name + "\" — every " + task.cliName() + " record needs it");
         return 0;
       }
       double v = Double.NaN;
