@@ -65,6 +65,22 @@ public final class Splitter {
     }
     Dataset data = Dataset.load(file, options);
     int[] side = assign(data.examples(), valShare, testShare, seed);
+    int[] counts = new int[3];
+    for (int x : side) {
+      counts[x]++;
+    }
+    if (counts[1] == 0 || (testShare > 0 && counts[2] == 0) || counts[0] == 0) {
+      throw new WhetException(
+          file
+              + ": only "
+              + data.size()
+              + " examples — too few to split with --val "
+              + valShare
+              + (testShare > 0 ? " --test " + testShare : "")
+              + "; raise the shares or add examples",
+          1,
+          null);
+    }
     String name = file.getFileName().toString();
     int dot = name.lastIndexOf('.');
     String stem = dot > 0 ? name.substring(0, dot) : name;
@@ -99,28 +115,31 @@ public final class Splitter {
       }
       strata.computeIfAbsent(label, k -> new ArrayList<>()).add(g);
     }
-    int[] side = new int[examples.size()];
-    Random rng = new Random(seed);
-    for (List<List<Integer>> stratum : strata.values()) {
-      int n = 0;
-      for (List<Integer> g : stratum) {
-        n += g.size();
+    List<List<List<Integer>>> groupsByStratum = new ArrayList<>(strata.values());
+    int[] sizes = new int[groupsByStratum.size()];
+    for (int k = 0; k < sizes.length; k++) {
+      for (List<Integer> g : groupsByStratum.get(k)) {
+        sizes[k] += g.size();
       }
+    }
+    Random rng = new Random(seed);
+    for (List<List<Integer>> stratum : groupsByStratum) {
       Collections.shuffle(stratum, rng);
-      long wantTest = Math.round(n * testShare);
-      long wantVal = Math.round(n * valShare);
+    }
+    int[] wantTest = apportion(sizes, testShare, rng);
+    int[] wantVal = apportion(sizes, valShare, rng);
+    int[] side = new int[examples.size()];
+    for (int k = 0; k < sizes.length; k++) {
       int test = 0;
       int val = 0;
-      for (List<Integer> g : stratum) {
-        int s;
-        if (test + g.size() <= wantTest) {
+      for (List<Integer> g : groupsByStratum.get(k)) {
+        int s = 0;
+        if (test + g.size() <= wantTest[k]) {
           s = 2;
           test += g.size();
-        } else if (val + g.size() <= wantVal) {
+        } else if (val + g.size() <= wantVal[k]) {
           s = 1;
           val += g.size();
-        } else {
-          s = 0;
         }
         for (int i : g) {
           side[i] = s;
@@ -128,6 +147,35 @@ public final class Splitter {
       }
     }
     return side;
+  }
+
+  /**
+   * How many examples of each stratum to take so the total is {@code round(share * all)} and each
+   * stratum gets its share rounded up or down (largest remainders win, ties broken at random).
+   * Rounding each stratum on its own would give nothing to the many tiny classes of an intent
+   * dataset.
+   */
+  static int[] apportion(int[] sizes, double share, Random rng) {
+    int total = 0;
+    for (int n : sizes) {
+      total += n;
+    }
+    int[] out = new int[sizes.length];
+    int given = 0;
+    List<Integer> order = new ArrayList<>();
+    for (int k = 0; k < sizes.length; k++) {
+      out[k] = (int) Math.floor(sizes[k] * share);
+      given += out[k];
+      order.add(k);
+    }
+    Collections.shuffle(order, rng);
+    order.sort((a, b) -> Double.compare(sizes[b] * share - out[b], sizes[a] * share - out[a]));
+    int left = (int) Math.round(total * share) - given;
+    for (int i = 0; i < order.size() && left > 0; i++) {
+      out[order.get(i)]++;
+      left--;
+    }
+    return out;
   }
 
   private static Part write(Path out, Task task, List<Example> examples, int[] side, int which) {
