@@ -11,11 +11,12 @@ import picocli.CommandLine.Command;
     description =
         "Fine-tune pretrained models on your own data, prove it paid off, serve the result.",
     subcommands = {
+      DataCommand.class,
+      ModelsCommand.class,
       EmbedCommand.class,
       PredictCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class,
-      ModelsCommand.class,
     })
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

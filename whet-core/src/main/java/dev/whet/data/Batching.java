@@ -1,46 +1,113 @@
 package dev.whet.data;
 
+import dev.whet.io.Tokenizer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 
-/** Placeholder until the data branch lands. */
+/**
+ * Batch order and padded batches. Training order is a pure function of (seed, epoch), so a resumed
+ * run sees exactly the batches it would have seen.
+ */
 public final class Batching {
+  /**
+   * Batches per sorting chunk: large enough to find similar lengths, small enough to stay random.
+   */
+  static final int CHUNK_BATCHES = 50;
+
   private Batching() {}
 
+  /**
+   * Shuffled batches of example indices in which lengths are similar, so padding to the longest in
+   * the batch wastes little: shuffle all indices, sort each chunk of {@value #CHUNK_BATCHES}
+   * batches by length, cut it into batches, then shuffle the batch order. The last batch may be
+   * smaller.
+   *
+   * @param lengths token length of each example
+   * @param batchSize examples per batch
+   * @param seed the run's seed
+   * @param epoch 0-based epoch; each epoch gets a different order
+   */
   public static List<int[]> lengthGrouped(int[] lengths, int batchSize, long seed, int epoch) {
-    List<Integer> order = new ArrayList<>();
-    for (int i = 0; i < lengths.length; i++) {
-      order.add(i);
+    if (batchSize < 1) {
+      throw new IllegalArgumentException("batchSize must be positive");
     }
-    Random r = new Random(seed * 1_000_003L + epoch);
-    Collections.shuffle(order, r);
-    int chunk = batchSize * 50;
+    Random rng = new Random(seed * 1_000_003L + epoch);
+    int n = lengths.length;
+    Integer[] order = new Integer[n];
+    for (int i = 0; i < n; i++) {
+      order[i] = i;
+    }
+    Collections.shuffle(Arrays.asList(order), rng);
+    int chunk = batchSize * CHUNK_BATCHES;
     List<int[]> batches = new ArrayList<>();
-    for (int s = 0; s < order.size(); s += chunk) {
-      List<Integer> part = new ArrayList<>(order.subList(s, Math.min(order.size(), s + chunk)));
-      part.sort((a, b) -> Integer.compare(lengths[a], lengths[b]));
-      for (int b = 0; b < part.size(); b += batchSize) {
-        batches.add(
-            part.subList(b, Math.min(part.size(), b + batchSize)).stream()
-                .mapToInt(Integer::intValue)
-                .toArray());
+    for (int from = 0; from < n; from += chunk) {
+      int to = Math.min(n, from + chunk);
+      // Stable sort: ties keep their shuffled order, so equal lengths still mix.
+      Arrays.sort(order, from, to, (a, b) -> Integer.compare(lengths[a], lengths[b]));
+      for (int b = from; b < to; b += batchSize) {
+        int[] batch = new int[Math.min(batchSize, to - b)];
+        for (int k = 0; k < batch.length; k++) {
+          batch[k] = order[b + k];
+        }
+        batches.add(batch);
       }
     }
-    Collections.shuffle(batches, r);
+    Collections.shuffle(batches, rng);
     return batches;
   }
 
+  /** Batches of consecutive indices {@code 0..n-1} in order, for evaluation and prediction. */
   public static List<int[]> sequential(int n, int batchSize) {
+    if (batchSize < 1) {
+      throw new IllegalArgumentException("batchSize must be positive");
+    }
     List<int[]> batches = new ArrayList<>();
-    for (int s = 0; s < n; s += batchSize) {
-      int[] b = new int[Math.min(batchSize, n - s)];
-      for (int i = 0; i < b.length; i++) {
-        b[i] = s + i;
+    for (int from = 0; from < n; from += batchSize) {
+      int[] batch = new int[Math.min(batchSize, n - from)];
+      for (int k = 0; k < batch.length; k++) {
+        batch[k] = from + k;
       }
-      batches.add(b);
+      batches.add(batch);
     }
     return batches;
+  }
+
+  /**
+   * Token lengths of classification examples under a tokenizer (after truncation), the input to
+   * {@link #lengthGrouped}.
+   */
+  public static int[] lengths(Tokenizer tokenizer, List<ClassificationExample> examples) {
+    int[] out = new int[examples.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = encode(tokenizer, examples.get(i)).ids().length;
+    }
+    return out;
+  }
+
+  /**
+   * Encodes the examples at {@code indices} and pads them to the longest of them; pairs get token
+   * type ids (0 for the text, 1 for the pair).
+   */
+  public static Tokenizer.Batch batch(
+      Tokenizer tokenizer, List<ClassificationExample> examples, int[] indices) {
+    long[][] ids = new long[indices.length][];
+    long[][] types = new long[indices.length][];
+    for (int i = 0; i < indices.length; i++) {
+      Tokenizer.Encoded e = encode(tokenizer, examples.get(indices[i]));
+      ids[i] = e.ids();
+      types[i] = e.typeIds();
+    }
+    return Tokenizer.Batch.pad(ids, types, tokenizer.padId());
+  }
+
+  private static Tokenizer.Encoded encode(Tokenizer tokenizer, ClassificationExample e) {
+    if (e.textPair() != null) {
+      return tokenizer.encodePair(e.text(), e.textPair());
+    }
+    long[] ids = tokenizer.encode(e.text());
+    return new Tokenizer.Encoded(ids, new long[ids.length]);
   }
 }
