@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
       DataCommand.class,
       ModelsCommand.class,
       EmbedCommand.class,
+      TrainCommand.class,
       PredictCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class,

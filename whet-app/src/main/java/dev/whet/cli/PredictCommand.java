@@ -147,7 +147,7 @@ final class PredictCommand implements Callable<Integer> {
                 .setTaskName("predict")
                 .setInitialMax(total)
                 .setStyle(ProgressBarStyle.ASCII)
-                .setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))
+                .setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err, 110))
                 .showSpeed()
                 .build()) {
       List<String> chunk = new ArrayList<>();

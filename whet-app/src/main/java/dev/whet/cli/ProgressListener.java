@@ -33,7 +33,8 @@ final class ProgressListener implements TrainerListener {
             .setTaskName("train")
             .setInitialMax(s.totalSteps())
             .setStyle(ProgressBarStyle.ASCII)
-            .setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))
+            // A fixed width: without a terminal (CI logs, pipes) the library cannot measure one.
+            .setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err, 110))
             .setUpdateIntervalMillis(500)
             .showSpeed()
             .build();
@@ -66,7 +67,8 @@ final class ProgressListener implements TrainerListener {
 
   @Override
   public void onEvent(String kind, String message) {
-    if (!kind.equals("checkpoint")) {
+    // Start and checkpoints are already visible in the bar; the rest deserve a line.
+    if (!kind.equals("checkpoint") && !kind.equals("started")) {
       System.err.println("\n" + kind + ": " + message);
     }
   }

@@ -8,6 +8,7 @@ import java.util.Map;
  *
  * @param bestMetric value of the job's metric at the best evaluation (NaN without validation data)
  * @param stoppedEarly whether early stopping ended the run
+ * @param test metrics on the test set, empty without one
  */
 public record TrainResult(
     Path runDir,
@@ -19,4 +20,22 @@ public record TrainResult(
     double trainSeconds,
     long realTokens,
     boolean stoppedEarly,
-    Map<String, Double> finalEval) {}
+    Map<String, Double> finalEval,
+    Map<String, Double> test) {
+
+  /** The same result with test-set metrics. */
+  public TrainResult withTest(Map<String, Double> testMetrics) {
+    return new TrainResult(
+        runDir,
+        modelDir,
+        metric,
+        bestMetric,
+        bestStep,
+        steps,
+        trainSeconds,
+        realTokens,
+        stoppedEarly,
+        finalEval,
+        testMetrics);
+  }
+}

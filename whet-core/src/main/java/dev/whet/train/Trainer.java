@@ -481,7 +481,8 @@ public final class Trainer {
             seconds,
             tokens,
             stoppedEarly,
-            finalEval);
+            finalEval,
+            Map.of());
     for (TrainerListener l : listeners) {
       l.onEnd(r);
     }
