@@ -1,0 +1,146 @@
+package dev.whet.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.whet.model.TinyBert;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The "contract for scripts" of `whet train` and `whet predict`, on a tiny model. */
+@Tag("engine")
+class TrainCommandTest {
+  @TempDir static Path dir;
+  static Path base;
+  static Path train;
+  static Path val;
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  @BeforeAll
+  static void setUp() throws Exception {
+    System.setProperty("whet.home", dir.resolve("home").toString());
+    base = TinyBert.create(dir.resolve("tiny"), 3);
+    List<String> lines;
+    try (InputStream in = TinyBert.class.getResourceAsStream("/data/sst2/dev-200.jsonl")) {
+      lines =
+          new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines().toList();
+    }
+    train = Files.write(dir.resolve("train.jsonl"), lines.subList(0, 64));
+    val = Files.write(dir.resolve("val.jsonl"), lines.subList(64, 96));
+  }
+
+  @AfterAll
+  static void restore() {
+    System.clearProperty("whet.home");
+  }
+
+  @Test
+  void trainJsonEndsWithTheResultObjectAndPredictWritesOneObjectPerLine() throws Exception {
+    Path out = dir.resolve("run");
+    Cli.Result r =
+        Cli.run(
+            "train",
+            "--base",
+            base.toString(),
+            "--train",
+            train.toString(),
+            "--val",
+            val.toString(),
+            "--task",
+            "classify",
+            "--out",
+            out.toString(),
+            "--epochs",
+            "1",
+            "--lr",
+            "1e-3",
+            "--batch-size",
+            "16",
+            "--max-length",
+            "32",
+            "--seed",
+            "5",
+            "--json");
+    assertEquals(0, r.exit(), r.err());
+    JsonNode result = JSON.readTree(r.lastLine());
+    for (String field : List.of("run_dir", "model_dir", "best_metric", "train_seconds")) {
+      assertTrue(result.has(field), field + " in " + result);
+    }
+    assertEquals(out.toString(), result.get("run_dir").asText());
+    for (String f :
+        List.of(
+            "job.yaml", "data_stats.json", "metrics.jsonl", "events.jsonl", "model/whet.json")) {
+      assertTrue(Files.isRegularFile(out.resolve(f)), f);
+    }
+    assertTrue(Files.readString(out.resolve("job.yaml")).startsWith("# whet train job.yaml"));
+
+    Path outFile = dir.resolve("pred.jsonl");
+    Cli.Result p =
+        Cli.run(
+            "predict",
+            result.get("model_dir").asText(),
+            "--file",
+            val.toString(),
+            "--out",
+            outFile.toString());
+    assertEquals(0, p.exit(), p.err());
+    List<String> predictions = Files.readAllLines(outFile);
+    assertEquals(32, predictions.size());
+    for (String line : predictions) {
+      JsonNode row = JSON.readTree(line);
+      assertTrue(List.of("negative", "positive").contains(row.get("label").asText()), line);
+      double sum =
+          row.get("probs").get("negative").asDouble() + row.get("probs").get("positive").asDouble();
+      assertEquals(1.0, sum, 1e-5);
+    }
+
+    Cli.Result again = Cli.run("train", "--resume", out.toString());
+    assertEquals(1, again.exit());
+    assertTrue(again.err().contains("already finished"), again.err());
+  }
+
+  @Test
+  void printConfigShowsEveryDefaultAndFlagsWin() {
+    Cli.Result r =
+        Cli.run(
+            "train",
+            "--train",
+            "x.jsonl",
+            "--lr",
+            "2e-5",
+            "--set",
+            "lora.rank=4",
+            "--print-config");
+    assertEquals(0, r.exit(), r.err());
+    assertTrue(r.out().contains("lr: 2e-5"), r.out());
+    assertTrue(r.out().contains("rank: 4"), r.out());
+    assertTrue(r.out().contains("weight_decay: 0.01"), r.out());
+    assertTrue(r.out().contains("early_stopping_patience: 0"), r.out());
+  }
+
+  @Test
+  void badJobsGetOneClearSentence() throws Exception {
+    Cli.Result unknown = Cli.run("train", "--train", train.toString(), "--set", "lerning_rate=1");
+    assertEquals(1, unknown.exit());
+    assertTrue(unknown.err().contains("unknown key 'lerning_rate'"), unknown.err());
+
+    Path job = Files.writeString(dir.resolve("job.yaml"), "train: a.jsonl\nepochz: 3\n");
+    Cli.Result badFile = Cli.run("train", job.toString());
+    assertEquals(1, badFile.exit());
+    assertTrue(badFile.err().contains("unknown key 'epochz'"), badFile.err());
+
+    Cli.Result badMethod = Cli.run("train", "--train", train.toString(), "--method", "magic");
+    assertTrue(
+        badMethod.err().contains("method 'magic' is not one of full, freeze, lora"),
+        badMethod.err());
+  }
+}
