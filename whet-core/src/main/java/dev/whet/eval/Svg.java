@@ -20,7 +20,7 @@ final class Svg {
 
   /** Lines against step with axes, ticks and a legend. */
   static String lineChart(String chart, String title, String yLabel, List<Series> series) {
-    int w = 560, h = 280, left = 64, right = 16, top = 28, bottom = 48;
+    int w = 500, h = 280, left = 64, right = 16, top = 28, bottom = 48;
     double minX = Double.POSITIVE_INFINITY, maxX = Double.NEGATIVE_INFINITY;
     double minY = Double.POSITIVE_INFINITY, maxY = Double.NEGATIVE_INFINITY;
     for (Series s : series) {
@@ -42,13 +42,13 @@ final class Svg {
     java.util.function.DoubleUnaryOperator sy = y -> top + ph - (y - y0) / (y1 - y0) * ph;
     StringBuilder b = open(chart, title, w, h);
     b.append(axes(left, top, pw, ph));
-    for (int t = 0; t <= 4; t++) {
-      double yv = y0 + (y1 - y0) * t / 4;
-      double xv = x0 + (x1 - x0) * t / 4;
+    for (double yv : niceTicks(y0, y1)) {
       b.append(
           fmt(
               "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" class=\"tick\">%s</text>",
               left - 6, sy.applyAsDouble(yv) + 4, Html.esc(num(yv))));
+    }
+    for (double xv : niceTicks(x0, x1)) {
       b.append(
           fmt(
               "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" class=\"tick\">%s</text>",
@@ -217,6 +217,21 @@ final class Svg {
         "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"axis\"/>"
             + "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"axis\"/>",
         left, top, left, top + ph, left, top + ph, left + pw, top + ph);
+  }
+
+  /** About five round tick values (1, 2 or 5 times a power of ten apart) inside [lo, hi]. */
+  static List<Double> niceTicks(double lo, double hi) {
+    double raw = (hi - lo) / 4;
+    double mag = Math.pow(10, Math.floor(Math.log10(raw)));
+    double step = mag;
+    for (double m : new double[] {2, 5, 10}) { // the step closest to raw on a log scale
+      if (Math.abs(Math.log(m * mag / raw)) < Math.abs(Math.log(step / raw))) step = m * mag;
+    }
+    List<Double> ticks = new ArrayList<>();
+    for (double t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) {
+      ticks.add(Math.abs(t) < step * 1e-9 ? 0 : t);
+    }
+    return ticks;
   }
 
   private static double clamp(double v) {

@@ -53,18 +53,28 @@ public final class Verdict {
               Evaluation.points(-c.difference().high()),
               Evaluation.points(-c.difference().low())));
     }
-    for (Comparison c : unclear) {
+    if (!unclear.isEmpty()) {
+      List<String> items = new ArrayList<>();
+      for (Comparison c : unclear) {
+        items.add(
+            String.format(
+                Locale.ROOT,
+                "%s (%s points relative to it, 95%% interval %s to %s)",
+                name(systems, c.other()),
+                signed(-c.difference().estimate()),
+                signed(-c.difference().high()),
+                signed(-c.difference().low())));
+      }
       sentences.add(
           String.format(
               Locale.ROOT,
-              "%s is within the confidence interval of the %s: the difference is %s points of"
-                  + " macro F1 (95%% interval %s to %s), so on this test set the cheaper"
-                  + " method does as well.",
-              name(systems, c.other()),
+              "Within the confidence interval of the %s on macro F1: %s. On this test set %s"
+                  + " as well at a fraction of the cost; fine-tuning is not shown to pay off"
+                  + " against %s.",
               lower(ref),
-              signed(c.difference().estimate()),
-              Evaluation.points(c.difference().low()),
-              Evaluation.points(c.difference().high())));
+              String.join("; ", items),
+              unclear.size() == 1 ? "this cheaper method does" : "these cheaper methods do",
+              unclear.size() == 1 ? "it" : "them"));
     }
     if (worse.isEmpty() && unclear.isEmpty()) {
       Comparison closest =
