@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs beyond the JDK and Maven, from Debian's packages, when missing:
+# Chromium and its driver for the report's browser test (ReportBrowserTest, tag "browser").
+# Safe to run repeatedly; needs root (CI runs as root) or sudo.
+set -euo pipefail
+
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "ci-deps: chromium and chromium-driver already installed"
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+    echo "ci-deps: need root to install ${missing[*]} (apt-get); run as root or install them by hand" >&2
+    exit 1
+  fi
+fi
+echo "ci-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q "${missing[@]}"

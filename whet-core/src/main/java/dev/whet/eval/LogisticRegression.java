@@ -1,0 +1,201 @@
+package dev.whet.eval;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.IntStream;
+
+/**
+ * L2-regularised logistic regression fitted with L-BFGS, the same model as scikit-learn's {@code
+ * LogisticRegression(C=1.0)} with its default lbfgs solver: a single sigmoid for two classes,
+ * multinomial softmax for more; the intercept is not penalised. It minimises {@code C * sum_i
+ * loss_i + ||W||^2 / 2} (here divided by n, which leaves the optimum unchanged).
+ *
+ * <p>Used as the linear probe on frozen embeddings and on TF-IDF features. Unlike scikit-learn's
+ * default {@code tol=1e-4, max_iter=100} it runs to a tight optimum, so agreement with scikit-learn
+ * is checked against a tightly converged scikit-learn fit.
+ */
+public final class LogisticRegression {
+  private final int classes; // all classes the caller knows
+  private final int[]
+      present; // model output o -> class index (classes absent from training get p=0)
+  private final int outputs; // 1 for the binary sigmoid, else present.length
+  private final int features;
+  private final double[] theta; // (features + 1) x outputs, feature-major; last row = intercepts
+  private final int iterations;
+
+  private LogisticRegression(
+      int classes, int[] present, int features, double[] theta, int iterations) {
+    this.classes = classes;
+    this.present = present;
+    this.outputs = present.length == 2 ? 1 : present.length;
+    this.features = features;
+    this.theta = theta;
+    this.iterations = iterations;
+  }
+
+  /** Fits with C = 1 and the default stopping rule. */
+  public static LogisticRegression fit(SparseMatrix x, int[] y, int classes) {
+    return fit(x, y, classes, 1.0, 1e-6, 1000);
+  }
+
+  /**
+   * Fits the model.
+   *
+   * @param x one row per training example
+   * @param y class index per row, in {@code 0..classes-1}
+   * @param classes number of classes
+   * @param c inverse regularisation strength, as scikit-learn's C
+   * @param tol stop when the largest gradient entry of the per-example objective is below this
+   * @param maxIterations L-BFGS iteration cap
+   */
+  public static LogisticRegression fit(
+      SparseMatrix x, int[] y, int classes, double c, double tol, int maxIterations) {
+    if (x.rows() != y.length) {
+      throw new IllegalArgumentException(x.rows() + " rows but " + y.length + " labels");
+    }
+    boolean[] seen = new boolean[classes];
+    for (int label : y) seen[label] = true;
+    List<Integer> presentList = new ArrayList<>();
+    for (int k = 0; k < classes; k++) if (seen[k]) presentList.add(k);
+    if (presentList.size() < 2) {
+      throw new IllegalArgumentException("training data has fewer than two classes");
+    }
+    int[] present = presentList.stream().mapToInt(Integer::intValue).toArray();
+    int[] compact = new int[classes];
+    for (int o = 0; o < present.length; o++) compact[present[o]] = o;
+    int[] target = new int[y.length];
+    for (int i = 0; i < y.length; i++) target[i] = compact[y[i]];
+
+    int outputs = present.length == 2 ? 1 : present.length;
+    Objective objective = new Objective(x, target, outputs, 1.0 / (c * x.rows()));
+    double[] theta = new double[(x.cols() + 1) * outputs];
+    int iterations = Lbfgs.minimize(objective, theta, tol, maxIterations);
+    return new LogisticRegression(classes, present, x.cols(), theta, iterations);
+  }
+
+  /** L-BFGS iterations the fit took. */
+  public int iterations() {
+    return iterations;
+  }
+
+  /** Probability per row and class (all {@code classes} columns). */
+  public double[][] predictProba(SparseMatrix x) {
+    if (x.cols() != features) {
+      throw new IllegalArgumentException("model has " + features + " features, input " + x.cols());
+    }
+    double[][] out = new double[x.rows()][classes];
+    double[] z = new double[outputs];
+    for (int i = 0; i < x.rows(); i++) {
+      logits(x, i, theta, outputs, z);
+      double[] p = new double[present.length];
+      if (outputs == 1) {
+        p[1] = sigmoid(z[0]);
+        p[0] = 1 - p[1];
+      } else {
+        softmax(z, p);
+      }
+      for (int o = 0; o < present.length; o++) out[i][present[o]] = p[o];
+    }
+    return out;
+  }
+
+  /** Most probable class per row. */
+  public int[] predict(SparseMatrix x) {
+    double[][] p = predictProba(x);
+    int[] out = new int[p.length];
+    for (int i = 0; i < p.length; i++) out[i] = Metrics.argmax(p[i]);
+    return out;
+  }
+
+  // z = W^T x_i + b, W stored feature-major so the inner loop runs over outputs contiguously.
+  private static void logits(SparseMatrix x, int i, double[] theta, int outputs, double[] z) {
+    int bias = x.cols() * outputs;
+    System.arraycopy(theta, bias, z, 0, outputs);
+    for (int p = x.rowStart()[i]; p < x.rowStart()[i + 1]; p++) {
+      int base = x.columns()[p] * outputs;
+      double v = x.values()[p];
+      for (int o = 0; o < outputs; o++) z[o] += v * theta[base + o];
+    }
+  }
+
+  private static double sigmoid(double z) {
+    return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
+  }
+
+  private static void softmax(double[] z, double[] p) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (double v : z) max = Math.max(max, v);
+    double sum = 0;
+    for (int o = 0; o < z.length; o++) {
+      p[o] = Math.exp(z[o] - max);
+      sum += p[o];
+    }
+    for (int o = 0; o < z.length; o++) p[o] /= sum;
+  }
+
+  /** Mean log-loss plus {@code lambda/2 ||W||^2}, with its gradient. */
+  private record Objective(SparseMatrix x, int[] y, int outputs, double lambda)
+      implements Lbfgs.Function {
+    // Rows are processed in blocks in parallel, each block with its own gradient buffer.
+    private static final int BLOCK = 512;
+
+    @Override
+    public double valueAndGradient(double[] theta, double[] grad) {
+      int n = x.rows();
+      int blocks = (n + BLOCK - 1) / BLOCK;
+      int size = theta.length;
+      record Part(double loss, double[] grad) {}
+      List<Part> parts =
+          IntStream.range(0, blocks)
+              .parallel()
+              .mapToObj(
+                  b -> {
+                    double[] g = new double[size];
+                    double[] z = new double[outputs];
+                    double[] p = new double[outputs];
+                    double loss = 0;
+                    int bias = x.cols() * outputs;
+                    for (int i = b * BLOCK; i < Math.min(n, (b + 1) * BLOCK); i++) {
+                      logits(x, i, theta, outputs, z);
+                      if (outputs == 1) {
+                        double t = y[i] == 1 ? 1 : 0;
+                        // log(1 + e^z) - t z, written to stay finite for large |z|
+                        loss +=
+                            Math.max(z[0], 0) + Math.log1p(Math.exp(-Math.abs(z[0]))) - t * z[0];
+                        p[0] = sigmoid(z[0]) - t;
+                      } else {
+                        softmax(z, p);
+                        loss -= Math.log(Math.max(p[y[i]], Double.MIN_NORMAL));
+                        p[y[i]] -= 1;
+                      }
+                      // p now holds the residual d loss / d z
+                      for (int q = x.rowStart()[i]; q < x.rowStart()[i + 1]; q++) {
+                        int base = x.columns()[q] * outputs;
+                        double v = x.values()[q];
+                        for (int o = 0; o < outputs; o++) g[base + o] += v * p[o];
+                      }
+                      for (int o = 0; o < outputs; o++) g[bias + o] += p[o];
+                    }
+                    return new Part(loss, g);
+                  })
+              .toList();
+      java.util.Arrays.fill(grad, 0);
+      double loss = 0;
+      for (Part part : parts) {
+        loss += part.loss();
+        for (int j = 0; j < size; j++) grad[j] += part.grad()[j];
+      }
+      loss /= n;
+      int weights = x.cols() * outputs; // intercepts (after these) are not penalised
+      double penalty = 0;
+      for (int j = 0; j < size; j++) {
+        grad[j] /= n;
+        if (j < weights) {
+          penalty += theta[j] * theta[j];
+          grad[j] += lambda * theta[j];
+        }
+      }
+      return loss + 0.5 * lambda * penalty;
+    }
+  }
+}
