@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
     description =
         "Fine-tune pretrained models on your own data, prove it paid off, serve the result.",
     subcommands = {
+      DemoCommand.class,
       DataCommand.class,
       ModelsCommand.class,
       EmbedCommand.class,

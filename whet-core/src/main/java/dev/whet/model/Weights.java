@@ -86,7 +86,10 @@ public final class Weights {
       for (Map.Entry<String, Tensor> p : params.entrySet()) {
         TensorData d = byName.remove(p.getKey());
         if (d == null) {
-          missing.add(p.getKey());
+          // New LoRA adapters are not in a base checkpoint; they start from their own init.
+          if (!p.getKey().contains(".lora_")) {
+            missing.add(p.getKey());
+          }
           continue;
         }
         long[] want = Tensors.shape(p.getValue());

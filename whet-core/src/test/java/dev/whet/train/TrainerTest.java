@@ -1,5 +1,6 @@
 package dev.whet.train;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -209,5 +210,63 @@ class TrainerTest {
       assertTrue(e.getMessage().contains(last.getFileName().toString()), e.getMessage());
       Checkpoint.read(last); // complete and readable
     }
+  }
+
+  @Test
+  void freezingKeepsTheEmbeddingsAndEarlyLayersAsTheyWere(@TempDir Path tmp) {
+    JobConfig j = job(tmp.resolve("run"));
+    j.method = "freeze";
+    j.freezeLayers = 1;
+    j.epochs = "1";
+    RunDir run = RunDir.create(j.out);
+    Trainer t = trainer(j, run, List.of());
+    assertTrue(t.trainableParameters() < t.totalParameters());
+    TrainResult r = t.train(null);
+    Map<String, TensorData> before = Safetensors.read(base.resolve("model.safetensors"));
+    Map<String, TensorData> after = Safetensors.read(r.modelDir().resolve("model.safetensors"));
+    for (String frozen :
+        List.of(
+            "embeddings.word_embeddings.weight", "encoder.layer.0.attention.self.query.weight")) {
+      assertArrayEquals(
+          before.get(frozen).toFloats(), after.get("bert." + frozen).toFloats(), 0f, frozen);
+    }
+    String trained = "encoder.layer.1.attention.self.query.weight";
+    assertFalse(
+        java.util.Arrays.equals(
+            before.get(trained).toFloats(), after.get("bert." + trained).toFloats()),
+        trained + " should have trained");
+  }
+
+  @Test
+  void loraTrainsAdaptersAndSavesAMergedPlainModel(@TempDir Path tmp) {
+    JobConfig j = job(tmp.resolve("run"));
+    j.method = "lora";
+    j.epochs = "1";
+    RunDir run = RunDir.create(j.out);
+    torch.manual_seed(j.seed);
+    ClassifierModel model =
+        ClassifierModel.fromBase(
+            base,
+            j.task,
+            LABELS,
+            j.maxLength,
+            j.dropout,
+            null,
+            new dev.whet.model.Lora(j.lora.rank, j.lora.alpha, j.lora.dropout, j.lora.targets),
+            Map.of());
+    Trainer t =
+        new Trainer(j, run, model, encode(model, 0, 160), encode(model, 160, 200), List.of());
+    // Adapters on q, k, v, o of 2 layers (2 * 4 * (8*32 + 32*8)) plus the head (2*32 + 2).
+    assertEquals(2 * 4 * (8 * 32 + 32 * 8) + 2 * 32 + 2, t.trainableParameters());
+    TrainResult r = t.train(null);
+    Map<String, TensorData> saved = Safetensors.read(r.modelDir().resolve("model.safetensors"));
+    assertFalse(saved.keySet().stream().anyMatch(k -> k.contains("lora")), "adapters are merged");
+    Map<String, TensorData> before = Safetensors.read(base.resolve("model.safetensors"));
+    String q = "encoder.layer.0.attention.self.query.weight";
+    assertFalse(
+        java.util.Arrays.equals(before.get(q).toFloats(), saved.get("bert." + q).toFloats()));
+    String ffn = "encoder.layer.0.intermediate.dense.weight";
+    assertArrayEquals(
+        before.get(ffn).toFloats(), saved.get("bert." + ffn).toFloats(), 0f, "not a target");
   }
 }

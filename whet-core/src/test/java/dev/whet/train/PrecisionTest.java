@@ -1,0 +1,71 @@
+package dev.whet.train;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.whet.engine.Engine;
+import dev.whet.engine.Tensors;
+import dev.whet.model.BertModel;
+import dev.whet.model.Pooling;
+import dev.whet.model.SequenceClassifier;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The bf16 autocast path against the plain fp32 one on a tiny model (tiny: where bf16 is emulated
+ * it is about a hundred times slower). Loss and gradients agree to bf16's precision.
+ */
+@Tag("engine")
+class PrecisionTest {
+  @Test
+  void bf16AutocastStepMatchesFp32Step() {
+    Engine.init();
+    double[] losses = new double[2];
+    float[][] grads = new float[2][];
+    for (int run = 0; run < 2; run++) {
+      torch.manual_seed(3);
+      SequenceClassifier m =
+          new SequenceClassifier(
+              new BertModel(
+                  200, 32, 2, 4, 64, 32, 2, 1e-12, 0.0, BertModel.Activation.GELU, 0, 0, null),
+              32,
+              3,
+              new Pooling(Pooling.Mode.MEAN, false),
+              0.0);
+      m.train(true);
+      Tensor ids = torch.randint(1, 200, new long[] {4, 12});
+      Tensor mask = torch.ones(new long[] {4, 12}).to(torch.ScalarType.Long);
+      Tensor y = Tensors.fromLongs(new long[] {0, 1, 2, 1}, 4);
+      boolean bf16 = run == 1;
+      torch.set_autocast_enabled(torch.DeviceType.CPU, bf16);
+      torch.set_autocast_dtype(torch.DeviceType.CPU, torch.ScalarType.BFloat16);
+      Tensor logits = m.forward(ids, mask, null).to(torch.ScalarType.Float);
+      torch.set_autocast_enabled(torch.DeviceType.CPU, false);
+      torch.clear_cache();
+      if (bf16) {
+        // The matrix multiplies really ran in bf16.
+        assertTrue(
+            logits
+                    .sub(logits.to(torch.ScalarType.BFloat16).to(torch.ScalarType.Float))
+                    .abs()
+                    .max()
+                    .item_double()
+                < 1e-2);
+      }
+      Tensor loss = torch.cross_entropy(logits, y);
+      loss.backward();
+      losses[run] = loss.item_double();
+      grads[run] = Tensors.toFloats(m.classifier().weight().grad());
+    }
+    assertTrue(
+        Math.abs(losses[0] - losses[1]) < 2e-2, "fp32 " + losses[0] + " vs bf16 " + losses[1]);
+    double num = 0;
+    double den = 0;
+    for (int i = 0; i < grads[0].length; i++) {
+      num += (grads[0][i] - grads[1][i]) * (grads[0][i] - grads[1][i]);
+      den += grads[0][i] * grads[0][i];
+    }
+    assertTrue(Math.sqrt(num / den) < 0.05, "relative gradient difference " + Math.sqrt(num / den));
+  }
+}
