@@ -1,30 +1,27 @@
 package dev.whet.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.whet.WhetHome;
-import dev.whet.eval.Baselines;
-import dev.whet.eval.Metrics;
+import dev.whet.eval.EvalResult;
+import dev.whet.eval.ReportWriter;
 import dev.whet.io.Atomic;
 import dev.whet.io.ModelCatalog;
-import dev.whet.model.Encoder;
 import dev.whet.train.JobConfig;
 import dev.whet.train.TrainResult;
 import dev.whet.train.Training;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code whet demo}: the whole story on bundled data — how well the base model does without
- * training, fine-tuning, and how well it does after, on examples neither saw.
+ * {@code whet demo}: the whole story on bundled data — fine-tune the default model on customer
+ * messages, then compare it on held-out messages with what the base model does without training its
+ * weights and with a classic TF-IDF baseline.
  */
 @Command(
     name = "demo",
@@ -44,44 +41,29 @@ final class DemoCommand implements Callable<Integer> {
       description = "Run directory (default: WHET_HOME/runs/run-<time>).")
   String out;
 
-  @Option(names = "--json", description = "Print the comparison as one JSON object at the end.")
+  @Option(
+      names = "--json",
+      description = "Print the evaluation (eval.json) as one JSON object at the end.")
   boolean json;
-
-  static final String DATA = "/demo/banking77/";
 
   @Override
   public Integer call() throws IOException {
     Path dir = WhetHome.root().resolve("demo/banking77");
     for (String split : List.of("train", "val", "test")) {
-      try (InputStream in = DemoCommand.class.getResourceAsStream(DATA + split + ".jsonl")) {
+      try (InputStream in =
+          DemoCommand.class.getResourceAsStream("/demo/banking77/" + split + ".jsonl")) {
         Atomic.write(dir.resolve(split + ".jsonl"), in.readAllBytes());
       }
     }
-    List<String[]> train = read(dir.resolve("train.jsonl"));
-    List<String[]> test = read(dir.resolve("test.jsonl"));
-    List<String> labels = new ArrayList<>(new TreeSet<>(train.stream().map(r -> r[1]).toList()));
     System.err.printf(
-        "Whet demo: route customer messages to %d intents (BANKING77, CC-BY-4.0)%n"
-            + "  %d training and 200 validation examples, %d held-out test examples, base model %s%n"
+        "Whet demo: route customer messages to 20 intents (BANKING77, CC-BY-4.0)%n"
+            + "  %d training and %d validation examples, %d held-out test messages; base model %s%n"
             + "  data in %s%n%n",
-        labels.size(), train.size(), test.size(), ModelCatalog.DEFAULT, dir);
-
-    System.err.println(
-        "1/2 the base model without training its weights (frozen sentence embeddings)");
-    int[] trainY = train.stream().mapToInt(r -> labels.indexOf(r[1])).toArray();
-    int[] testY = test.stream().mapToInt(r -> labels.indexOf(r[1])).toArray();
-    long t0 = System.nanoTime();
-    float[][] trainX;
-    float[][] testX;
-    try (Encoder base = Encoder.load(ModelCatalog.resolve(ModelCatalog.DEFAULT), 0)) {
-      trainX = base.embed(train.stream().map(r -> r[0]).toList());
-      testX = base.embed(test.stream().map(r -> r[0]).toList());
-    }
-    int[] centroid = Baselines.nearestCentroid(trainX, trainY, testX, labels.size()).labels();
-    int[] probe = Baselines.linearProbe(trainX, trainY, testX, labels.size()).labels();
-    System.err.printf(Locale.ROOT, "    done in %.0f s%n%n", (System.nanoTime() - t0) / 1e9);
-
-    System.err.println("2/2 fine-tuning " + ModelCatalog.DEFAULT);
+        lines(dir.resolve("train.jsonl")),
+        lines(dir.resolve("val.jsonl")),
+        lines(dir.resolve("test.jsonl")),
+        ModelCatalog.DEFAULT,
+        dir);
     JobConfig job = new JobConfig();
     job.train = dir.resolve("train.jsonl").toString();
     job.val = dir.resolve("val.jsonl").toString();
@@ -90,62 +72,26 @@ final class DemoCommand implements Callable<Integer> {
     job.out = out;
     job.maxLength = 64;
     TrainResult r = Training.start(job, List.of(new ProgressListener()));
-
-    double ftAcc = r.test().get("accuracy");
-    double ftF1 = r.test().get("f1_macro");
-    List<Object[]> rows =
-        List.of(
-            new Object[] {
-              "base model, nearest centroid",
-              Metrics.accuracy(testY, centroid),
-              Metrics.f1Macro(testY, centroid, labels.size())
-            },
-            new Object[] {
-              "base model, linear probe",
-              Metrics.accuracy(testY, probe),
-              Metrics.f1Macro(testY, probe, labels.size())
-            },
-            new Object[] {"fine-tuned " + ModelCatalog.DEFAULT, ftAcc, ftF1});
+    EvalResult e = r.evaluation();
     if (json) {
-      List<Map<String, Object>> table = new ArrayList<>();
-      for (Object[] row : rows) {
-        table.add(Map.of("system", row[0], "accuracy", row[1], "f1_macro", row[2]));
-      }
-      System.out.println(
-          Json.line(
-              Map.of(
-                  "run_dir",
-                  r.runDir().toString(),
-                  "model_dir",
-                  r.modelDir().toString(),
-                  "test",
-                  table)));
+      System.out.println(ReportWriter.json(e).replace('\n', ' '));
       return 0;
     }
-    System.out.printf("%nOn %d held-out test messages:%n%n", test.size());
-    System.out.printf("  %-32s %9s %9s%n", "system", "accuracy", "macro-F1");
-    for (Object[] row : rows) {
-      System.out.printf(Locale.ROOT, "  %-32s %9.3f %9.3f%n", row[0], row[1], row[2]);
-    }
-    double bestBase = Math.max((double) rows.get(0)[1], (double) rows.get(1)[1]);
+    System.out.printf("%nBefore and after, on the %d held-out test messages:%n%n", e.n());
+    EvalCommand.print(e);
     System.out.printf(
         Locale.ROOT,
-        "%nFine-tuning changed test accuracy by %+.1f points over the best frozen-embedding baseline,"
-            + " in %.0f s of training.%n",
-        100 * (ftAcc - bestBase),
-        r.trainSeconds());
-    System.out.printf(
-        "Model saved to %s%nTry it:  ./whet predict %s \"my card still hasn't arrived\"%n",
-        r.modelDir(), r.runDir());
+        "%nTraining took %.0f s. Report: %s%nModel: %s%nTry it:  ./whet predict %s \"my card still hasn't arrived\"%n",
+        r.trainSeconds(),
+        r.runDir().resolve("eval/report.html"),
+        r.modelDir(),
+        r.runDir());
     return 0;
   }
 
-  private static List<String[]> read(Path jsonl) throws IOException {
-    List<String[]> rows = new ArrayList<>();
-    for (String line : java.nio.file.Files.readAllLines(jsonl)) {
-      JsonNode n = Json.MAPPER.readTree(line);
-      rows.add(new String[] {n.get("text").asText(), n.get("label").asText()});
+  private static long lines(Path file) throws IOException {
+    try (var s = Files.lines(file)) {
+      return s.filter(l -> !l.isBlank()).count();
     }
-    return rows;
   }
 }

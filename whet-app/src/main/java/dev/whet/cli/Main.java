@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       EmbedCommand.class,
       TrainCommand.class,
       PredictCommand.class,
+      EvalCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class,
     })

@@ -103,6 +103,25 @@ class TrainCommandTest {
       assertEquals(1.0, sum, 1e-5);
     }
 
+    // Training ended with an evaluation: baselines, forgetting check, report.
+    for (String f : List.of("eval/eval.json", "eval/report.html", "eval/predictions.jsonl")) {
+      assertTrue(Files.isRegularFile(out.resolve(f)), f);
+    }
+    Cli.Result e =
+        Cli.run("eval", out.toString(), "--data", val.toString(), "--baselines", "--json");
+    assertEquals(0, e.exit(), e.err());
+    JsonNode eval = JSON.readTree(e.lastLine());
+    assertEquals(32, eval.get("n").asInt());
+    assertTrue(eval.get("accuracy").isNumber() && eval.get("f1_macro").isNumber(), eval.toString());
+    for (String system : List.of("knn", "centroid", "linear_probe", "tfidf_logreg", "fine_tuned")) {
+      JsonNode b = eval.get("baselines").get(system);
+      assertTrue(b != null && b.get("accuracy").isNumber() && b.get("f1_macro").isNumber(), system);
+    }
+    assertEquals(
+        eval.get("accuracy").asDouble(),
+        eval.get("baselines").get("fine_tuned").get("accuracy").asDouble(),
+        0);
+
     Cli.Result again = Cli.run("train", "--resume", out.toString());
     assertEquals(1, again.exit());
     assertTrue(again.err().contains("already finished"), again.err());

@@ -215,6 +215,32 @@ public final class ClassifierModel implements AutoCloseable {
     return out;
   }
 
+  /**
+   * Sentence embeddings from this model's (fine-tuned) encoder with the given pooling: how the
+   * forgetting check compares it with the base model on general data.
+   */
+  public float[][] embed(List<String> texts, Pooling pooling) {
+    module.eval();
+    float[][] out = new float[texts.size()][];
+    for (int start = 0; start < texts.size(); start += 32) {
+      Tokenizer.Batch b = tokenizer.batch(texts.subList(start, Math.min(texts.size(), start + 32)));
+      try (PointerScope scope = new PointerScope();
+          InferenceMode guard = new InferenceMode()) {
+        Tensor ids = Tensors.fromLongs(b.ids(), b.rows(), b.width());
+        Tensor mask = Tensors.fromLongs(b.mask(), b.rows(), b.width());
+        float[][] rows =
+            Tensors.toMatrix(pooling.apply(module.bert().forward(ids, mask, null), mask));
+        System.arraycopy(rows, 0, out, start, rows.length);
+      }
+    }
+    return out;
+  }
+
+  /** What whet.json says about this model (base, method, labels...). */
+  public Map<String, Object> info() {
+    return info;
+  }
+
   /** Folds LoRA adapters into the encoder weights (same function, plain model). */
   public void mergeLora() {
     module.bert().mergeLora();

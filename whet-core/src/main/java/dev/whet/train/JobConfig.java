@@ -81,6 +81,11 @@ public final class JobConfig {
 
   public int threads = 0;
 
+  /**
+   * Evaluate at the end (test set, else validation set): baselines, forgetting check, report.html.
+   */
+  public boolean evaluate = true;
+
   /** LoRA settings, used when method is lora. */
   @JsonInclude(JsonInclude.Include.ALWAYS)
   public static final class LoraConfig {

@@ -462,6 +462,7 @@ public final class Trainer {
     info.put("method", job.method);
     info.put("precision", job.precision);
     info.put("best_step", bestStep);
+    info.put("train_seconds", seconds);
     model.save(run.model(), info);
     event(
         "finished",
@@ -482,7 +483,8 @@ public final class Trainer {
             tokens,
             stoppedEarly,
             finalEval,
-            Map.of());
+            Map.of(),
+            null);
     for (TrainerListener l : listeners) {
       l.onEnd(r);
     }

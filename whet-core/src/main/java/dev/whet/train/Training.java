@@ -8,6 +8,7 @@ import dev.whet.data.Dataset;
 import dev.whet.data.Example;
 import dev.whet.data.Task;
 import dev.whet.engine.Engine;
+import dev.whet.eval.RunEvaluation;
 import dev.whet.io.Atomic;
 import dev.whet.io.ModelCatalog;
 import dev.whet.model.ClassifierModel;
@@ -74,6 +75,7 @@ public final class Training {
             : Pooling.Mode.valueOf(job.pooling.toUpperCase(Locale.ROOT));
     Map<String, Object> info = new LinkedHashMap<>();
     info.put("base", job.base);
+    TrainResult result;
     try (ClassifierModel model =
         ClassifierModel.fromBase(
             in.baseDir, job.task, in.labels, job.maxLength, job.dropout, pooling, lora, info)) {
@@ -91,7 +93,7 @@ public final class Training {
               model.tokenizer().maxLength(),
               job.precision.equals("bf16"))
           .check(MemoryEstimate.available(), job);
-      TrainResult result = trainer.train(from);
+      result = trainer.train(from);
       if (in.test != null) {
         Map<String, Double> test = trainer.evaluate(in.encode(model, in.test));
         Map<String, Object> line = new LinkedHashMap<>();
@@ -100,8 +102,27 @@ public final class Training {
         RunDir.appendJson(run.metrics(), line);
         result = result.withTest(test);
       }
-      return result;
     }
+    // The model is closed: evaluation loads the saved one, exactly what users will get.
+    if (job.evaluate && (job.test != null || job.val != null)) {
+      for (TrainerListener l : listeners) {
+        l.onEvent(
+            "evaluating",
+            "scoring the model and its cheaper alternatives on "
+                + (job.test != null ? job.test : job.val));
+      }
+      var options =
+          new RunEvaluation.Options(
+              Path.of(job.test != null ? job.test : job.val), true, null, true);
+      result =
+          result.withEvaluation(
+              RunEvaluation.run(
+                  run.model(),
+                  run.path(),
+                  options,
+                  m -> listeners.forEach(l -> l.onEvent("evaluating", m))));
+    }
+    return result;
   }
 
   private static void writeDataStats(JobConfig job, Inputs in, RunDir run) {

@@ -1,0 +1,108 @@
+package dev.whet.cli;
+
+import dev.whet.eval.EvalResult;
+import dev.whet.eval.ReportWriter;
+import dev.whet.eval.RunEvaluation;
+import dev.whet.eval.SystemResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code whet eval}: did fine-tuning pay off? */
+@Command(
+    name = "eval",
+    description =
+        "Score a fine-tuned model on labelled data, beside cheaper baselines; write a report.",
+    mixinStandardHelpOptions = true)
+final class EvalCommand implements Callable<Integer> {
+  @Parameters(
+      index = "0",
+      paramLabel = "RUN|MODEL_DIR",
+      description = "A run directory or id, or a saved model directory.")
+  String model;
+
+  @Option(
+      names = "--data",
+      required = true,
+      paramLabel = "FILE",
+      description = "Labelled test examples.")
+  Path data;
+
+  @Option(
+      names = "--baselines",
+      description =
+          "Also score nearest-centroid, kNN and linear probe on the base model's frozen embeddings, and TF-IDF + logistic regression.")
+  boolean baselines;
+
+  @Option(
+      names = "--train",
+      paramLabel = "FILE",
+      description = "Training examples for the baselines (default: the run's).")
+  Path train;
+
+  @Option(
+      names = "--no-forgetting",
+      negatable = true,
+      defaultValue = "true",
+      description = "Skip the general-ability (forgetting) check.")
+  boolean forgetting;
+
+  @Option(names = "--json", description = "Print eval.json's content as one JSON object.")
+  boolean json;
+
+  @Override
+  public Integer call() {
+    Path modelDir = PredictCommand.modelDir(model);
+    Path runDir =
+        Files.isRegularFile(modelDir.resolveSibling("job.yaml")) ? modelDir.getParent() : null;
+    EvalResult r =
+        RunEvaluation.run(
+            modelDir,
+            runDir,
+            new RunEvaluation.Options(data, baselines, train, forgetting),
+            m -> System.err.println(m));
+    if (json) {
+      System.out.println(ReportWriter.json(r).replace('\n', ' '));
+      return 0;
+    }
+    print(r);
+    if (runDir != null) {
+      System.out.println("report: " + runDir.resolve("eval/report.html"));
+    }
+    return 0;
+  }
+
+  static void print(EvalResult r) {
+    System.out.printf(Locale.ROOT, "%d test examples, %d labels%n%n", r.n(), r.labels().size());
+    System.out.printf("  %-52s %18s %18s%n", "system", "accuracy [95% CI]", "macro-F1 [95% CI]");
+    for (SystemResult s : r.baselines().values()) {
+      System.out.printf(
+          Locale.ROOT,
+          "  %-52s %6.3f [%.3f,%.3f] %6.3f [%.3f,%.3f]%n",
+          s.description(),
+          s.accuracy(),
+          s.accuracyInterval().low(),
+          s.accuracyInterval().high(),
+          s.f1Macro(),
+          s.f1MacroInterval().low(),
+          s.f1MacroInterval().high());
+    }
+    System.out.println();
+    System.out.println(r.verdict());
+    if (r.forgetting() != null) {
+      System.out.printf(
+          Locale.ROOT,
+          "%nGeneral ability (%s): %.3f before, %.3f after%s%n",
+          r.forgetting().task(),
+          r.forgetting().before(),
+          r.forgetting().after(),
+          r.forgetting().flagged()
+              ? " — DROP beyond the threshold: the model forgot general similarity"
+              : "");
+    }
+  }
+}

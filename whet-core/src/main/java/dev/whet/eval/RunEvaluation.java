@@ -1,0 +1,295 @@
+package dev.whet.eval;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.whet.WhetException;
+import dev.whet.WhetHome;
+import dev.whet.data.ClassificationExample;
+import dev.whet.data.DataOptions;
+import dev.whet.data.Dataset;
+import dev.whet.data.Example;
+import dev.whet.data.Task;
+import dev.whet.io.Atomic;
+import dev.whet.io.ModelCatalog;
+import dev.whet.model.ClassifierModel;
+import dev.whet.model.Encoder;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * {@code whet eval}: scores a fine-tuned classifier on a labelled file, optionally beside the
+ * cheaper alternatives (frozen-embedding baselines of its base model, TF-IDF + logistic
+ * regression), checks that the encoder did not forget general sentence similarity, and writes
+ * eval.json, report.html and predictions.jsonl.
+ */
+public final class RunEvaluation {
+  private RunEvaluation() {}
+
+  /**
+   * @param data labelled test examples
+   * @param baselines also score the baselines on the same split
+   * @param train training examples for the baselines; null: the run's own (job.yaml)
+   * @param forgetting run the general-ability check
+   */
+  public record Options(Path data, boolean baselines, Path train, boolean forgetting) {}
+
+  /**
+   * @param modelDir a model saved by {@code whet train}
+   * @param runDir the run it belongs to (eval/ is written there), or null
+   * @param log progress messages
+   */
+  public static EvalResult run(Path modelDir, Path runDir, Options o, Consumer<String> log) {
+    Map<String, Double> timings = new LinkedHashMap<>();
+    try (ClassifierModel model = ClassifierModel.load(modelDir)) {
+      if (model.multiLabel()) {
+        throw new WhetException(
+            modelDir
+                + ": whet eval scores single-label and pair classifiers; this model is multi-label");
+      }
+      DataOptions options = options(model.task(), runDir);
+      List<ClassificationExample> test = examples(o.data, options);
+      List<String> labels = model.labels();
+      int[] gold = indices(test, labels, o.data);
+      List<String> testTexts = test.stream().map(RunEvaluation::input).toList();
+
+      long t = System.nanoTime();
+      log.accept("predicting " + test.size() + " examples");
+      float[][] probs =
+          model.predict(
+              test.stream().map(ClassificationExample::text).toList(),
+              test.stream().anyMatch(e -> e.textPair() != null)
+                  ? test.stream().map(e -> e.textPair() == null ? "" : e.textPair()).toList()
+                  : null);
+      double predictSeconds = (System.nanoTime() - t) / 1e9;
+      timings.put("predict", predictSeconds);
+      int[] pred = new int[probs.length];
+      double[][] p = new double[probs.length][];
+      for (int i = 0; i < probs.length; i++) {
+        p[i] = new double[probs[i].length];
+        for (int c = 0; c < p[i].length; c++) {
+          p[i][c] = probs[i][c];
+          if (probs[i][c] > probs[i][pred[i]]) {
+            pred[i] = c;
+          }
+        }
+      }
+
+      List<ClassificationExample> train = List.of();
+      Path trainFile = o.train != null ? o.train : runTrainFile(runDir);
+      if (trainFile != null) {
+        train =
+            examples(trainFile, options).stream()
+                .filter(e -> labels.containsAll(e.labels()))
+                .toList();
+      } else if (o.baselines) {
+        throw new WhetException(
+            "--baselines needs the training examples: give --train FILE (or evaluate a run directory)");
+      }
+      Evaluation ev =
+          new Evaluation(
+              labels,
+              gold,
+              testTexts,
+              train.stream().map(RunEvaluation::input).toList(),
+              indices(train, labels, trainFile));
+      ev.add("fine_tuned", "Fine-tuned model", pred, p, predictSeconds);
+
+      String base = String.valueOf(model.info().getOrDefault("base", ModelCatalog.DEFAULT));
+      ForgettingCheck forgetting = null;
+      if (o.baselines || o.forgetting) {
+        try (Encoder baseEncoder =
+            Encoder.load(ModelCatalog.resolve(base), model.tokenizer().maxLength())) {
+          if (o.baselines) {
+            log.accept(
+                "baselines: embedding "
+                    + train.size()
+                    + " training examples with the frozen base model");
+            t = System.nanoTime();
+            float[][] trainX = baseEncoder.embed(train.stream().map(RunEvaluation::input).toList());
+            float[][] testX = baseEncoder.embed(testTexts);
+            timings.put("baseline_embeddings", (System.nanoTime() - t) / 1e9);
+            ev.addBaselines(trainX, testX);
+          }
+          if (o.forgetting) {
+            log.accept(
+                "forgetting check: general sentence similarity (STS-B captions) before and after");
+            t = System.nanoTime();
+            forgetting = forgetting(baseEncoder, model);
+            timings.put("forgetting_check", (System.nanoTime() - t) / 1e9);
+          }
+        }
+      }
+      JsonNode dataStats = runDir == null ? null : readJson(runDir.resolve("data_stats.json"));
+      Double trainSeconds = runDir == null ? null : lastTrainSeconds(runDir);
+      if (trainSeconds != null) {
+        timings.put("training", trainSeconds);
+      }
+      EvalResult result =
+          ev.result(
+              runDir != null ? runDir.toString() : modelDir.toString(),
+              "fine_tuned",
+              forgetting,
+              dataStats,
+              timings);
+      if (runDir != null) {
+        Path evalDir = runDir.resolve("eval");
+        String config =
+            Files.isRegularFile(runDir.resolve("job.yaml"))
+                ? readString(runDir.resolve("job.yaml"))
+                : "";
+        TrainingLog logs =
+            Files.isRegularFile(runDir.resolve("metrics.jsonl"))
+                ? TrainingLog.read(runDir.resolve("metrics.jsonl"))
+                : TrainingLog.empty();
+        ReportWriter.write(
+            evalDir,
+            new ReportData("Whet evaluation: " + runDir.getFileName(), result, logs, config));
+        writePredictions(evalDir.resolve("predictions.jsonl"), test, labels, pred, probs);
+      }
+      return result;
+    }
+  }
+
+  /**
+   * Spearman correlation of cosine similarity with STS-B gold scores, base encoder vs fine-tuned.
+   */
+  static ForgettingCheck forgetting(Encoder base, ClassifierModel tuned) {
+    List<ForgettingCheck.Pair> pairs = ForgettingCheck.readStsb(generalData());
+    List<String> first = pairs.stream().map(ForgettingCheck.Pair::first).toList();
+    List<String> second = pairs.stream().map(ForgettingCheck.Pair::second).toList();
+    double[] gold = pairs.stream().mapToDouble(ForgettingCheck.Pair::score).toArray();
+    double before = ForgettingCheck.stsSpearman(base.embed(first), base.embed(second), gold);
+    double after =
+        ForgettingCheck.stsSpearman(
+            tuned.embed(first, base.pooling()), tuned.embed(second, base.pooling()), gold);
+    return ForgettingCheck.of(
+        "STS-B dev, CC-BY-SA captions (" + pairs.size() + " pairs), Spearman", before, after);
+  }
+
+  /** The bundled STS-B sample, copied once under WHET_HOME so it can be read as a file. */
+  static Path generalData() {
+    Path file = WhetHome.root().resolve("general/stsb-dev-cc-by-sa.tsv");
+    if (!Files.isRegularFile(file)) {
+      try (InputStream in =
+          RunEvaluation.class.getResourceAsStream("/general/stsb-dev-cc-by-sa.tsv")) {
+        Atomic.write(file, in.readAllBytes());
+      } catch (IOException e) {
+        throw new WhetException("cannot unpack the general-ability data: " + e.getMessage(), e);
+      }
+    }
+    return file;
+  }
+
+  private static String input(ClassificationExample e) {
+    return e.textPair() == null ? e.text() : e.text() + " [SEP] " + e.textPair();
+  }
+
+  private static DataOptions options(String task, Path runDir) {
+    Task t = task.equals("pair") ? Task.PAIR_CLASSIFICATION : Task.CLASSIFICATION;
+    DataOptions o = DataOptions.defaults().withTask(t);
+    JsonNode job = runDir == null ? null : readYaml(runDir.resolve("job.yaml"));
+    if (job != null) {
+      String text = job.path("text_column").isTextual() ? job.get("text_column").asText() : null;
+      String label = job.path("label_column").isTextual() ? job.get("label_column").asText() : null;
+      o = o.withColumns(text, null, label);
+    }
+    return o;
+  }
+
+  private static Path runTrainFile(Path runDir) {
+    JsonNode job = runDir == null ? null : readYaml(runDir.resolve("job.yaml"));
+    return job != null && job.path("train").isTextual() ? Path.of(job.get("train").asText()) : null;
+  }
+
+  private static List<ClassificationExample> examples(Path file, DataOptions options) {
+    List<ClassificationExample> out = new ArrayList<>();
+    for (Example e : Dataset.load(file, options).examples()) {
+      out.add((ClassificationExample) e);
+    }
+    return out;
+  }
+
+  private static int[] indices(
+      List<ClassificationExample> examples, List<String> labels, Path file) {
+    int[] y = new int[examples.size()];
+    for (int i = 0; i < y.length; i++) {
+      String l = examples.get(i).labels().get(0);
+      y[i] = labels.indexOf(l);
+      if (y[i] < 0) {
+        throw new WhetException(
+            file
+                + ":"
+                + examples.get(i).line()
+                + ": label '"
+                + l
+                + "' is not one the model was trained on "
+                + labels);
+      }
+    }
+    return y;
+  }
+
+  private static void writePredictions(
+      Path file,
+      List<ClassificationExample> test,
+      List<String> labels,
+      int[] pred,
+      float[][] probs) {
+    ObjectMapper json = new ObjectMapper();
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < pred.length; i++) {
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("line", test.get(i).line());
+      row.put("text", test.get(i).text());
+      row.put("gold", test.get(i).labels().get(0));
+      row.put("label", labels.get(pred[i]));
+      row.put("confidence", probs[i][pred[i]]);
+      try {
+        b.append(json.writeValueAsString(row)).append('\n');
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+    Atomic.writeString(file, b.toString());
+  }
+
+  private static Double lastTrainSeconds(Path runDir) {
+    Path state = runDir.resolve("model/whet.json");
+    JsonNode w = readJson(state);
+    return w != null && w.has("train_seconds") ? w.get("train_seconds").asDouble() : null;
+  }
+
+  private static JsonNode readJson(Path file) {
+    try {
+      return Files.isRegularFile(file) ? new ObjectMapper().readTree(file.toFile()) : null;
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  private static JsonNode readYaml(Path file) {
+    try {
+      return Files.isRegularFile(file)
+          ? new ObjectMapper(new YAMLFactory()).readTree(file.toFile())
+          : null;
+    } catch (IOException e) {
+      throw new WhetException(file + ": unreadable (" + e.getMessage() + ")", e);
+    }
+  }
+
+  private static String readString(Path file) {
+    try {
+      return Files.readString(file);
+    } catch (IOException e) {
+      return "";
+    }
+  }
+}
