@@ -54,6 +54,24 @@ public final class Dataset {
   }
 
   /**
+   * The examples as their record type, e.g. {@code examplesAs(ClassificationExample.class)} for
+   * {@link Batching#batch}.
+   *
+   * @throws IllegalStateException if the dataset holds another kind of example
+   */
+  public <T extends Example> List<T> examplesAs(Class<T> type) {
+    List<T> out = new ArrayList<>(examples.size());
+    for (Example e : examples) {
+      if (!type.isInstance(e)) {
+        throw new IllegalStateException(
+            "a " + task.cliName() + " dataset holds no " + type.getSimpleName());
+      }
+      out.add(type.cast(e));
+    }
+    return out;
+  }
+
+  /**
    * Sorted label set: the declared one if given, else the labels (or, for token classification, the
    * tags) that occur; empty for tasks without labels.
    */
