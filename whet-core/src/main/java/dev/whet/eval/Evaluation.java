@@ -62,11 +62,34 @@ public final class Evaluation {
     this.trainTexts = List.copyOf(trainTexts);
     this.trainLabels = trainLabels.clone();
     this.bootstrap = bootstrap;
+    checkLabels(gold, "test labels");
+    checkLabels(trainLabels, "training labels");
+  }
+
+  private void checkLabels(int[] ids, String what) {
+    for (int i = 0; i < ids.length; i++) {
+      if (ids[i] < 0 || ids[i] >= labels.size()) {
+        throw new IllegalArgumentException(
+            what
+                + "["
+                + i
+                + "] = "
+                + ids[i]
+                + " is not a label id (0.."
+                + (labels.size() - 1)
+                + ")");
+      }
+    }
   }
 
   /** Scores one system's predictions on the test set. */
   public SystemResult add(
       String name, String description, int[] pred, double[][] probs, double seconds) {
+    checkLabels(pred, name + " predictions");
+    if (pred.length != gold.length || (probs != null && probs.length != gold.length)) {
+      throw new IllegalArgumentException(
+          name + ": " + pred.length + " predictions for " + gold.length + " test examples");
+    }
     Metrics.Classification m = Metrics.classification(gold, pred, probs, labels);
     Interval acc = bootstrap.interval(gold.length, Bootstrap.SampleMetric.accuracy(gold, pred));
     Interval f1 =
