@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
       TrainCommand.class,
       PredictCommand.class,
       EvalCommand.class,
+      CompareCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class,
     })

@@ -122,6 +122,53 @@ class TrainCommandTest {
         eval.get("baselines").get("fine_tuned").get("accuracy").asDouble(),
         0);
 
+    // A second run with LoRA, then one table across both.
+    Path lora = dir.resolve("run-lora");
+    Cli.Result second =
+        Cli.run(
+            "train",
+            "--base",
+            base.toString(),
+            "--train",
+            train.toString(),
+            "--out",
+            lora.toString(),
+            "--epochs",
+            "1",
+            "--batch-size",
+            "16",
+            "--max-length",
+            "32",
+            "--method",
+            "lora",
+            "--set",
+            "evaluate=false",
+            "--quiet");
+    assertEquals(0, second.exit(), second.err());
+    Cli.Result c =
+        Cli.run("compare", out.toString(), lora.toString(), "--data", val.toString(), "--json");
+    assertEquals(0, c.exit(), c.err());
+    JsonNode table = JSON.readTree(c.lastLine());
+    assertEquals(2, table.get("runs").size());
+    for (JsonNode row : table.get("runs")) {
+      for (String f :
+          List.of(
+              "f1_macro",
+              "f1_macro_interval",
+              "parameters",
+              "trainable_parameters",
+              "train_seconds",
+              "latency_ms",
+              "size_bytes")) {
+        assertTrue(row.has(f), f + " in " + row);
+      }
+    }
+    JsonNode loraRow =
+        table.get("runs").get(0).get("method").asText().equals("lora")
+            ? table.get("runs").get(0)
+            : table.get("runs").get(1);
+    assertTrue(loraRow.get("trainable_parameters").asLong() < loraRow.get("parameters").asLong());
+
     Cli.Result again = Cli.run("train", "--resume", out.toString());
     assertEquals(1, again.exit());
     assertTrue(again.err().contains("already finished"), again.err());

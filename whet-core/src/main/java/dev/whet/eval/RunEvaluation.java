@@ -62,23 +62,15 @@ public final class RunEvaluation {
 
       long t = System.nanoTime();
       log.accept("predicting " + test.size() + " examples");
-      float[][] probs =
-          model.predict(
-              test.stream().map(ClassificationExample::text).toList(),
-              test.stream().anyMatch(e -> e.textPair() != null)
-                  ? test.stream().map(e -> e.textPair() == null ? "" : e.textPair()).toList()
-                  : null);
+      float[][] probs = predict(model, test);
       double predictSeconds = (System.nanoTime() - t) / 1e9;
       timings.put("predict", predictSeconds);
-      int[] pred = new int[probs.length];
+      int[] pred = argmax(probs);
       double[][] p = new double[probs.length][];
       for (int i = 0; i < probs.length; i++) {
         p[i] = new double[probs[i].length];
         for (int c = 0; c < p[i].length; c++) {
           p[i][c] = probs[i][c];
-          if (probs[i][c] > probs[i][pred[i]]) {
-            pred[i] = c;
-          }
         }
       }
 
@@ -188,11 +180,33 @@ public final class RunEvaluation {
     return file;
   }
 
+  /** Class probabilities of each example (with its second text for pair tasks). */
+  static float[][] predict(ClassifierModel model, List<ClassificationExample> examples) {
+    boolean pairs = examples.stream().anyMatch(e -> e.textPair() != null);
+    return model.predict(
+        examples.stream().map(ClassificationExample::text).toList(),
+        pairs
+            ? examples.stream().map(e -> e.textPair() == null ? "" : e.textPair()).toList()
+            : null);
+  }
+
+  static int[] argmax(float[][] probs) {
+    int[] pred = new int[probs.length];
+    for (int i = 0; i < probs.length; i++) {
+      for (int c = 1; c < probs[i].length; c++) {
+        if (probs[i][c] > probs[i][pred[i]]) {
+          pred[i] = c;
+        }
+      }
+    }
+    return pred;
+  }
+
   private static String input(ClassificationExample e) {
     return e.textPair() == null ? e.text() : e.text() + " [SEP] " + e.textPair();
   }
 
-  private static DataOptions options(String task, Path runDir) {
+  static DataOptions options(String task, Path runDir) {
     Task t = task.equals("pair") ? Task.PAIR_CLASSIFICATION : Task.CLASSIFICATION;
     DataOptions o = DataOptions.defaults().withTask(t);
     JsonNode job = runDir == null ? null : readYaml(runDir.resolve("job.yaml"));
@@ -209,7 +223,7 @@ public final class RunEvaluation {
     return job != null && job.path("train").isTextual() ? Path.of(job.get("train").asText()) : null;
   }
 
-  private static List<ClassificationExample> examples(Path file, DataOptions options) {
+  static List<ClassificationExample> examples(Path file, DataOptions options) {
     List<ClassificationExample> out = new ArrayList<>();
     for (Example e : Dataset.load(file, options).examples()) {
       out.add((ClassificationExample) e);
@@ -217,8 +231,7 @@ public final class RunEvaluation {
     return out;
   }
 
-  private static int[] indices(
-      List<ClassificationExample> examples, List<String> labels, Path file) {
+  static int[] indices(List<ClassificationExample> examples, List<String> labels, Path file) {
     int[] y = new int[examples.size()];
     for (int i = 0; i < y.length; i++) {
       String l = examples.get(i).labels().get(0);

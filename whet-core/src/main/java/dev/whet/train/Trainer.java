@@ -463,6 +463,8 @@ public final class Trainer {
     info.put("precision", job.precision);
     info.put("best_step", bestStep);
     info.put("train_seconds", seconds);
+    info.put("trainable_parameters", trainableParameters());
+    info.put("total_parameters", totalParameters());
     model.save(run.model(), info);
     event(
         "finished",
