@@ -30,6 +30,12 @@ import org.bytedeco.pytorch.global.torch;
  * effects go through {@link TrainerListener}s.
  */
 public final class Trainer {
+  /**
+   * A gradient norm (before clipping) beyond which training has blown up: fine-tuning a pretrained
+   * model sees norms of about 0.1 to 100; clipping would hide the blow-up, not cure it.
+   */
+  static final double EXPLODING_GRAD_NORM = 1e4;
+
   private final JobConfig job;
   private final RunDir run;
   private final ClassifierModel model;
@@ -263,7 +269,7 @@ public final class Trainer {
                   job.maxGradNorm > 0 ? job.maxGradNorm : Double.POSITIVE_INFINITY,
                   2.0,
                   false);
-          if (!Double.isFinite(loss) || !Double.isFinite(gradNorm)) {
+          if (!Double.isFinite(loss) || !(gradNorm < EXPLODING_GRAD_NORM)) {
             diverged(step, loss, gradNorm);
           }
           double factor = Schedule.parse(job.schedule).factor(step, warmupSteps(), total);
@@ -432,7 +438,9 @@ public final class Trainer {
             ? "no checkpoint was saved yet"
             : "the last good checkpoint is " + saved.get(saved.size() - 1).getFileName();
     String what =
-        !Double.isFinite(loss) ? "the loss became " + loss : "the gradient norm became " + gradNorm;
+        !Double.isFinite(loss)
+            ? "the loss became " + loss
+            : "the gradient norm exploded to " + gradNorm + " (limit " + EXPLODING_GRAD_NORM + ")";
     String message =
         "training diverged at step "
             + (step + 1)
