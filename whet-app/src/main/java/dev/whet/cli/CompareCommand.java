@@ -2,7 +2,6 @@ package dev.whet.cli;
 
 import dev.whet.eval.ModelComparison;
 import dev.whet.eval.RunComparison;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -42,8 +41,7 @@ final class CompareCommand implements Callable<Integer> {
     List<Path[]> models = new ArrayList<>();
     for (String r : runs) {
       Path modelDir = PredictCommand.modelDir(r);
-      Path runDir =
-          Files.isRegularFile(modelDir.resolveSibling("job.yaml")) ? modelDir.getParent() : null;
+      Path runDir = PredictCommand.runDirOf(modelDir);
       models.add(new Path[] {modelDir, runDir});
     }
     ModelComparison table = RunComparison.compare(models, data, System.err::println);

@@ -4,7 +4,6 @@ import dev.whet.eval.EvalResult;
 import dev.whet.eval.ReportWriter;
 import dev.whet.eval.RunEvaluation;
 import dev.whet.eval.SystemResult;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -57,8 +56,7 @@ final class EvalCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Path modelDir = PredictCommand.modelDir(model);
-    Path runDir =
-        Files.isRegularFile(modelDir.resolveSibling("job.yaml")) ? modelDir.getParent() : null;
+    Path runDir = PredictCommand.runDirOf(modelDir);
     EvalResult r =
         RunEvaluation.run(
             modelDir,

@@ -110,6 +110,11 @@ final class PredictCommand implements Callable<Integer> {
         runOrDir + ": neither a run directory nor a model saved by `whet train`");
   }
 
+  /** The run a model directory belongs to (where eval/ goes), or null for a bare model. */
+  static Path runDirOf(Path modelDir) {
+    return Files.isRegularFile(modelDir.resolveSibling("job.yaml")) ? modelDir.getParent() : null;
+  }
+
   private static Map<String, Object> result(ClassifierModel c, float[] probs) {
     Map<String, Double> p = new LinkedHashMap<>();
     int best = 0;

@@ -3,16 +3,14 @@ package dev.whet.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.whet.io.Safetensors;
-import dev.whet.io.TensorData;
 import dev.whet.model.TinyBert;
+import dev.whet.model.WeightDiff;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -112,16 +110,9 @@ class KillResumeTest {
     String events = Files.readString(killed.resolve("events.jsonl"));
     assertTrue(events.contains("\"resumed\""), events);
 
-    Map<String, TensorData> a = Safetensors.read(whole.resolve("model/model.safetensors"));
-    Map<String, TensorData> b = Safetensors.read(killed.resolve("model/model.safetensors"));
-    double worst = 0;
-    for (String name : a.keySet()) {
-      float[] x = a.get(name).toFloats();
-      float[] y = b.get(name).toFloats();
-      for (int i = 0; i < x.length; i++) {
-        worst = Math.max(worst, Math.abs(x[i] - y[i]));
-      }
-    }
+    double worst =
+        WeightDiff.maxAbs(
+            whole.resolve("model/model.safetensors"), killed.resolve("model/model.safetensors"));
     System.out.println("kill -9 and resume: max |weight difference| = " + worst);
     assertTrue(worst <= 1e-6, "max abs weight difference " + worst);
   }

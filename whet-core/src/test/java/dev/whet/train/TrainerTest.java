@@ -13,6 +13,7 @@ import dev.whet.io.Safetensors;
 import dev.whet.io.TensorData;
 import dev.whet.model.ClassifierModel;
 import dev.whet.model.TinyBert;
+import dev.whet.model.WeightDiff;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -116,17 +117,9 @@ class TrainerTest {
 
     assertEquals(full.steps(), resumed.steps());
     assertEquals(full.bestStep(), resumed.bestStep());
-    Map<String, TensorData> wa = Safetensors.read(a.model().resolve("model.safetensors"));
-    Map<String, TensorData> wb = Safetensors.read(b.model().resolve("model.safetensors"));
-    assertEquals(wa.keySet(), wb.keySet());
-    double worst = 0;
-    for (String name : wa.keySet()) {
-      float[] x = wa.get(name).toFloats();
-      float[] y = wb.get(name).toFloats();
-      for (int i = 0; i < x.length; i++) {
-        worst = Math.max(worst, Math.abs(x[i] - y[i]));
-      }
-    }
+    double worst =
+        WeightDiff.maxAbs(
+            a.model().resolve("model.safetensors"), b.model().resolve("model.safetensors"));
     System.out.println("resume: max |weight difference| = " + worst);
     assertTrue(worst <= 1e-6, "max abs weight difference " + worst);
   }
