@@ -126,6 +126,24 @@ class DataStatsTest {
   }
 
   @Test
+  void fastNormalizedHashMatchesTheReference() {
+    java.util.Random r = new java.util.Random(9);
+    String alphabet = "aZ09 ,.!-_\t\nÉéßİ\u00a0\u2028😀𝔸中";
+    for (int i = 0; i < 5000; i++) {
+      StringBuilder sb = new StringBuilder();
+      int n = r.nextInt(30);
+      for (int k = 0; k < n; k++) {
+        sb.appendCodePoint(
+            alphabet.codePointAt(
+                alphabet.offsetByCodePoints(
+                    0, r.nextInt(alphabet.codePointCount(0, alphabet.length())))));
+      }
+      String text = sb.toString();
+      assertEquals(LongMap.hash(DataStats.normalize(text)), DataStats.normalizedHash(text), text);
+    }
+  }
+
+  @Test
   void normalizeIgnoresCaseSpacingAndPunctuation() {
     assertEquals("hi there 2", DataStats.normalize("  Hi,   THERE!! 2 "));
     assertEquals("café", DataStats.normalize("Café."));
