@@ -291,10 +291,10 @@ public final class DataCommand implements Runnable {
       Splitter.Result r = Splitter.split(file, read.toOptions(), val, test, seed);
       if (json) {
         ObjectNode o = JSON.createObjectNode();
-        for (var e : new Object[][] {{"train", r.train()}, {"val", r.val()}, {"test", r.test()}}) {
-          if (e[1] instanceof Splitter.Part p) {
-            o.putObject((String) e[0]).put("file", p.file().toString()).put("count", p.count());
-          }
+        putPart(o, "train", r.train());
+        putPart(o, "val", r.val());
+        if (r.test() != null) {
+          putPart(o, "test", r.test());
         }
         System.out.println(JSON.writeValueAsString(o));
       } else {
@@ -305,6 +305,10 @@ public final class DataCommand implements Runnable {
         }
       }
       return 0;
+    }
+
+    private static void putPart(ObjectNode o, String name, Splitter.Part p) {
+      o.putObject(name).put("file", p.file().toString()).put("count", p.count());
     }
 
     private static void printPart(String name, Splitter.Part p) {
