@@ -192,11 +192,11 @@ public final class DataCommand implements Runnable {
       } else {
         System.out.printf(
             Locale.ROOT,
-            "%s: INVALID, %,d errors; %,d of %,d records valid (%s)%n",
+            "%s: INVALID, %,d %s; %,d valid examples (%s)%n",
             r.file(),
             r.errorTotal(),
+            r.errorTotal() == 1 ? "error" : "errors",
             r.count(),
-            r.records(),
             task);
         for (DataError e : r.errors()) {
           System.out.println("  " + e);
@@ -219,7 +219,8 @@ public final class DataCommand implements Runnable {
             System.out.printf("  ... %d more%n", s.labelCounts().size() - 30);
             break;
           }
-          System.out.printf(Locale.ROOT, "  %-30s %,8d%n", e.getKey(), e.getValue());
+          String label = e.getKey().length() > 30 ? e.getKey().substring(0, 29) + "…" : e.getKey();
+          System.out.printf(Locale.ROOT, "  %-30s %,8d%n", label, e.getValue());
         }
       }
       System.out.printf(
