@@ -230,7 +230,7 @@ public final class DataCommand implements Runnable {
           s.normalizedDuplicates(),
           s.conflictingDuplicates());
       if (s.leakage() != null) {
-        System.out.printf(Locale.ROOT, "overlap with validation: %,d examples%n", s.leakage());
+        System.out.printf(Locale.ROOT, "validation examples also in training: %,d%n", s.leakage());
       }
       DataStats.TokenStats t = s.tokens();
       if (t != null) {

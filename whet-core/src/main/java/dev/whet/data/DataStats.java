@@ -71,8 +71,8 @@ public final class DataStats {
     this.exactDuplicates = b.exactDuplicates;
     this.normalizedDuplicates = b.normalizedDuplicates;
     this.conflictingDuplicates = b.conflicting;
-    this.leakage = b.val == null ? null : b.leakage;
-    this.valCount = b.val == null ? null : b.valCount;
+    this.leakage = b.checkedVal ? b.leakage : null;
+    this.valCount = b.checkedVal ? b.valCount : null;
     this.tokens = b.tokenizer == null || b.lengthCount == 0 ? null : b.tokenStats();
     this.roles = b.roles.isEmpty() ? null : b.roles;
     this.advice = advise();
@@ -90,18 +90,43 @@ public final class DataStats {
    *     statistics
    * @param maxLength the model's maximum length in tokens (see {@link #maxLengthOf})
    * @param val a validation file to check for overlap (leakage), or {@code null}
+   * @throws WhetException if the validation file is invalid (exit code 1) or either file is
+   *     unreadable (exit code 2)
    */
   public static DataStats compute(
       Path file, DataOptions options, Path tokenizerJson, int maxLength, Path val) {
     try (TokenCounter counter = tokenizerJson == null ? null : new TokenCounter(tokenizerJson)) {
       Builder b = new Builder(counter, maxLength);
+      ValidationReport report = Validator.validate(file, options, b::add);
       if (val != null) {
-        b.val = new LongMap();
+        // Read as the training file's task; the training pass already holds every input's hash.
+        DataOptions valOptions = report.task() == null ? options : options.withTask(report.task());
+        int[] overlap = {0};
         ValidationReport vr =
-            Validator.validate(val, options, e -> b.val.put(normalizedHash(e.input()), 1));
+            Validator.validate(
+                val,
+                valOptions,
+                e -> {
+                  if (b.normalized.containsKey(normalizedHash(e.input()))) {
+                    overlap[0]++;
+                  }
+                });
+        if (!vr.valid()) {
+          // Overlap against half a file would understate leakage; make the user fix it first.
+          throw new WhetException(
+              "the validation file "
+                  + val
+                  + " is not valid ("
+                  + vr.errorTotal()
+                  + " errors):\n"
+                  + vr.describeErrors(),
+              1,
+              null);
+        }
+        b.checkedVal = true;
+        b.leakage = overlap[0];
         b.valCount = vr.count();
       }
-      ValidationReport report = Validator.validate(file, options, b::add);
       return new DataStats(b, report);
     }
   }
@@ -140,7 +165,10 @@ public final class DataStats {
     return conflictingDuplicates;
   }
 
-  /** Examples whose (normalised) input is also in the validation file; null without one. */
+  /**
+   * Validation examples whose (normalised) input also occurs in the training file; null when no
+   * validation file was given.
+   */
   public Integer leakage() {
     return leakage;
   }
@@ -346,10 +374,10 @@ public final class DataStats {
               "leakage",
               String.format(
                   Locale.ROOT,
-                  "%,d training examples (%.1f%%) also appear in the validation file: remove them"
+                  "%,d validation examples (%.1f%%) also appear in the training file: remove them"
                       + " from one side or validation scores will be too optimistic",
                   leakage,
-                  100.0 * leakage / n)));
+                  100.0 * leakage / Math.max(1, valCount))));
     }
     if (tokens != null && tokens.truncated() > 0.05) {
       out.add(
@@ -423,7 +451,7 @@ public final class DataStats {
     final LongMap exact = new LongMap();
     final LongMap normalized = new LongMap();
     final int[] histogram = new int[HISTOGRAM];
-    LongMap val;
+    boolean checkedVal;
     int valCount;
     int exactDuplicates;
     int normalizedDuplicates;
@@ -460,9 +488,6 @@ public final class DataStats {
           conflicting++;
           normalized.put(normKey, CONFLICT);
         }
-      }
-      if (val != null && val.containsKey(normKey)) {
-        leakage++;
       }
       countLabels(e);
       if (e instanceof ChatExample c) {

@@ -68,6 +68,12 @@ class DataStatsTest {
     assertEquals(1, s.leakage());
     assertTrue(kinds(s).contains("leakage"));
     assertNull(DataStats.compute(train, DataOptions.defaults()).leakage());
+    Path broken = write("broken.jsonl", "{\"text\": \"a\"}");
+    dev.whet.WhetException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            dev.whet.WhetException.class,
+            () -> DataStats.compute(train, DataOptions.defaults(), null, 0, broken));
+    assertTrue(e.getMessage().contains("broken.jsonl:1: missing field \"label\""), e.getMessage());
   }
 
   @Test
