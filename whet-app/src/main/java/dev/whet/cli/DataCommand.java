@@ -145,6 +145,14 @@ public final class DataCommand implements Runnable {
         description = "model maximum length (default: from the model's tokenizer/config)")
     Integer maxLength;
 
+    @Option(
+        names = "--token-share",
+        paramLabel = "SHARE",
+        description =
+            "tokenize only this share of examples (chosen by hash) for the length statistics;"
+                + " for very large files (default: 1, all)")
+    double tokenShare = 1;
+
     @Option(names = "--val", paramLabel = "FILE", description = "validation file to check leakage")
     Path val;
 
@@ -163,7 +171,7 @@ public final class DataCommand implements Runnable {
           max = maxLength != null ? maxLength : DataStats.maxLengthOf(dir);
           tokenizer = dir.resolve("tokenizer.json");
         }
-        stats = DataStats.compute(file, options, tokenizer, max, val);
+        stats = DataStats.compute(file, options, tokenizer, max, val, tokenShare);
       } catch (WhetException e) {
         if (!json) {
           throw e;
@@ -236,7 +244,9 @@ public final class DataCommand implements Runnable {
       if (t != null) {
         System.out.printf(
             Locale.ROOT,
-            "tokens: p50 %d, p90 %d, p95 %d, p99 %d, max %d; %.1f%% over the model's %d%n",
+            "tokens (%,d examples): p50 %d, p90 %d, p95 %d, p99 %d, max %d; %.1f%% over the"
+                + " model's %d%n",
+            t.counted(),
             t.p50(),
             t.p90(),
             t.p95(),

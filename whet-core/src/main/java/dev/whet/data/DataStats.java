@@ -43,11 +43,20 @@ public final class DataStats {
    * Token lengths under a base model's tokenizer.
    *
    * @param maxLength the model's maximum sequence length
+   * @param counted how many examples were tokenized (all, unless a token share was given)
    * @param p50 median length in tokens (special tokens included)
    * @param truncated share of examples longer than {@code maxLength}, 0..1
    */
   public record TokenStats(
-      int maxLength, int p50, int p90, int p95, int p99, int max, double mean, double truncated) {}
+      int maxLength,
+      long counted,
+      int p50,
+      int p90,
+      int p95,
+      int p99,
+      int max,
+      double mean,
+      double truncated) {}
 
   /**
    * Chat turns of one role.
@@ -95,8 +104,30 @@ public final class DataStats {
    */
   public static DataStats compute(
       Path file, DataOptions options, Path tokenizerJson, int maxLength, Path val) {
+    return compute(file, options, tokenizerJson, maxLength, val, 1.0);
+  }
+
+  /**
+   * As {@link #compute(Path, DataOptions, Path, int, Path)}, tokenizing only a share of the
+   * examples for the length statistics. Tokenizing is by far the slowest part of the pass (see
+   * docs/benchmarks.md); the sample is chosen by a hash of each input, so it is the same on every
+   * run and independent of file order.
+   *
+   * @param tokenShare share of examples to tokenize, 0 &lt; share &le; 1
+   */
+  public static DataStats compute(
+      Path file,
+      DataOptions options,
+      Path tokenizerJson,
+      int maxLength,
+      Path val,
+      double tokenShare) {
+    if (!(tokenShare > 0 && tokenShare <= 1)) {
+      throw new WhetException("the token share must be in (0, 1], got " + tokenShare, 2, null);
+    }
     try (TokenCounter counter = tokenizerJson == null ? null : new TokenCounter(tokenizerJson)) {
       Builder b = new Builder(counter, maxLength);
+      b.tokenThreshold = (long) Math.ceil(tokenShare * (1L << 32));
       ValidationReport report = Validator.validate(file, options, b::add);
       if (val != null) {
         // Read as the training file's task; the training pass already holds every input's hash.
@@ -452,6 +483,7 @@ public final class DataStats {
     final LongMap normalized = new LongMap();
     final int[] histogram = new int[HISTOGRAM];
     boolean checkedVal;
+    long tokenThreshold = 1L << 32;
     int valCount;
     int exactDuplicates;
     int normalizedDuplicates;
@@ -499,7 +531,7 @@ public final class DataStats {
               (a, b) -> new RoleStats(a.turns() + b.turns(), a.tokens() + b.tokens()));
         }
       }
-      if (tokenizer != null) {
+      if (tokenizer != null && (normKey >>> 32) < tokenThreshold) {
         int len = length(e);
         histogram[Math.min(len, HISTOGRAM - 1)]++;
         lengthCount++;
@@ -557,6 +589,7 @@ public final class DataStats {
     TokenStats tokenStats() {
       return new TokenStats(
           maxLength,
+          lengthCount,
           percentile(0.50),
           percentile(0.90),
           percentile(0.95),

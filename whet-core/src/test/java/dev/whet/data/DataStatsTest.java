@@ -94,6 +94,15 @@ class DataStatsTest {
     assertEquals(0.1, t.truncated());
     assertTrue(kinds(s).contains("truncation"));
     assertEquals(128, DataStats.maxLengthOf(dir));
+    assertEquals(100, t.counted());
+    // A share tokenizes a deterministic hash-chosen sample.
+    Path f = dir.resolve("t.jsonl");
+    DataStats half = DataStats.compute(f, DataOptions.defaults(), tok, 128, null, 0.5);
+    long counted = half.tokens().counted();
+    assertTrue(counted > 30 && counted < 70, "sampled " + counted);
+    assertEquals(
+        counted,
+        DataStats.compute(f, DataOptions.defaults(), tok, 128, null, 0.5).tokens().counted());
   }
 
   @Test
