@@ -145,6 +145,14 @@ public final class DataCommand implements Runnable {
         description = "model maximum length (default: from the model's tokenizer/config)")
     Integer maxLength;
 
+    @Option(
+        names = "--token-share",
+        paramLabel = "SHARE",
+        description =
+            "tokenize only this share of examples (chosen by hash) for the length statistics;"
+                + " for very large files (default: 1, all)")
+    double tokenShare = 1;
+
     @Option(names = "--val", paramLabel = "FILE", description = "validation file to check leakage")
     Path val;
 
@@ -163,7 +171,7 @@ public final class DataCommand implements Runnable {
           max = maxLength != null ? maxLength : DataStats.maxLengthOf(dir);
           tokenizer = dir.resolve("tokenizer.json");
         }
-        stats = DataStats.compute(file, options, tokenizer, max, val);
+        stats = DataStats.compute(file, options, tokenizer, max, val, tokenShare);
       } catch (WhetException e) {
         if (!json) {
           throw e;
@@ -192,11 +200,11 @@ public final class DataCommand implements Runnable {
       } else {
         System.out.printf(
             Locale.ROOT,
-            "%s: INVALID, %,d errors; %,d of %,d records valid (%s)%n",
+            "%s: INVALID, %,d %s; %,d valid examples (%s)%n",
             r.file(),
             r.errorTotal(),
+            r.errorTotal() == 1 ? "error" : "errors",
             r.count(),
-            r.records(),
             task);
         for (DataError e : r.errors()) {
           System.out.println("  " + e);
@@ -219,7 +227,8 @@ public final class DataCommand implements Runnable {
             System.out.printf("  ... %d more%n", s.labelCounts().size() - 30);
             break;
           }
-          System.out.printf(Locale.ROOT, "  %-30s %,8d%n", e.getKey(), e.getValue());
+          String label = e.getKey().length() > 30 ? e.getKey().substring(0, 29) + "…" : e.getKey();
+          System.out.printf(Locale.ROOT, "  %-30s %,8d%n", label, e.getValue());
         }
       }
       System.out.printf(
@@ -229,13 +238,15 @@ public final class DataCommand implements Runnable {
           s.normalizedDuplicates(),
           s.conflictingDuplicates());
       if (s.leakage() != null) {
-        System.out.printf(Locale.ROOT, "overlap with validation: %,d examples%n", s.leakage());
+        System.out.printf(Locale.ROOT, "validation examples also in training: %,d%n", s.leakage());
       }
       DataStats.TokenStats t = s.tokens();
       if (t != null) {
         System.out.printf(
             Locale.ROOT,
-            "tokens: p50 %d, p90 %d, p95 %d, p99 %d, max %d; %.1f%% over the model's %d%n",
+            "tokens (%,d examples): p50 %d, p90 %d, p95 %d, p99 %d, max %d; %.1f%% over the"
+                + " model's %d%n",
+            t.counted(),
             t.p50(),
             t.p90(),
             t.p95(),
@@ -291,10 +302,10 @@ public final class DataCommand implements Runnable {
       Splitter.Result r = Splitter.split(file, read.toOptions(), val, test, seed);
       if (json) {
         ObjectNode o = JSON.createObjectNode();
-        for (var e : new Object[][] {{"train", r.train()}, {"val", r.val()}, {"test", r.test()}}) {
-          if (e[1] instanceof Splitter.Part p) {
-            o.putObject((String) e[0]).put("file", p.file().toString()).put("count", p.count());
-          }
+        putPart(o, "train", r.train());
+        putPart(o, "val", r.val());
+        if (r.test() != null) {
+          putPart(o, "test", r.test());
         }
         System.out.println(JSON.writeValueAsString(o));
       } else {
@@ -305,6 +316,10 @@ public final class DataCommand implements Runnable {
         }
       }
       return 0;
+    }
+
+    private static void putPart(ObjectNode o, String name, Splitter.Part p) {
+      o.putObject(name).put("file", p.file().toString()).put("count", p.count());
     }
 
     private static void printPart(String name, Splitter.Part p) {

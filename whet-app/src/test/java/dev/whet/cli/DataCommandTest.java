@@ -111,5 +111,11 @@ class DataCommandTest {
     assertTrue(lines.get(1).matches("val\\s+10\\s+.*train\\.val\\.jsonl"), lines.get(1));
     assertTrue(lines.get(2).matches("test\\s+20\\s+.*train\\.test\\.jsonl"), lines.get(2));
     assertEquals(10, Files.readAllLines(dir.resolve("train.val.jsonl")).size());
+    Run json = run("data", "split", f.toString(), "--val", "0.1", "--seed", "3", "--json");
+    assertEquals(0, json.exit(), json.err());
+    JsonNode j = new ObjectMapper().readTree(json.out());
+    assertEquals(90, j.get("train").get("count").asInt());
+    assertEquals(10, j.get("val").get("count").asInt());
+    assertTrue(j.get("test") == null);
   }
 }

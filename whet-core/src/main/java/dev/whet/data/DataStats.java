@@ -43,11 +43,20 @@ public final class DataStats {
    * Token lengths under a base model's tokenizer.
    *
    * @param maxLength the model's maximum sequence length
+   * @param counted how many examples were tokenized (all, unless a token share was given)
    * @param p50 median length in tokens (special tokens included)
    * @param truncated share of examples longer than {@code maxLength}, 0..1
    */
   public record TokenStats(
-      int maxLength, int p50, int p90, int p95, int p99, int max, double mean, double truncated) {}
+      int maxLength,
+      long counted,
+      int p50,
+      int p90,
+      int p95,
+      int p99,
+      int max,
+      double mean,
+      double truncated) {}
 
   /**
    * Chat turns of one role.
@@ -71,8 +80,8 @@ public final class DataStats {
     this.exactDuplicates = b.exactDuplicates;
     this.normalizedDuplicates = b.normalizedDuplicates;
     this.conflictingDuplicates = b.conflicting;
-    this.leakage = b.val == null ? null : b.leakage;
-    this.valCount = b.val == null ? null : b.valCount;
+    this.leakage = b.checkedVal ? b.leakage : null;
+    this.valCount = b.checkedVal ? b.valCount : null;
     this.tokens = b.tokenizer == null || b.lengthCount == 0 ? null : b.tokenStats();
     this.roles = b.roles.isEmpty() ? null : b.roles;
     this.advice = advise();
@@ -90,18 +99,65 @@ public final class DataStats {
    *     statistics
    * @param maxLength the model's maximum length in tokens (see {@link #maxLengthOf})
    * @param val a validation file to check for overlap (leakage), or {@code null}
+   * @throws WhetException if the validation file is invalid (exit code 1) or either file is
+   *     unreadable (exit code 2)
    */
   public static DataStats compute(
       Path file, DataOptions options, Path tokenizerJson, int maxLength, Path val) {
+    return compute(file, options, tokenizerJson, maxLength, val, 1.0);
+  }
+
+  /**
+   * As {@link #compute(Path, DataOptions, Path, int, Path)}, tokenizing only a share of the
+   * examples for the length statistics. Tokenizing is by far the slowest part of the pass (see
+   * docs/benchmarks.md); the sample is chosen by a hash of each input, so it is the same on every
+   * run and independent of file order.
+   *
+   * @param tokenShare share of examples to tokenize, 0 &lt; share &le; 1
+   */
+  public static DataStats compute(
+      Path file,
+      DataOptions options,
+      Path tokenizerJson,
+      int maxLength,
+      Path val,
+      double tokenShare) {
+    if (!(tokenShare > 0 && tokenShare <= 1)) {
+      throw new WhetException("the token share must be in (0, 1], got " + tokenShare, 2, null);
+    }
     try (TokenCounter counter = tokenizerJson == null ? null : new TokenCounter(tokenizerJson)) {
       Builder b = new Builder(counter, maxLength);
+      b.tokenThreshold = (long) Math.ceil(tokenShare * (1L << 32));
+      ValidationReport report = Validator.validate(file, options, b::add);
       if (val != null) {
-        b.val = new LongMap();
+        // Read as the training file's task; the training pass already holds every input's hash.
+        DataOptions valOptions = report.task() == null ? options : options.withTask(report.task());
+        int[] overlap = {0};
         ValidationReport vr =
-            Validator.validate(val, options, e -> b.val.put(LongMap.hash(normalize(e.input())), 1));
+            Validator.validate(
+                val,
+                valOptions,
+                e -> {
+                  if (b.normalized.containsKey(normalizedHash(e.input()))) {
+                    overlap[0]++;
+                  }
+                });
+        if (!vr.valid()) {
+          // Overlap against half a file would understate leakage; make the user fix it first.
+          throw new WhetException(
+              "the validation file "
+                  + val
+                  + " is not valid ("
+                  + vr.errorTotal()
+                  + " errors):\n"
+                  + vr.describeErrors(),
+              1,
+              null);
+        }
+        b.checkedVal = true;
+        b.leakage = overlap[0];
         b.valCount = vr.count();
       }
-      ValidationReport report = Validator.validate(file, options, b::add);
       return new DataStats(b, report);
     }
   }
@@ -140,7 +196,10 @@ public final class DataStats {
     return conflictingDuplicates;
   }
 
-  /** Examples whose (normalised) input is also in the validation file; null without one. */
+  /**
+   * Validation examples whose (normalised) input also occurs in the training file; null when no
+   * validation file was given.
+   */
   public Integer leakage() {
     return leakage;
   }
@@ -180,6 +239,47 @@ public final class DataStats {
       }
     }
     return out.toString();
+  }
+
+  /**
+   * {@code LongMap.hash(normalize(s))} without building the string: the statistics pass calls this
+   * for every example, and the allocation-free ASCII path made it several times faster.
+   */
+  static long normalizedHash(String s) {
+    long h = LongMap.FNV_OFFSET;
+    boolean space = false;
+    boolean any = false;
+    for (int i = 0; i < s.length(); ) {
+      char ch = s.charAt(i);
+      int cp;
+      boolean keep;
+      if (ch < 0x80) {
+        i++;
+        keep = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z');
+        cp = ch >= 'A' && ch <= 'Z' ? ch + 32 : ch;
+      } else {
+        cp = s.codePointAt(i);
+        i += Character.charCount(cp);
+        keep = Character.isLetterOrDigit(cp);
+        cp = Character.toLowerCase(cp);
+      }
+      if (!keep) {
+        space = true;
+        continue;
+      }
+      if (space && any) {
+        h = LongMap.fnv(h, ' ');
+      }
+      space = false;
+      any = true;
+      if (Character.isBmpCodePoint(cp)) {
+        h = LongMap.fnv(h, (char) cp);
+      } else {
+        h = LongMap.fnv(h, Character.highSurrogate(cp));
+        h = LongMap.fnv(h, Character.lowSurrogate(cp));
+      }
+    }
+    return LongMap.mix(h);
   }
 
   /** The model's maximum sequence length from its tokenizer.json or config.json; 512 if neither. */
@@ -305,10 +405,10 @@ public final class DataStats {
               "leakage",
               String.format(
                   Locale.ROOT,
-                  "%,d training examples (%.1f%%) also appear in the validation file: remove them"
+                  "%,d validation examples (%.1f%%) also appear in the training file: remove them"
                       + " from one side or validation scores will be too optimistic",
                   leakage,
-                  100.0 * leakage / n)));
+                  100.0 * leakage / Math.max(1, valCount))));
     }
     if (tokens != null && tokens.truncated() > 0.05) {
       out.add(
@@ -382,7 +482,8 @@ public final class DataStats {
     final LongMap exact = new LongMap();
     final LongMap normalized = new LongMap();
     final int[] histogram = new int[HISTOGRAM];
-    LongMap val;
+    boolean checkedVal;
+    long tokenThreshold = 1L << 32;
     int valCount;
     int exactDuplicates;
     int normalizedDuplicates;
@@ -402,7 +503,7 @@ public final class DataStats {
     void add(Example e) {
       String input = e.input();
       long exactKey = LongMap.hash(input);
-      long normKey = LongMap.hash(normalize(input));
+      long normKey = normalizedHash(input);
       if (exact.containsKey(exactKey)) {
         exactDuplicates++;
       } else {
@@ -420,9 +521,6 @@ public final class DataStats {
           normalized.put(normKey, CONFLICT);
         }
       }
-      if (val != null && val.containsKey(normKey)) {
-        leakage++;
-      }
       countLabels(e);
       if (e instanceof ChatExample c) {
         for (ChatExample.Message m : c.messages()) {
@@ -433,7 +531,7 @@ public final class DataStats {
               (a, b) -> new RoleStats(a.turns() + b.turns(), a.tokens() + b.tokens()));
         }
       }
-      if (tokenizer != null) {
+      if (tokenizer != null && (normKey >>> 32) < tokenThreshold) {
         int len = length(e);
         histogram[Math.min(len, HISTOGRAM - 1)]++;
         lengthCount++;
@@ -491,6 +589,7 @@ public final class DataStats {
     TokenStats tokenStats() {
       return new TokenStats(
           maxLength,
+          lengthCount,
           percentile(0.50),
           percentile(0.90),
           percentile(0.95),

@@ -78,11 +78,22 @@ final class LongMap {
 
   /** A 64-bit FNV-1a hash of a string's chars, mixed; collisions are negligible at 10^7 texts. */
   static long hash(String s) {
-    long h = 0xcbf29ce484222325L;
+    long h = FNV_OFFSET;
     for (int i = 0; i < s.length(); i++) {
-      h ^= s.charAt(i);
-      h *= 0x100000001b3L;
+      h = fnv(h, s.charAt(i));
     }
+    return mix(h);
+  }
+
+  static final long FNV_OFFSET = 0xcbf29ce484222325L;
+
+  /** One FNV-1a step. */
+  static long fnv(long h, char c) {
+    return (h ^ c) * 0x100000001b3L;
+  }
+
+  /** Final avalanche, so the low bits used as slots are well spread. */
+  static long mix(long h) {
     h ^= h >>> 33;
     h *= 0xff51afd7ed558ccdL;
     h ^= h >>> 33;

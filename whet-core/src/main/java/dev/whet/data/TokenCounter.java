@@ -1,6 +1,7 @@
 package dev.whet.data;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.djl.huggingface.tokenizers.jni.TokenizersLibrary;
 import dev.whet.WhetException;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -32,7 +33,14 @@ final class TokenCounter implements AutoCloseable {
 
   /** Tokens of {@code text}, special tokens included. */
   int count(String text) {
-    return tokenizer.encode(text).getIds().length;
+    // Only the ids are needed: the raw binding skips building tokens, offsets and masks, which
+    // made counting about 1.6x faster than HuggingFaceTokenizer.encode (docs/benchmarks.md).
+    long encoding = TokenizersLibrary.LIB.encode(tokenizer.getHandle(), text, true);
+    try {
+      return TokenizersLibrary.LIB.getTokenIds(encoding).length;
+    } finally {
+      TokenizersLibrary.LIB.deleteEncoding(encoding);
+    }
   }
 
   @Override

@@ -68,6 +68,12 @@ class DataStatsTest {
     assertEquals(1, s.leakage());
     assertTrue(kinds(s).contains("leakage"));
     assertNull(DataStats.compute(train, DataOptions.defaults()).leakage());
+    Path broken = write("broken.jsonl", "{\"text\": \"a\"}");
+    dev.whet.WhetException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            dev.whet.WhetException.class,
+            () -> DataStats.compute(train, DataOptions.defaults(), null, 0, broken));
+    assertTrue(e.getMessage().contains("broken.jsonl:1: missing field \"label\""), e.getMessage());
   }
 
   @Test
@@ -88,6 +94,15 @@ class DataStatsTest {
     assertEquals(0.1, t.truncated());
     assertTrue(kinds(s).contains("truncation"));
     assertEquals(128, DataStats.maxLengthOf(dir));
+    assertEquals(100, t.counted());
+    // A share tokenizes a deterministic hash-chosen sample.
+    Path f = dir.resolve("t.jsonl");
+    DataStats half = DataStats.compute(f, DataOptions.defaults(), tok, 128, null, 0.5);
+    long counted = half.tokens().counted();
+    assertTrue(counted > 30 && counted < 70, "sampled " + counted);
+    assertEquals(
+        counted,
+        DataStats.compute(f, DataOptions.defaults(), tok, 128, null, 0.5).tokens().counted());
   }
 
   @Test
@@ -123,6 +138,24 @@ class DataStatsTest {
     assertTrue(o.get("errors").get(0).get("message").asText().startsWith("field \"text\""));
     assertEquals(1, o.get("labels").get("x").asInt());
     assertEquals("classify", o.get("task").asText());
+  }
+
+  @Test
+  void fastNormalizedHashMatchesTheReference() {
+    java.util.Random r = new java.util.Random(9);
+    String alphabet = "aZ09 ,.!-_\t\nÉéßİ\u00a0\u2028😀𝔸中";
+    for (int i = 0; i < 5000; i++) {
+      StringBuilder sb = new StringBuilder();
+      int n = r.nextInt(30);
+      for (int k = 0; k < n; k++) {
+        sb.appendCodePoint(
+            alphabet.codePointAt(
+                alphabet.offsetByCodePoints(
+                    0, r.nextInt(alphabet.codePointCount(0, alphabet.length())))));
+      }
+      String text = sb.toString();
+      assertEquals(LongMap.hash(DataStats.normalize(text)), DataStats.normalizedHash(text), text);
+    }
   }
 
   @Test
