@@ -1,0 +1,161 @@
+package dev.whet.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.whet.WhetException;
+import dev.whet.engine.Tensors;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.pytorch.InferenceMode;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+@Tag("engine")
+class LlamaModelTest {
+  static final Path TINY_STORIES = Path.of("src/test/resources/models/TinyStories-656K-hf");
+
+  @Test
+  void configReadsTheRealCheckpointAndRejectsWhatIsNotImplemented() {
+    LlamaConfig c = LlamaConfig.read(TINY_STORIES.resolve("config.json"));
+    assertEquals(8, c.heads());
+    assertEquals(4, c.kvHeads());
+    assertEquals(16, c.headDim());
+    assertTrue(c.tieWordEmbeddings());
+    assertEquals(List.of(2), c.eosTokenIds());
+
+    ObjectNode bad = new ObjectMapper().createObjectNode();
+    bad.put("model_type", "llama");
+    bad.put("vocab_size", 10);
+    bad.put("hidden_size", 8);
+    bad.put("intermediate_size", 8);
+    bad.put("num_hidden_layers", 1);
+    bad.put("num_attention_heads", 2);
+    bad.putObject("rope_scaling").put("rope_type", "yarn").put("factor", 4.0);
+    WhetException e =
+        assertThrows(WhetException.class, () -> LlamaConfig.of(bad, Path.of("m/config.json")));
+    assertTrue(e.getMessage().contains("m/config.json"), e.getMessage());
+    assertTrue(e.getMessage().contains("rope_scaling type 'yarn'"), e.getMessage());
+  }
+
+  @Test
+  void llama3RopeScalingKeepsHighFrequenciesAndDividesLowOnes() {
+    double[] inv = TinyLlama.config().inverseFrequencies();
+    // theta^-0 = 1: wavelength 2π < 32/4, kept; the lowest has wavelength 628 > 32/1: ÷ 8.
+    assertEquals(1.0, inv[0], 1e-12);
+    double plain = Math.pow(10000.0, -2.0 * (inv.length - 1) / 4);
+    assertEquals(plain / 8, inv[inv.length - 1], 1e-12);
+  }
+
+  @Test
+  void packedExamplesSeeOnlyThemselves() {
+    LlamaModel m = TinyLlama.model(TinyLlama.config(), null, 1);
+    long[] a = {5, 9, 13};
+    long[] b = {7, 3, 11, 21};
+    try (InferenceMode g = new InferenceMode()) {
+      float[] alone =
+          concat(
+              Tensors.toFloats(m.forward(Tensors.fromLongs(a, 1, 3))),
+              Tensors.toFloats(m.forward(Tensors.fromLongs(b, 1, 4))));
+      long[] seq = {0, 0, 0, 1, 1, 1, 1};
+      Tensor ids = Tensors.fromLongs(new long[] {5, 9, 13, 7, 3, 11, 21}, 1, 7);
+      Tensor packed =
+          m.forward(
+              ids,
+              Tensors.fromLongs(LlamaModel.packedPositions(seq, 7), 1, 7),
+              LlamaModel.packedMask(Tensors.fromLongs(seq, 1, 7)),
+              null);
+      float[] together = Tensors.toFloats(packed);
+      assertEquals(alone.length, together.length);
+      for (int i = 0; i < alone.length; i++) {
+        assertEquals(alone[i], together[i], 1e-5, "logit " + i);
+      }
+    }
+  }
+
+  /**
+   * Autograd through the whole decoder (RoPE, GQA, RMSNorm, SwiGLU, LoRA) agrees with central
+   * finite differences of the loss, in double precision.
+   */
+  @Test
+  void gradientsMatchFiniteDifferences() {
+    LlamaModel m =
+        TinyLlama.model(TinyLlama.config(), new Lora(2, 4, 0, List.of("q", "v", "down")), 2);
+    m.to(torch.ScalarType.Double, false);
+    // Give the adapters non-zero B so their A gradients are non-trivial too.
+    try (NoGradGuard g = new NoGradGuard()) {
+      for (Map.Entry<String, Tensor> p : Weights.parameters(m).entrySet()) {
+        if (p.getKey().contains("lora_B")) {
+          p.getValue().copy_(torch.randn(Tensors.shape(p.getValue())).mul(new Scalar(0.3)));
+        }
+      }
+    }
+    Tensor ids = Tensors.fromLongs(new long[] {1, 7, 3, 9, 4, 2}, 1, 6);
+    Tensor targets = Tensors.fromLongs(new long[] {7, 3, 9, 4, 2, 5}, 6);
+    Map<String, Tensor> params = Weights.parameters(m);
+    for (Tensor p : params.values()) {
+      p.mutable_grad().reset();
+    }
+    loss(m, ids, targets).backward();
+    List<String> checked =
+        List.of(
+            "model.embed_tokens.weight",
+            "model.layers.0.self_attn.q_proj.bias",
+            "model.layers.0.self_attn.k_proj.weight",
+            "model.layers.1.self_attn.q_proj.lora_A.weight",
+            "model.layers.1.mlp.down_proj.lora_B.weight",
+            "model.layers.1.mlp.up_proj.weight",
+            "model.layers.1.post_attention_layernorm.weight",
+            "model.norm.weight",
+            "lm_head.weight");
+    double eps = 1e-6;
+    for (String name : checked) {
+      Tensor p = params.get(name);
+      if (!p.requires_grad()) {
+        continue; // frozen base weight under LoRA
+      }
+      double[] grad = doubles(p.grad());
+      for (int idx : new int[] {0, (int) p.numel() / 2, (int) p.numel() - 1}) {
+        double numeric;
+        try (NoGradGuard g = new NoGradGuard()) {
+          Tensor flat = p.view(-1);
+          double old = flat.get(idx).item_double();
+          flat.get(idx).fill_(new Scalar(old + eps));
+          double up = loss(m, ids, targets).item_double();
+          flat.get(idx).fill_(new Scalar(old - eps));
+          double down = loss(m, ids, targets).item_double();
+          flat.get(idx).fill_(new Scalar(old));
+          numeric = (up - down) / (2 * eps);
+        }
+        assertEquals(numeric, grad[idx], 1e-6 + 1e-5 * Math.abs(numeric), name + "[" + idx + "]");
+      }
+    }
+  }
+
+  private static Tensor loss(LlamaModel m, Tensor ids, Tensor targets) {
+    Tensor logits = m.forward(ids); // (1, T, V)
+    return torch.cross_entropy(logits.view(-1, logits.size(2)), targets);
+  }
+
+  private static double[] doubles(Tensor t) {
+    Tensor c = t.detach().to(torch.ScalarType.Double).contiguous().view(-1);
+    double[] out = new double[(int) c.numel()];
+    c.data_ptr_double().get(out);
+    return out;
+  }
+
+  private static float[] concat(float[] a, float[] b) {
+    float[] out = new float[a.length + b.length];
+    System.arraycopy(a, 0, out, 0, a.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+}
