@@ -16,6 +16,8 @@ import picocli.CommandLine.Command;
       BenchCommand.class,
       CommandLine.HelpCommand.class,
       ModelsCommand.class,
+      GenerateCommand.class,
+      ChatCommand.class,
     })
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
