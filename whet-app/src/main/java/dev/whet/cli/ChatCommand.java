@@ -6,7 +6,7 @@ import dev.whet.io.ChatTemplate.Message;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,6 +38,8 @@ final class ChatCommand implements Callable<Integer> {
 
   @Mixin SamplingOptions sampling;
 
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
   @Override
   public Integer call() throws IOException {
     try (LanguageModel lm = LanguageModel.load(LanguageModel.resolve(model))) {
@@ -46,11 +48,12 @@ final class ChatCommand implements Callable<Integer> {
         history.add(new Message("system", system));
       }
       lm.chatPrompt(List.of(new Message("user", "check"))); // fails early without a template
-      PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+      PrintWriter out = spec.commandLine().getOut();
       BufferedReader in =
           new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
       Generator g = lm.generator();
-      System.err.println("whet: chatting with " + lm.dir() + " (/reset, /exit)");
+      spec.commandLine().getErr().println("whet: chatting with " + lm.dir() + " (/reset, /exit)");
+      spec.commandLine().getErr().flush();
       while (true) {
         out.print("> ");
         out.flush();
@@ -69,6 +72,7 @@ final class ChatCommand implements Callable<Integer> {
         Generator.Completion c =
             g.generate(lm.chatPrompt(history), sampling.toOptions(), out::print);
         out.println();
+        out.flush();
         history.add(new Message("assistant", c.text().strip()));
       }
     }

@@ -3,8 +3,7 @@ package dev.whet.cli;
 import dev.whet.WhetException;
 import dev.whet.infer.Generator;
 import dev.whet.infer.LanguageModel;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -46,6 +45,8 @@ final class GenerateCommand implements Callable<Integer> {
 
   @Mixin SamplingOptions sampling;
 
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
   @Override
   public Integer call() {
     String text = prompt != null ? prompt : positionalPrompt;
@@ -54,18 +55,28 @@ final class GenerateCommand implements Callable<Integer> {
     }
     try (LanguageModel lm = LanguageModel.load(LanguageModel.resolve(model))) {
       long[] ids = bos ? lm.bosPrompt() : lm.prompt(text);
-      PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+      PrintWriter out = spec.commandLine().getOut();
       long t0 = System.nanoTime();
-      Generator.Completion c = lm.generator().generate(ids, sampling.toOptions(), out::print);
+      Generator.Completion c =
+          lm.generator()
+              .generate(
+                  ids,
+                  sampling.toOptions(),
+                  piece -> {
+                    out.print(piece);
+                    out.flush(); // stream: each piece as soon as it is decoded
+                  });
       if (System.console() != null) {
         out.println(); // a terminal's prompt should not follow the text on the same line
       }
       out.flush();
       if (verbose) {
         double s = (System.nanoTime() - t0) / 1e9;
-        System.err.printf(
-            "whet: %d prompt tokens, %d generated (%s) in %.2f s, %.1f tokens/s%n",
-            c.promptTokens(), c.tokens().length, c.finishReason(), s, c.tokens().length / s);
+        spec.commandLine()
+            .getErr()
+            .printf(
+                "whet: %d prompt tokens, %d generated (%s) in %.2f s, %.1f tokens/s%n",
+                c.promptTokens(), c.tokens().length, c.finishReason(), s, c.tokens().length / s);
       }
     }
     return 0;
