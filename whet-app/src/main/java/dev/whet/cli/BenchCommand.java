@@ -272,11 +272,20 @@ final class BenchCommand implements Runnable {
         description = "Timed runs after one warm-up (default: ${DEFAULT-VALUE}).")
     int runs;
 
+    @Option(
+        names = "--threads",
+        defaultValue = "0",
+        description = "libtorch intra-op threads; 0 for its default, one per core.")
+    int threads;
+
     @Option(names = "--json", description = "Print one JSON object.")
     boolean json;
 
     @Override
     public Integer call() {
+      if (threads > 0) {
+        Engine.threads(threads);
+      }
       if (newTokens < 2) {
         throw new WhetException("--new-tokens must be at least 2");
       }

@@ -175,8 +175,8 @@ public final class Generator {
         {
           long[] input = useCache ? feed : toArray(sequence);
           Tensor ids = Tensors.fromLongs(input, 1, input.length); // (1, T)
-          Tensor all = model.forward(ids, null, null, cache); // (1, T, vocab)
-          logits = Tensors.toFloats(all.select(1, input.length - 1)); // (vocab)
+          Tensor h = model.hidden(ids, null, null, cache); // (1, T, H)
+          logits = Tensors.toFloats(model.logits(h.select(1, input.length - 1))); // (1, vocab)
         }
         if (logitsOut != null) {
           logitsOut.add(logits.clone());

@@ -177,6 +177,16 @@ public final class LlamaModel extends Block {
    * @return (B, T, vocab) logits
    */
   public Tensor forward(Tensor ids, Tensor positions, Tensor attend, KvCache cache) {
+    return logits(hidden(ids, positions, attend, cache));
+  }
+
+  /**
+   * Final hidden states (after the last norm); arguments as {@link #forward(Tensor, Tensor, Tensor,
+   * KvCache)}. Generation projects only the last position to the vocabulary.
+   *
+   * @return (B, T, H)
+   */
+  public Tensor hidden(Tensor ids, Tensor positions, Tensor attend, KvCache cache) {
     long t = ids.size(1);
     int past = cache == null ? 0 : cache.length();
     if (past + t > maxContext) {
@@ -200,8 +210,12 @@ public final class LlamaModel extends Block {
     if (cache != null) {
       cache.advance((int) t);
     }
-    x = norm.forward(x); // (B, T, H)
-    return lmHead != null ? lmHead.forward(x) : torch.linear(x, embedWeight); // (B, T, vocab)
+    return norm.forward(x); // (B, T, H)
+  }
+
+  /** (..., H) hidden states → (..., vocab) logits, through lm_head or the tied embeddings. */
+  public Tensor logits(Tensor hidden) {
+    return lmHead != null ? lmHead.forward(hidden) : torch.linear(hidden, embedWeight);
   }
 
   /** (1, 1, T, past+T): query i (at position past+i) may attend keys 0..past+i. */
