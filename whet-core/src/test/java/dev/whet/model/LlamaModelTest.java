@@ -140,6 +140,86 @@ class LlamaModelTest {
     }
   }
 
+  @Test
+  void mergedAdaptersGiveTheSameLogits() {
+    LlamaModel m =
+        TinyLlama.model(
+            TinyLlama.config(),
+            new Lora(4, 8, 0, List.of("q", "k", "v", "o", "gate", "up", "down")),
+            4);
+    try (NoGradGuard g = new NoGradGuard()) {
+      for (Map.Entry<String, Tensor> p : Weights.parameters(m).entrySet()) {
+        if (p.getKey().contains("lora_B")) {
+          p.getValue().copy_(torch.randn(Tensors.shape(p.getValue())).mul(new Scalar(0.3)));
+        }
+      }
+    }
+    Tensor ids = Tensors.fromLongs(new long[] {3, 1, 4, 1, 5, 9, 2, 6}, 1, 8);
+    try (InferenceMode g = new InferenceMode()) {
+      float[] adapted = Tensors.toFloats(m.forward(ids));
+      m.projections().forEach(l -> l.loraEnabled(false));
+      float[] base = Tensors.toFloats(m.forward(ids));
+      m.projections().forEach(l -> l.loraEnabled(true));
+      m.mergeLora();
+      assertTrue(Weights.parameters(m).keySet().stream().noneMatch(k -> k.contains("lora_")));
+      float[] merged = Tensors.toFloats(m.forward(ids));
+      double maxDiff = 0;
+      double changed = 0;
+      for (int i = 0; i < adapted.length; i++) {
+        maxDiff = Math.max(maxDiff, Math.abs(adapted[i] - merged[i]));
+        changed = Math.max(changed, Math.abs(adapted[i] - base[i]));
+      }
+      assertTrue(maxDiff < 1e-5, "merged vs adapter max diff " + maxDiff);
+      assertTrue(changed > 1e-2, "the adapters must matter for this test: " + changed);
+    }
+  }
+
+  /** F16 weights in two shards load (as float32) and compute what the F32 checkpoint computes. */
+  @Test
+  void shardedHalfPrecisionCheckpointLoads(@org.junit.jupiter.api.io.TempDir Path dir)
+      throws Exception {
+    Map<String, dev.whet.io.TensorData> f32 = dev.whet.io.Safetensors.readModelDir(TINY_STORIES);
+    Map<String, dev.whet.io.TensorData> a = new java.util.LinkedHashMap<>();
+    Map<String, dev.whet.io.TensorData> b = new java.util.LinkedHashMap<>();
+    StringBuilder index = new StringBuilder("{\"weight_map\": {");
+    int i = 0;
+    for (dev.whet.io.TensorData t : f32.values()) {
+      float[] v = t.toFloats();
+      java.nio.ByteBuffer buf =
+          java.nio.ByteBuffer.allocate(v.length * 2).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+      for (float x : v) {
+        buf.putShort(Float.floatToFloat16(x));
+      }
+      buf.flip();
+      String shard =
+          i++ % 2 == 0 ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors";
+      (i % 2 == 1 ? a : b)
+          .put(
+              t.name(),
+              new dev.whet.io.TensorData(t.name(), dev.whet.io.DType.F16, t.shape(), buf));
+      index
+          .append(i > 1 ? "," : "")
+          .append('"')
+          .append(t.name())
+          .append("\": \"")
+          .append(shard)
+          .append('"');
+    }
+    index.append("}}");
+    dev.whet.io.Safetensors.write(dir.resolve("model-00001-of-00002.safetensors"), a, Map.of());
+    dev.whet.io.Safetensors.write(dir.resolve("model-00002-of-00002.safetensors"), b, Map.of());
+    java.nio.file.Files.writeString(dir.resolve("model.safetensors.index.json"), index.toString());
+    java.nio.file.Files.copy(TINY_STORIES.resolve("config.json"), dir.resolve("config.json"));
+    Tensor ids = Tensors.fromLongs(new long[] {1, 400, 35, 700}, 1, 4);
+    try (InferenceMode g = new InferenceMode()) {
+      float[] full = Tensors.toFloats(LlamaModel.load(TINY_STORIES, null).forward(ids));
+      float[] half = Tensors.toFloats(LlamaModel.load(dir, null).forward(ids));
+      for (int k = 0; k < full.length; k++) {
+        assertEquals(full[k], half[k], 0.05, "logit " + k);
+      }
+    }
+  }
+
   private static Tensor loss(LlamaModel m, Tensor ids, Tensor targets) {
     Tensor logits = m.forward(ids); // (1, T, V)
     return torch.cross_entropy(logits.view(-1, logits.size(2)), targets);
