@@ -113,8 +113,12 @@ public final class Gguf {
       return g;
     } catch (IOException e) {
       throw new WhetException(file + ": cannot read (" + e.getMessage() + ")", e);
-    } catch (java.nio.BufferUnderflowException e) {
-      throw new WhetException(file + ": the GGUF header is truncated", e);
+    } catch (java.nio.BufferUnderflowException
+        | ArithmeticException
+        | IllegalArgumentException
+        | OutOfMemoryError e) {
+      // Lengths read from a damaged header can be anything.
+      throw new WhetException(file + ": the GGUF header is truncated or corrupt", e);
     }
   }
 

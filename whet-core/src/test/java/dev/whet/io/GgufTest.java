@@ -38,6 +38,11 @@ class GgufTest {
     Files.writeString(f, "not a gguf file at all, just text");
     WhetException e = assertThrows(WhetException.class, () -> Gguf.read(f));
     assertTrue(e.getMessage().contains("not a GGUF file"), e.getMessage());
+    byte[] header = Files.readAllBytes(GGUF.resolve("stories260K.gguf"));
+    Path cut = tmp.resolve("cut.gguf");
+    Files.write(cut, java.util.Arrays.copyOf(header, 4000));
+    WhetException t = assertThrows(WhetException.class, () -> Gguf.read(cut));
+    assertTrue(t.getMessage().contains("truncated"), t.getMessage());
   }
 
   @Test
