@@ -220,6 +220,30 @@ class LlamaModelTest {
     }
   }
 
+  /**
+   * The trainer wraps each step in a PointerScope (DESIGN.md): the model's own tensors (RoPE
+   * frequencies, parameters) must survive those scopes. (The generator's KV cache did not survive
+   * per-step scopes, see Generator.)
+   */
+  @Test
+  void trainingStepsInsidePointerScopesKeepTheModelUsable() {
+    LlamaModel m = TinyLlama.model(TinyLlama.config(), new Lora(2, 4, 0, List.of("q", "v")), 5);
+    Tensor ids = Tensors.fromLongs(new long[] {1, 7, 3, 9}, 1, 4);
+    Tensor targets = Tensors.fromLongs(new long[] {7, 3, 9, 4}, 4);
+    double first = 0;
+    for (int step = 0; step < 3; step++) {
+      try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
+        Tensor l = loss(m, ids, targets);
+        l.backward();
+        if (step == 0) {
+          first = l.item_double();
+        } else {
+          assertEquals(first, l.item_double(), 1e-6); // no optimizer: same loss every step
+        }
+      }
+    }
+  }
+
   private static Tensor loss(LlamaModel m, Tensor ids, Tensor targets) {
     Tensor logits = m.forward(ids); // (1, T, V)
     return torch.cross_entropy(logits.view(-1, logits.size(2)), targets);
