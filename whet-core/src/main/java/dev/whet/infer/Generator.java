@@ -163,16 +163,14 @@ public final class Generator {
     int capacity = Math.min(model.maxContext(), prompt.length + options.maxTokens());
     boolean wasTraining = model.is_training();
     model.eval();
-    // One scope for the whole generation, not one per step: with a scope per step the cache's
-    // tensors were found freed after the first step (a binding quirk not yet understood), so the
-    // steps' temporaries (small: one token's activations and logits) are freed together at the end.
-    try (PointerScope scope = new PointerScope();
+    // The outer scope frees the cache at the end; each step's scope frees that step's temporaries.
+    try (PointerScope outer = new PointerScope();
         InferenceMode guard = new InferenceMode()) {
       LlamaModel.KvCache cache = useCache ? model.newCache(1, capacity) : null;
       long[] feed = prompt;
       for (int step = 0; step < options.maxTokens() && sequence.size() <= capacity; step++) {
         float[] logits;
-        {
+        try (PointerScope stepScope = new PointerScope()) {
           long[] input = useCache ? feed : toArray(sequence);
           Tensor ids = Tensors.fromLongs(input, 1, input.length); // (1, T)
           Tensor h = model.hidden(ids, null, null, cache); // (1, T, H)

@@ -151,9 +151,18 @@ public final class LlamaModel extends Block {
     projections().forEach(Linear::mergeLora);
   }
 
-  /** A cache for incremental decoding of {@code batch} rows up to {@code capacity} tokens. */
+  /**
+   * A cache for incremental decoding of {@code batch} rows up to {@code capacity} tokens, in the
+   * model's dtype. Create it outside the per-step {@code PointerScope}s that use it.
+   */
   public KvCache newCache(int batch, int capacity) {
-    return new KvCache(layers.length, batch, kvHeads, Math.min(capacity, maxContext), headDim);
+    return new KvCache(
+        layers.length,
+        batch,
+        kvHeads,
+        Math.min(capacity, maxContext),
+        headDim,
+        embedWeight.scalar_type().intern());
   }
 
   /**
@@ -266,13 +275,13 @@ public final class LlamaModel extends Block {
     private final int capacity;
     private int length;
 
-    KvCache(int layers, int batch, int kvHeads, int capacity, int headDim) {
+    KvCache(int layers, int batch, int kvHeads, int capacity, int headDim, ScalarType dtype) {
       this.capacity = capacity;
       keys = new Tensor[layers];
       values = new Tensor[layers];
       for (int i = 0; i < layers; i++) {
-        keys[i] = torch.zeros(new long[] {batch, kvHeads, capacity, headDim});
-        values[i] = torch.zeros(new long[] {batch, kvHeads, capacity, headDim});
+        keys[i] = torch.zeros(new long[] {batch, kvHeads, capacity, headDim}).to(dtype);
+        values[i] = torch.zeros(new long[] {batch, kvHeads, capacity, headDim}).to(dtype);
       }
     }
 
@@ -293,9 +302,10 @@ public final class LlamaModel extends Block {
             "KV cache full: " + (length + t) + " tokens exceed its capacity of " + capacity);
       }
 
-      if (keys[layer].scalar_type() != k.scalar_type()) {
-        keys[layer] = keys[layer].to(k.scalar_type());
-        values[layer] = values[layer].to(k.scalar_type());
+      // The binding returns enums as new objects: compare interned values, never with ==.
+      if (keys[layer].scalar_type().intern() != k.scalar_type().intern()) {
+        throw new IllegalStateException(
+            "KV cache holds " + keys[layer].scalar_type() + " but keys are " + k.scalar_type());
       }
       keys[layer].narrow(2, length, t).copy_(k);
       values[layer].narrow(2, length, t).copy_(v);

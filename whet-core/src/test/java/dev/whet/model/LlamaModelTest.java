@@ -222,8 +222,7 @@ class LlamaModelTest {
 
   /**
    * The trainer wraps each step in a PointerScope (DESIGN.md): the model's own tensors (RoPE
-   * frequencies, parameters) must survive those scopes. (The generator's KV cache did not survive
-   * per-step scopes, see Generator.)
+   * frequencies, parameters) must survive those scopes.
    */
   @Test
   void trainingStepsInsidePointerScopesKeepTheModelUsable() {
