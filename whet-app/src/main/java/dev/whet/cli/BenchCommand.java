@@ -27,9 +27,9 @@ import picocli.CommandLine.Option;
 /** {@code whet bench}: speed measurements to record in docs/benchmarks.md. */
 @Command(
     name = "bench",
-    description = "Measure training and embedding speed on this machine.",
+    description = "Measure training, embedding and generation speed on this machine.",
     mixinStandardHelpOptions = true,
-    subcommands = {BenchCommand.Train.class, BenchCommand.Embed.class})
+    subcommands = {BenchCommand.Train.class, BenchCommand.Embed.class, BenchCommand.Generate.class})
 final class BenchCommand implements Runnable {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -238,6 +238,98 @@ final class BenchCommand implements Runnable {
       } finally {
         inputs.values().forEach(OnnxTensor::close);
       }
+    }
+  }
+
+  @Command(
+      name = "generate",
+      description =
+          "Tokens/s of generation with the KV cache on a randomly initialised decoder of"
+              + " SmolLM2-135M's shape (or --config).",
+      mixinStandardHelpOptions = true)
+  static final class Generate implements Callable<Integer> {
+    @Option(
+        names = "--config",
+        paramLabel = "CONFIG.json",
+        description = "A Llama-family config.json giving the shape (default: SmolLM2-135M).")
+    java.nio.file.Path config;
+
+    @Option(
+        names = "--prompt-tokens",
+        defaultValue = "128",
+        description = "Prompt length (default: ${DEFAULT-VALUE}).")
+    int promptTokens;
+
+    @Option(
+        names = "--new-tokens",
+        defaultValue = "128",
+        description = "Tokens generated per run (default: ${DEFAULT-VALUE}).")
+    int newTokens;
+
+    @Option(
+        names = "--runs",
+        defaultValue = "3",
+        description = "Timed runs after one warm-up (default: ${DEFAULT-VALUE}).")
+    int runs;
+
+    @Option(
+        names = "--threads",
+        defaultValue = "0",
+        description = "libtorch intra-op threads; 0 for its default, one per core.")
+    int threads;
+
+    @Option(names = "--json", description = "Print one JSON object.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+      if (threads > 0) {
+        Engine.threads(threads);
+      }
+      if (newTokens < 2) {
+        throw new WhetException("--new-tokens must be at least 2");
+      }
+      dev.whet.model.LlamaConfig c =
+          config == null
+              ? dev.whet.bench.GenerateBench.smolLm2Shape()
+              : dev.whet.model.LlamaConfig.read(config);
+      String shape = config == null ? "SmolLM2-135M shape" : config.toString();
+      dev.whet.bench.GenerateBench.Result r =
+          dev.whet.bench.GenerateBench.run(c, shape, promptTokens, newTokens, runs);
+      if (json) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("shape", r.shape());
+        out.put("parameters", r.parameters());
+        out.put("prompt_tokens", r.promptTokens());
+        out.put("new_tokens", r.newTokens());
+        out.put("runs", r.runs());
+        out.put("prefill_ms", r.prefillMs());
+        out.put("prefill_tokens_per_second", r.prefillTokensPerSecond());
+        out.put("decode_tokens_per_second", r.decodeTokensPerSecond());
+        out.put("ms_per_token", r.msPerToken());
+        out.put("threads", r.threads());
+        out.put("machine", machine());
+        System.out.println(Json.line(out));
+      } else {
+        System.out.printf(
+            Locale.ROOT,
+            "%s (%s parameters, fp32, random weights), %d threads on %s:%n"
+                + "  prefill %d tokens: %.0f ms (%.0f tokens/s)%n"
+                + "  decode with KV cache: %.1f tokens/s (%.1f ms/token), %d new tokens, median of"
+                + " %d runs%n",
+            r.shape(),
+            ModelsCommand.humanCount(r.parameters()),
+            r.threads(),
+            machine(),
+            r.promptTokens(),
+            r.prefillMs(),
+            r.prefillTokensPerSecond(),
+            r.decodeTokensPerSecond(),
+            r.msPerToken(),
+            r.newTokens(),
+            r.runs());
+      }
+      return 0;
     }
   }
 }

@@ -19,6 +19,8 @@ import picocli.CommandLine.Command;
       PredictCommand.class,
       EvalCommand.class,
       CompareCommand.class,
+      GenerateCommand.class,
+      ChatCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class,
     })

@@ -18,7 +18,7 @@ import picocli.CommandLine.Parameters;
     name = "models",
     mixinStandardHelpOptions = true,
     description = "List built-in and cached base models; `whet models pull NAME` fetches one.",
-    subcommands = {ModelsCommand.Pull.class})
+    subcommands = {ModelsCommand.Pull.class, ModelsCommand.Import.class})
 public final class ModelsCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -100,6 +100,37 @@ public final class ModelsCommand implements Callable<Integer> {
           .println("whet: pulling " + b.name() + " (" + b.coordinates() + ")");
       spec.commandLine().getErr().flush();
       Path dir = ModelCatalog.pull(name);
+      spec.commandLine().getOut().println(dir);
+      spec.commandLine().getOut().flush();
+      return 0;
+    }
+  }
+
+  /** {@code whet models import FILE.gguf --name NAME}. */
+  @Command(
+      name = "import",
+      mixinStandardHelpOptions = true,
+      description =
+          "Import a llama-architecture GGUF file (F32, F16, BF16, Q8_0, Q4_K, Q6_K; dequantised)"
+              + " as a Hugging Face model directory; prints the directory on its last line.")
+  static final class Import implements Callable<Integer> {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Parameters(paramLabel = "FILE.gguf", description = "The GGUF file.")
+    Path file;
+
+    @Option(
+        names = "--name",
+        required = true,
+        paramLabel = "NAME",
+        description = "Name under WHET_HOME/models (letters, digits, '.', '_', '-').")
+    String name;
+
+    @Override
+    public Integer call() {
+      spec.commandLine().getErr().println("whet: importing " + file + " as " + name);
+      spec.commandLine().getErr().flush();
+      Path dir = ModelCatalog.importGguf(file, name);
       spec.commandLine().getOut().println(dir);
       spec.commandLine().getOut().flush();
       return 0;

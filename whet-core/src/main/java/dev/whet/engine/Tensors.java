@@ -1,5 +1,6 @@
 package dev.whet.engine;
 
+import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.pytorch.Tensor;
@@ -24,6 +25,12 @@ public final class Tensors {
     try (FloatPointer p = new FloatPointer(values)) {
       // clone: from_blob only borrows the Java-owned buffer, which is freed when p closes.
       return torch.from_blob(p, shape, new TensorOptions(ScalarType.Float)).clone();
+    }
+  }
+
+  public static Tensor fromDoubles(double[] values, long... shape) {
+    try (DoublePointer p = new DoublePointer(values)) {
+      return torch.from_blob(p, shape, new TensorOptions(ScalarType.Double)).clone();
     }
   }
 

@@ -405,6 +405,28 @@ public final class ModelCatalog {
         });
   }
 
+  /**
+   * Imports a llama-architecture GGUF file (F32/F16/BF16/Q8_0/Q4_K/Q6_K, dequantised to float32) as
+   * {@code WHET_HOME/models/<name>/} in Hugging Face layout, atomically. Returns the directory.
+   */
+  public static Path importGguf(Path file, String name) {
+    if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
+      throw new WhetException(
+          "model name '" + name + "' must be letters, digits, '.', '_' or '-' (no slashes)");
+    }
+    if (BUILT_INS.stream().anyMatch(b -> b.name().equals(name))) {
+      throw new WhetException("'" + name + "' is a built-in model name; choose another --name");
+    }
+    Path target = WhetHome.models().resolve(name);
+    if (Files.exists(target)) {
+      throw new WhetException(
+          target + " already exists; choose another --name or remove the directory first");
+    }
+    Gguf g = Gguf.read(file);
+    return validate(
+        importAtomically(WhetHome.models(), name, dir -> GgufImporter.writeModelDir(g, dir)));
+  }
+
   /** Writes the content of a model directory; may throw anything. */
   @FunctionalInterface
   interface DirWriter {

@@ -137,6 +137,26 @@ public final class Tokenizer implements AutoCloseable {
     return tokenizer.decode(ids, true);
   }
 
+  /** Decodes ids back to text; special tokens kept unless {@code skipSpecial}. */
+  public String decode(long[] ids, boolean skipSpecial) {
+    return untruncated.decode(ids, skipSpecial);
+  }
+
+  /**
+   * Token ids of a text as it is, without the special tokens the tokenizer would add (BOS, CLS) and
+   * without truncation: for text that already carries them, like a rendered chat template, or for
+   * pieces to be concatenated.
+   */
+  public long[] encodeRaw(String text) {
+    return untruncated.encode(text, false, false).getIds();
+  }
+
+  /** The id of a token written exactly as in the vocabulary (e.g. {@code <|im_end|>}), or -1. */
+  public long tokenId(String token) {
+    long[] ids = untruncated.encode(token, false, false).getIds();
+    return ids.length == 1 && decode(ids, false).equals(token) ? ids[0] : -1;
+  }
+
   @Override
   public void close() {
     tokenizer.close();

@@ -71,8 +71,8 @@ public final class Weights {
   /**
    * Copies {@code tensors} into the module's parameters. Names may carry one of {@code prefixes}
    * (e.g. {@code bert.} in a {@code BertForSequenceClassification} checkpoint). Every parameter
-   * must be present with the right shape; extra tensors are returned so callers can decide (heads,
-   * poolers).
+   * except LoRA adapters must be present with the right shape; extra tensors are returned so
+   * callers can decide (heads, poolers).
    */
   public static Map<String, TensorData> load(
       Module module, Map<String, TensorData> tensors, List<String> prefixes, Path source) {
@@ -86,7 +86,7 @@ public final class Weights {
       for (Map.Entry<String, Tensor> p : params.entrySet()) {
         TensorData d = byName.remove(p.getKey());
         if (d == null) {
-          // New LoRA adapters are not in a base checkpoint; they start from their own init.
+          // A base checkpoint has no adapters: they keep their fresh initialisation (B = 0).
           if (!p.getKey().contains(".lora_")) {
             missing.add(p.getKey());
           }

@@ -1,0 +1,106 @@
+package dev.whet.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The scripts' contract of {@code whet generate} and {@code whet models import}, and chat. */
+@Tag("engine")
+class DecoderCommandsTest {
+  static final Path MODELS = Path.of("../whet-core/src/test/resources/models");
+  @TempDir Path home;
+  final StringWriter out = new StringWriter();
+  final StringWriter err = new StringWriter();
+
+  @BeforeEach
+  void isolate() {
+    System.setProperty("whet.home", home.toString());
+  }
+
+  @AfterEach
+  void restore() {
+    System.clearProperty("whet.home");
+  }
+
+  private int run(String... args) {
+    CommandLine cli = Main.commandLine();
+    cli.setOut(new PrintWriter(out));
+    cli.setErr(new PrintWriter(err));
+    return cli.execute(args);
+  }
+
+  @Test
+  void importPrintsTheDirectoryLastAndGenerateprintsOnlyTheText() {
+    assertEquals(
+        0,
+        run(
+            "models",
+            "import",
+            MODELS.resolve("gguf/stories260K.gguf").toString(),
+            "--name",
+            "s260k"));
+    String[] lines = out.toString().split("\n");
+    Path dir = Path.of(lines[lines.length - 1]);
+    assertEquals(home.resolve("models/s260k"), dir);
+    assertTrue(Files.isRegularFile(dir.resolve("model.safetensors")));
+
+    out.getBuffer().setLength(0);
+    assertEquals(0, run("generate", "s260k", "--bos", "--max-tokens", "30", "--temperature", "0"));
+    assertTrue(
+        out.toString().startsWith("Once upon a time, there was a little girl named Lily."),
+        out.toString());
+    assertTrue(!out.toString().contains("whet:"), out.toString());
+
+    out.getBuffer().setLength(0);
+    assertEquals(
+        0,
+        run(
+            "generate",
+            "s260k",
+            "--prompt",
+            "Once upon a time",
+            "--max-tokens",
+            "12",
+            "--stop",
+            "girl"));
+    assertEquals(", there was a little ", out.toString());
+  }
+
+  @Test
+  void chatStreamsRepliesUsingTheTemplate(@TempDir Path model) throws Exception {
+    Path stories = MODELS.resolve("TinyStories-656K-hf");
+    for (String f : new String[] {"config.json", "model.safetensors", "tokenizer.json"}) {
+      Files.copy(stories.resolve(f), model.resolve(f));
+    }
+    // TinyStories has no chat template; a minimal one: the story so far, user turns verbatim.
+    Files.writeString(
+        model.resolve("tokenizer_config.json"),
+        "{\"eos_token\": \"<|end_story|>\", \"chat_template\": \"<|start_story|>{% for m in"
+            + " messages %}{{ m['content'] }}{% endfor %}\"}");
+    InputStream saved = System.in;
+    System.setIn(
+        new ByteArrayInputStream("Once upon a time\n/exit\n".getBytes(StandardCharsets.UTF_8)));
+    try {
+      assertEquals(0, run("chat", model.toString(), "--max-tokens", "8"));
+    } finally {
+      System.setIn(saved);
+    }
+    // The prompt, the streamed reply (8 tokens of story), a new prompt, then /exit.
+    String printed = out.toString();
+    assertTrue(printed.startsWith("> , a little girl"), printed);
+    assertTrue(printed.endsWith("\n> "), printed);
+  }
+}

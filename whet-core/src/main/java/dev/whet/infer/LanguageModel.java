@@ -1,0 +1,147 @@
+package dev.whet.infer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.whet.WhetException;
+import dev.whet.WhetHome;
+import dev.whet.io.ChatTemplate;
+import dev.whet.io.ModelCatalog;
+import dev.whet.io.Tokenizer;
+import dev.whet.model.LlamaConfig;
+import dev.whet.model.LlamaModel;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A decoder ready to generate: weights, tokenizer, end-of-sequence ids and chat template (if the
+ * model has one), loaded from a Hugging Face model directory.
+ */
+public final class LanguageModel implements AutoCloseable {
+  private final Path dir;
+  private final LlamaConfig config;
+  private final LlamaModel model;
+  private final Tokenizer tokenizer;
+  private final ChatTemplate template;
+  private final List<Long> eosIds;
+
+  private LanguageModel(
+      Path dir,
+      LlamaConfig config,
+      LlamaModel model,
+      Tokenizer tokenizer,
+      ChatTemplate template,
+      List<Long> eosIds) {
+    this.dir = dir;
+    this.config = config;
+    this.model = model;
+    this.tokenizer = tokenizer;
+    this.template = template;
+    this.eosIds = eosIds;
+  }
+
+  /**
+   * Resolves a model: a run id or run directory (its {@code model/}), a model name under {@code
+   * WHET_HOME/models}, or a Hugging Face directory.
+   */
+  public static Path resolve(String runOrModel) {
+    for (Path run : List.of(Path.of(runOrModel), WhetHome.runs().resolve(runOrModel))) {
+      if (Files.isRegularFile(run.resolve("model").resolve("config.json"))) {
+        return run.resolve("model");
+      }
+    }
+    return ModelCatalog.resolve(runOrModel);
+  }
+
+  /** Loads a decoder directory. */
+  public static LanguageModel load(Path dir) {
+    LlamaConfig config = LlamaConfig.read(dir.resolve("config.json"));
+    LlamaModel model = LlamaModel.load(dir, null);
+    Tokenizer tokenizer = Tokenizer.load(dir.resolve("tokenizer.json"), config.maxContext());
+    ChatTemplate template = ChatTemplate.load(dir);
+    Set<Long> eos = new LinkedHashSet<>();
+    config.eosTokenIds().forEach(i -> eos.add((long) i));
+    // generation_config.json may list more (Llama 3: end of text and end of turn).
+    Path gen = dir.resolve("generation_config.json");
+    if (Files.isRegularFile(gen)) {
+      try {
+        JsonNode e = new ObjectMapper().readTree(gen.toFile()).path("eos_token_id");
+        if (e.isArray()) {
+          e.forEach(x -> eos.add(x.asLong()));
+        } else if (e.isNumber()) {
+          eos.add(e.asLong());
+        }
+      } catch (IOException ex) {
+        throw new WhetException(gen + ": not valid JSON (" + ex.getMessage() + ")", ex);
+      }
+    }
+    if (template != null && !template.eosToken().isEmpty()) {
+      long id = tokenizer.tokenId(template.eosToken());
+      if (id >= 0) {
+        eos.add(id);
+      }
+    }
+    return new LanguageModel(dir, config, model, tokenizer, template, new ArrayList<>(eos));
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  public LlamaConfig config() {
+    return config;
+  }
+
+  public LlamaModel model() {
+    return model;
+  }
+
+  public Tokenizer tokenizer() {
+    return tokenizer;
+  }
+
+  /** The chat template, or null when the model has none. */
+  public ChatTemplate chatTemplate() {
+    return template;
+  }
+
+  /** Every id that ends generation. */
+  public List<Long> eosIds() {
+    return eosIds;
+  }
+
+  public Generator generator() {
+    return new Generator(model, tokenizer, eosIds);
+  }
+
+  /** The BOS id alone, to generate from nothing. */
+  public long[] bosPrompt() {
+    if (config.bosTokenId() < 0) {
+      throw new WhetException(dir + "/config.json: no bos_token_id, so --bos cannot be used");
+    }
+    return new long[] {config.bosTokenId()};
+  }
+
+  /** A text prompt as the tokenizer encodes it (with BOS where the model adds one). */
+  public long[] prompt(String text) {
+    return tokenizer.encode(text);
+  }
+
+  /** A conversation rendered with the chat template, ending with the assistant's turn header. */
+  public long[] chatPrompt(List<ChatTemplate.Message> messages) {
+    if (template == null) {
+      throw new WhetException(
+          dir + ": the model has no chat template (tokenizer_config.json's chat_template)");
+    }
+    return tokenizer.encodeRaw(template.render(messages, true));
+  }
+
+  @Override
+  public void close() {
+    tokenizer.close();
+  }
+}
