@@ -57,6 +57,16 @@ final class EvalCommand implements Callable<Integer> {
   public Integer call() {
     Path modelDir = PredictCommand.modelDir(model);
     Path runDir = PredictCommand.runDirOf(modelDir);
+    if (RunEvaluation.isMultiLabel(modelDir)) {
+      // Baselines and the report are single-label; a multi-label model gets its own scores.
+      var scores = RunEvaluation.multiLabel(modelDir, data);
+      if (json) {
+        System.out.println(Json.line(scores));
+      } else {
+        scores.forEach((k, v) -> System.out.println(k + ": " + v));
+      }
+      return 0;
+    }
     EvalResult r =
         RunEvaluation.run(
             modelDir,

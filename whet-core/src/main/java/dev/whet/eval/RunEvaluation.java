@@ -52,7 +52,7 @@ public final class RunEvaluation {
       if (model.multiLabel()) {
         throw new WhetException(
             modelDir
-                + ": whet eval scores single-label and pair classifiers; this model is multi-label");
+                + ": multi-label model: score it with RunEvaluation.multiLabel (whet eval does)");
       }
       DataOptions options = options(model.task(), runDir);
       List<ClassificationExample> test = examples(o.data, options);
