@@ -209,4 +209,50 @@ class TrainCommandTest {
         badMethod.err().contains("method 'magic' is not one of full, freeze, lora"),
         badMethod.err());
   }
+
+  @Test
+  void multiLabelTrainsAndEvaluates() throws Exception {
+    // Two independent labels per text: its sentiment, and "short" for texts under eight words.
+    List<String> lines = new java.util.ArrayList<>();
+    for (String line : Files.readAllLines(train)) {
+      JsonNode n = JSON.readTree(line);
+      String text = n.get("text").asText();
+      List<String> labels = new java.util.ArrayList<>(List.of(n.get("label").asText()));
+      if (text.split(" ").length < 8) {
+        labels.add("short");
+      }
+      lines.add(JSON.writeValueAsString(java.util.Map.of("text", text, "labels", labels)));
+    }
+    Path ml = Files.write(dir.resolve("multilabel.jsonl"), lines);
+    Path out = dir.resolve("run-ml");
+    Cli.Result r =
+        Cli.run(
+            "train",
+            "--base",
+            base.toString(),
+            "--train",
+            ml.toString(),
+            "--task",
+            "multilabel",
+            "--out",
+            out.toString(),
+            "--epochs",
+            "1",
+            "--batch-size",
+            "16",
+            "--max-length",
+            "32",
+            "--json");
+    assertEquals(0, r.exit(), r.err());
+    Cli.Result e = Cli.run("eval", out.toString(), "--data", ml.toString(), "--json");
+    assertEquals(0, e.exit(), e.err());
+    JsonNode scores = JSON.readTree(e.lastLine());
+    assertEquals(64, scores.get("n").asInt());
+    for (String f : List.of("accuracy", "f1_macro", "f1_micro", "hamming_loss")) {
+      assertTrue(scores.get(f).isNumber(), f + " in " + scores);
+    }
+    Cli.Result p = Cli.run("predict", out.toString(), "a short text", "--json");
+    assertEquals(0, p.exit(), p.err());
+    assertTrue(JSON.readTree(p.lastLine()).get("label").isArray(), p.out());
+  }
 }

@@ -150,6 +150,56 @@ public final class RunEvaluation {
     }
   }
 
+  /** Whether a saved model is a multi-label classifier (scored by {@link #multiLabel}). */
+  public static boolean isMultiLabel(Path modelDir) {
+    JsonNode w = readJson(modelDir.resolve("whet.json"));
+    return w != null && w.path("task").asText().equals("multilabel");
+  }
+
+  /**
+   * Multi-label scores (a label is predicted when its probability is at least 0.5): subset accuracy
+   * (reported as {@code accuracy}), macro and micro F1 over labels, Hamming loss.
+   */
+  public static Map<String, Object> multiLabel(Path modelDir, Path data) {
+    try (ClassifierModel model = ClassifierModel.load(modelDir)) {
+      List<ClassificationExample> test =
+          examples(data, DataOptions.defaults().withTask(Task.MULTI_LABEL));
+      List<String> labels = model.labels();
+      boolean[][] gold = new boolean[test.size()][labels.size()];
+      for (int i = 0; i < gold.length; i++) {
+        for (String l : test.get(i).labels()) {
+          int c = labels.indexOf(l);
+          if (c < 0) {
+            throw new WhetException(
+                data
+                    + ":"
+                    + test.get(i).line()
+                    + ": label '"
+                    + l
+                    + "' is not one the model was trained on "
+                    + labels);
+          }
+          gold[i][c] = true;
+        }
+      }
+      float[][] probs = predict(model, test);
+      boolean[][] pred = new boolean[probs.length][labels.size()];
+      for (int i = 0; i < probs.length; i++) {
+        for (int c = 0; c < labels.size(); c++) {
+          pred[i][c] = probs[i][c] >= 0.5f;
+        }
+      }
+      Map<String, Object> out = new LinkedHashMap<>();
+      out.put("task", "multilabel");
+      out.put("n", test.size());
+      out.put("accuracy", Metrics.subsetAccuracy(gold, pred));
+      out.put("f1_macro", Metrics.multiLabelMacroF1(gold, pred));
+      out.put("f1_micro", Metrics.multiLabelMicroF1(gold, pred));
+      out.put("hamming_loss", Metrics.hammingLoss(gold, pred));
+      return out;
+    }
+  }
+
   /**
    * Spearman correlation of cosine similarity with STS-B gold scores, base encoder vs fine-tuned.
    */
