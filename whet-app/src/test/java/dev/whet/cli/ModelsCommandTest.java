@@ -6,14 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class ModelsCommandTest {
   @TempDir Path home;
@@ -31,10 +29,10 @@ class ModelsCommandTest {
   }
 
   private int run(String... args) {
-    CommandLine cli = Main.commandLine();
-    cli.setOut(new PrintWriter(out));
-    cli.setErr(new PrintWriter(err));
-    return cli.execute(args);
+    Cli.Result r = Cli.run(args);
+    out.write(r.out());
+    err.write(r.err());
+    return r.exit();
   }
 
   @Test
@@ -62,16 +60,8 @@ class ModelsCommandTest {
 
   @Test
   void pullOfAnUnknownModelFailsWithTheList() {
-    // Errors writes to System.err, not to the command line's writer.
-    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-    java.io.PrintStream saved = System.err;
-    System.setErr(new java.io.PrintStream(bytes, true, java.nio.charset.StandardCharsets.UTF_8));
-    try {
-      assertEquals(1, run("models", "pull", "gpt-9"));
-    } finally {
-      System.setErr(saved);
-    }
-    String printed = bytes.toString(java.nio.charset.StandardCharsets.UTF_8);
+    assertEquals(1, run("models", "pull", "gpt-9"));
+    String printed = err.toString();
     assertTrue(
         printed.startsWith(
             "whet: unknown model 'gpt-9': built-in models are minilm-l6,"
