@@ -221,19 +221,7 @@ public final class ClassifierModel implements AutoCloseable {
    */
   public float[][] embed(List<String> texts, Pooling pooling) {
     module.eval();
-    float[][] out = new float[texts.size()][];
-    for (int start = 0; start < texts.size(); start += 32) {
-      Tokenizer.Batch b = tokenizer.batch(texts.subList(start, Math.min(texts.size(), start + 32)));
-      try (PointerScope scope = new PointerScope();
-          InferenceMode guard = new InferenceMode()) {
-        Tensor ids = Tensors.fromLongs(b.ids(), b.rows(), b.width());
-        Tensor mask = Tensors.fromLongs(b.mask(), b.rows(), b.width());
-        float[][] rows =
-            Tensors.toMatrix(pooling.apply(module.bert().forward(ids, mask, null), mask));
-        System.arraycopy(rows, 0, out, start, rows.length);
-      }
-    }
-    return out;
+    return Encoder.embed(module.bert(), tokenizer, pooling, texts);
   }
 
   /** What whet.json says about this model (base, method, labels...). */

@@ -91,22 +91,35 @@ public final class Encoder implements AutoCloseable {
 
   /** Sentence embeddings of {@code texts}, one row per text, computed in batches of 32. */
   public float[][] embed(List<String> texts) {
+    return embed(model, tokenizer, pooling, texts);
+  }
+
+  /** Sentence embeddings of an already tokenized, padded batch. */
+  public float[][] embed(Tokenizer.Batch batch) {
+    return embed(model, pooling, batch);
+  }
+
+  /**
+   * Sentence embeddings from any BERT-family encoder (a base model's, or the encoder inside a
+   * fine-tuned classifier), in batches of 32, without autograd.
+   */
+  static float[][] embed(BertModel bert, Tokenizer tok, Pooling pooling, List<String> texts) {
     float[][] out = new float[texts.size()][];
     for (int start = 0; start < texts.size(); start += 32) {
-      Tokenizer.Batch batch =
-          tokenizer.batch(texts.subList(start, Math.min(texts.size(), start + 32)));
-      float[][] rows = embed(batch);
+      Tokenizer.Batch batch = tok.batch(texts.subList(start, Math.min(texts.size(), start + 32)));
+      float[][] rows = embed(bert, pooling, batch);
       System.arraycopy(rows, 0, out, start, rows.length);
     }
     return out;
   }
 
-  /** Sentence embeddings of an already tokenized, padded batch. */
-  public float[][] embed(Tokenizer.Batch batch) {
+  private static float[][] embed(BertModel bert, Pooling pooling, Tokenizer.Batch batch) {
     try (PointerScope scope = new PointerScope();
         InferenceMode guard = new InferenceMode()) {
+      Tensor ids = Tensors.fromLongs(batch.ids(), batch.rows(), batch.width());
       Tensor mask = Tensors.fromLongs(batch.mask(), batch.rows(), batch.width());
-      return Tensors.toMatrix(pooling.apply(hidden(batch), mask));
+      Tensor types = Tensors.fromLongs(batch.typeIds(), batch.rows(), batch.width());
+      return Tensors.toMatrix(pooling.apply(bert.forward(ids, mask, types), mask));
     }
   }
 
