@@ -1,6 +1,5 @@
 package dev.whet.data;
 
-import dev.whet.io.Tokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -8,8 +7,8 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * Batch order and padded batches. Training order is a pure function of (seed, epoch), so a resumed
- * run sees exactly the batches it would have seen.
+ * Batch order (padding is {@code train.EncodedSet}'s). Training order is a pure function of (seed,
+ * epoch), so a resumed run sees exactly the batches it would have seen.
  */
 public final class Batching {
   /**
@@ -73,41 +72,5 @@ public final class Batching {
       batches.add(batch);
     }
     return batches;
-  }
-
-  /**
-   * Token lengths of classification examples under a tokenizer (after truncation), the input to
-   * {@link #lengthGrouped}.
-   */
-  public static int[] lengths(Tokenizer tokenizer, List<ClassificationExample> examples) {
-    int[] out = new int[examples.size()];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = encode(tokenizer, examples.get(i)).ids().length;
-    }
-    return out;
-  }
-
-  /**
-   * Encodes the examples at {@code indices} and pads them to the longest of them; pairs get token
-   * type ids (0 for the text, 1 for the pair).
-   */
-  public static Tokenizer.Batch batch(
-      Tokenizer tokenizer, List<ClassificationExample> examples, int[] indices) {
-    long[][] ids = new long[indices.length][];
-    long[][] types = new long[indices.length][];
-    for (int i = 0; i < indices.length; i++) {
-      Tokenizer.Encoded e = encode(tokenizer, examples.get(indices[i]));
-      ids[i] = e.ids();
-      types[i] = e.typeIds();
-    }
-    return Tokenizer.Batch.pad(ids, types, tokenizer.padId());
-  }
-
-  private static Tokenizer.Encoded encode(Tokenizer tokenizer, ClassificationExample e) {
-    if (e.textPair() != null) {
-      return tokenizer.encodePair(e.text(), e.textPair());
-    }
-    long[] ids = tokenizer.encode(e.text());
-    return new Tokenizer.Encoded(ids, new long[ids.length]);
   }
 }

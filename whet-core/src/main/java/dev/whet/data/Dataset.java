@@ -54,8 +54,7 @@ public final class Dataset {
   }
 
   /**
-   * The examples as their record type, e.g. {@code examplesAs(ClassificationExample.class)} for
-   * {@link Batching#batch}.
+   * The examples as their record type, e.g. {@code examplesAs(ClassificationExample.class)}.
    *
    * @throws IllegalStateException if the dataset holds another kind of example
    */

@@ -118,11 +118,6 @@ public final class Tokenizer implements AutoCloseable {
     return new Encoded(e.getIds(), e.getTypeIds());
   }
 
-  /** Number of tokens before truncation, special tokens included. */
-  public int countTokens(String text) {
-    return untruncated.encode(text).getIds().length;
-  }
-
   /** Encodes texts and pads them to the longest one. */
   public Batch batch(List<String> texts) {
     long[][] ids = new long[texts.size()][];

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.whet.io.Tokenizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -92,28 +91,5 @@ class BatchingTest {
     assertArrayEquals(new int[] {0, 1, 2, 3}, b.get(0));
     assertArrayEquals(new int[] {8, 9}, b.get(2));
     assertTrue(Batching.sequential(0, 4).isEmpty());
-  }
-
-  @Test
-  void batchPadsToTheLongestWithTypeIdsForPairs() {
-    try (Tokenizer tok = Tokenizer.load(TestFiles.tokenizer(dir), 128)) {
-      List<ClassificationExample> ex =
-          List.of(
-              new ClassificationExample("short", null, List.of("a"), 1),
-              new ClassificationExample("a somewhat longer sentence here", null, List.of("b"), 2),
-              new ClassificationExample("first", "second part", List.of("a"), 3));
-      Tokenizer.Batch single = Batching.batch(tok, ex, new int[] {0, 1});
-      int[] lengths = Batching.lengths(tok, ex);
-      assertEquals(Math.max(lengths[0], lengths[1]), single.width());
-      assertEquals(lengths[0], single.lengths()[0]);
-      assertEquals(tok.padId(), single.ids()[single.width() - 1], "row 0 is padded");
-      assertEquals(0, single.mask()[single.width() - 1]);
-
-      Tokenizer.Batch pair = Batching.batch(tok, ex, new int[] {2});
-      // [CLS] first [SEP] second part [SEP]: the pair's tokens have type 1.
-      long[] types = Arrays.copyOf(pair.typeIds(), pair.width());
-      assertEquals(0, types[0]);
-      assertEquals(1, types[pair.width() - 1]);
-    }
   }
 }
