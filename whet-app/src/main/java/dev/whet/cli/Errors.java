@@ -1,6 +1,7 @@
 package dev.whet.cli;
 
 import dev.whet.WhetException;
+import java.io.PrintWriter;
 import picocli.CommandLine;
 
 /**
@@ -12,19 +13,22 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
   public int handleExecutionException(
       Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
     boolean debug = System.getenv("WHET_DEBUG") != null;
+    PrintWriter err = cli.getErr();
     if (e instanceof WhetException w) {
-      System.err.println("whet: " + w.getMessage());
+      err.println("whet: " + w.getMessage());
       if (debug) {
-        w.printStackTrace();
+        w.printStackTrace(err);
       }
+      err.flush();
       return w.exitCode();
     }
-    System.err.println("whet: internal error: " + e);
+    err.println("whet: internal error: " + e);
     if (debug) {
-      e.printStackTrace();
+      e.printStackTrace(err);
     } else {
-      System.err.println("whet: run again with WHET_DEBUG=1 for the stack trace");
+      err.println("whet: run again with WHET_DEBUG=1 for the stack trace");
     }
+    err.flush();
     return 70;
   }
 }
