@@ -217,7 +217,9 @@ public final class JobConfig {
         "task '" + task + "' is not one of classify, multilabel, pair, sft");
     require(
         List.of("auto", "full", "freeze", "lora").contains(method),
-        "method '" + method + "' is not one of auto, full, freeze, lora");
+        "method '"
+            + method
+            + "' is not one of full, freeze, lora (or auto: lora for sft, else full)");
     require(List.of("auto", "cls", "mean").contains(pooling), "pooling must be auto, cls or mean");
     require(
         List.of("auto", "fp32", "bf16").contains(precision),
