@@ -57,16 +57,31 @@ final class BenchCommand implements Runnable {
 
   @Command(
       name = "train",
-      description = "Tokens/s of one training step (forward, backward, AdamW) on a fixed batch.",
+      description =
+          "Tokens/s of one training step (forward, backward, AdamW) on a fixed batch: a classifier"
+              + " on an encoder, or, when --base is a Llama-family directory or config.json, a LoRA"
+              + " SFT step on a randomly initialised decoder of that shape.",
       mixinStandardHelpOptions = true)
   static final class Train implements Callable<Integer> {
     @Mixin BaseModelOption base;
 
     @Option(
         names = "--batch-size",
-        defaultValue = "32",
-        description = "Rows per batch (default: ${DEFAULT-VALUE}).")
-    int batch;
+        description = "Rows per batch (default: 32 for encoders, 4 for decoders).")
+    Integer batch;
+
+    @Option(
+        names = "--lora-targets",
+        split = ",",
+        defaultValue = "q,k,v,o,gate,up,down",
+        description = "Decoders: projections with adapters (default: ${DEFAULT-VALUE}).")
+    List<String> loraTargets;
+
+    @Option(
+        names = "--lora-rank",
+        defaultValue = "8",
+        description = "Decoders: adapter rank (default: ${DEFAULT-VALUE}).")
+    int loraRank;
 
     @Option(
         names = "--seq-len",
@@ -98,8 +113,12 @@ final class BenchCommand implements Runnable {
             case "fp32" -> false;
             default -> throw new WhetException("--precision must be auto, fp32 or bf16");
           };
+      dev.whet.model.LlamaConfig decoder = decoderShape(base.base);
+      if (decoder != null) {
+        return decoder(decoder, bf16);
+      }
       EncoderConfig config = EncoderConfig.read(base.resolve().resolve("config.json"));
-      TrainBench.Result r = TrainBench.run(config, batch, seqLen, steps, bf16);
+      TrainBench.Result r = TrainBench.run(config, batch == null ? 32 : batch, seqLen, steps, bf16);
       if (json) {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("model", base.base);
@@ -132,6 +151,69 @@ final class BenchCommand implements Runnable {
             r.peakGflops());
       }
       return 0;
+    }
+
+    private int decoder(dev.whet.model.LlamaConfig config, boolean bf16) {
+      dev.whet.model.Lora lora =
+          new dev.whet.model.Lora(loraRank, 2.0 * loraRank, 0.0, loraTargets);
+      dev.whet.bench.SftBench.Result r =
+          dev.whet.bench.SftBench.run(config, lora, batch == null ? 4 : batch, seqLen, steps, bf16);
+      if (json) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("model", base.base);
+        out.put("task", "sft");
+        out.put("method", "lora");
+        out.put("parameters", r.parameters());
+        out.put("trainable_parameters", r.trainable());
+        out.put("batch_size", r.batch());
+        out.put("seq_len", r.seqLen());
+        out.put("steps", r.steps());
+        out.put("precision", r.precision());
+        out.put("ms_per_step", r.msPerStep());
+        out.put("tokens_per_second", r.tokensPerSecond());
+        out.put("threads", r.threads());
+        out.put("machine", machine());
+        System.out.println(Json.line(out));
+      } else {
+        System.out.printf(
+            Locale.ROOT,
+            "%s shape (%s parameters, random weights), LoRA r=%d on %s (%s trainable), batch %d x"
+                + " %d, %s, %d threads on %s:%n  %.0f ms/step, %.0f tokens/s%n",
+            base.base,
+            ModelsCommand.humanCount(r.parameters()),
+            loraRank,
+            String.join(",", loraTargets),
+            ModelsCommand.humanCount(r.trainable()),
+            r.batch(),
+            r.seqLen(),
+            r.precision(),
+            r.threads(),
+            machine(),
+            r.msPerStep(),
+            r.tokensPerSecond());
+      }
+      return 0;
+    }
+  }
+
+  /** A Llama-family shape when {@code base} is a decoder directory or config.json, else null. */
+  static dev.whet.model.LlamaConfig decoderShape(String base) {
+    java.nio.file.Path p = java.nio.file.Path.of(base);
+    java.nio.file.Path config = java.nio.file.Files.isRegularFile(p) ? p : p.resolve("config.json");
+    if (!java.nio.file.Files.isRegularFile(config)) {
+      return null;
+    }
+    try {
+      String type =
+          new com.fasterxml.jackson.databind.ObjectMapper()
+              .readTree(config.toFile())
+              .path("model_type")
+              .asText("");
+      return dev.whet.model.LlamaConfig.SUPPORTED.contains(type)
+          ? dev.whet.model.LlamaConfig.read(config)
+          : null;
+    } catch (java.io.IOException e) {
+      throw new WhetException(config + ": not valid JSON (" + e.getMessage() + ")", e);
     }
   }
 

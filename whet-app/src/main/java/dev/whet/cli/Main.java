@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       EvalCommand.class,
       CompareCommand.class,
       GenerateCommand.class,
+      ExportCommand.class,
       ChatCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class,

@@ -55,7 +55,12 @@ final class TrainCommand implements Callable<Integer> {
       description = "Test examples, evaluated once at the end.")
   String test;
 
-  @Option(names = "--task", paramLabel = "TASK", description = "classify, multilabel or pair.")
+  @Option(
+      names = "--task",
+      paramLabel = "TASK",
+      description =
+          "classify, multilabel or pair (a classifier on an encoder), or sft (supervised"
+              + " fine-tuning of a decoder on prompt/completion, chat or instruction records).")
   String task;
 
   @Option(
@@ -91,8 +96,18 @@ final class TrainCommand implements Callable<Integer> {
   @Option(
       names = "--method",
       paramLabel = "M",
-      description = "full, freeze (embeddings + first freeze_layers layers) or lora.")
+      description =
+          "auto (lora for sft, else full), full, freeze (embeddings + first freeze_layers"
+              + " layers) or lora.")
   String method;
+
+  @Option(
+      names = "--generate-eval",
+      paramLabel = "N",
+      description =
+          "sft: at the end, generate N held-out completions with the base and the tuned model"
+              + " and score them (exact match, ROUGE-L); 0 turns it off (default 20).")
+  Integer generateEval;
 
   @Option(
       names = "--precision",
@@ -146,6 +161,7 @@ final class TrainCommand implements Callable<Integer> {
     if (seed != null) job.seed = seed;
     if (method != null) job.method = method;
     if (precision != null) job.precision = precision;
+    if (generateEval != null) job.sft.generateEval = generateEval;
     return job.with(overrides);
   }
 
@@ -183,6 +199,10 @@ final class TrainCommand implements Callable<Integer> {
     result.put("stopped_early", r.stoppedEarly());
     result.put("validation", r.finalEval());
     result.put("test", r.test());
+    java.nio.file.Path evalJson = r.runDir().resolve("eval").resolve("eval.json");
+    if (java.nio.file.Files.isRegularFile(evalJson)) {
+      result.put("eval", evalJson.toString());
+    }
     if (output.json) {
       System.out.println(Json.line(result));
     } else {

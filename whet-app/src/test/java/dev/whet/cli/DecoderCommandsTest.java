@@ -1,6 +1,7 @@
 package dev.whet.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
@@ -100,5 +101,80 @@ class DecoderCommandsTest {
     String printed = out.toString();
     assertTrue(printed.startsWith("> , a little girl"), printed);
     assertTrue(printed.endsWith("\n> "), printed);
+  }
+
+  @Test
+  void trainSftThenGenerateFromTheRunAndExportItMerged(@TempDir Path runs) throws Exception {
+    Path data = Path.of("../whet-core/src/test/resources/data/sft");
+    Path run = runs.resolve("run");
+    assertEquals(
+        0,
+        run(
+            "train",
+            "--task",
+            "sft",
+            "--base",
+            MODELS.resolve("TinyStories-656K-hf").toString(),
+            "--train",
+            data.resolve("style_train.jsonl").toString(),
+            "--val",
+            data.resolve("style_val.jsonl").toString(),
+            "--out",
+            run.toString(),
+            "--epochs",
+            "1",
+            "--lr",
+            "5e-3",
+            "--batch-size",
+            "8",
+            "--max-length",
+            "64",
+            "--generate-eval",
+            "2",
+            "--json"),
+        err.toString());
+    String[] lines = out.toString().strip().split("\n");
+    var result =
+        new com.fasterxml.jackson.databind.ObjectMapper().readTree(lines[lines.length - 1]);
+    assertEquals(run.toString(), result.get("run_dir").asText());
+    assertTrue(result.has("model_dir") && result.has("best_metric"), result.toString());
+    assertTrue(result.has("train_seconds"), result.toString());
+    assertTrue(Files.isRegularFile(run.resolve("eval/eval.json")));
+    assertTrue(Files.isRegularFile(run.resolve("model/adapter_model.safetensors")));
+
+    out.getBuffer().setLength(0);
+    assertEquals(
+        0,
+        run(
+            "generate",
+            run.toString(),
+            "--prompt",
+            "Tom saw a horse in the park.",
+            "--max-tokens",
+            "8",
+            "--temperature",
+            "0"));
+    String generated = out.toString();
+    assertFalse(generated.isBlank());
+    assertFalse(generated.contains("whet:"), generated);
+
+    out.getBuffer().setLength(0);
+    Path merged = runs.resolve("merged");
+    assertEquals(0, run("export", run.toString(), "--merged", "--out", merged.toString()));
+    String[] printed = out.toString().strip().split("\n");
+    assertEquals(merged.toString(), printed[printed.length - 1]);
+    out.getBuffer().setLength(0);
+    assertEquals(
+        0,
+        run(
+            "generate",
+            merged.toString(),
+            "--prompt",
+            "Tom saw a horse in the park.",
+            "--max-tokens",
+            "8",
+            "--temperature",
+            "0"));
+    assertEquals(generated, out.toString(), "the merged model generates what the adapter does");
   }
 }

@@ -44,6 +44,23 @@ public record ForgettingCheck(
   }
 
   /**
+   * Default threshold for language models: general-text perplexity rising by more than 10%, as the
+   * log ratio ln(1.1). Adapting to a narrow task raises it a little; much more means the model is
+   * losing its general language ability.
+   */
+  public static final double PERPLEXITY_THRESHOLD = Math.log(1.1);
+
+  /**
+   * A language model's check: {@code before} and {@code after} are perplexities (lower is better)
+   * and {@code drop} is ln(after / before), positive when the model got worse.
+   */
+  public static ForgettingCheck ofPerplexity(String task, double before, double after) {
+    double drop = Math.log(after / before);
+    return new ForgettingCheck(
+        task, before, after, drop, PERPLEXITY_THRESHOLD, drop > PERPLEXITY_THRESHOLD);
+  }
+
+  /**
    * The STS score of one model: Spearman correlation between cos(first[i], second[i]) and gold[i].
    *
    * @param first embedding of each pair's first sentence

@@ -7,14 +7,17 @@ import dev.whet.WhetHome;
 import dev.whet.io.ChatTemplate;
 import dev.whet.io.ModelCatalog;
 import dev.whet.io.Tokenizer;
+import dev.whet.model.DecoderFiles;
 import dev.whet.model.LlamaConfig;
 import dev.whet.model.LlamaModel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -23,6 +26,7 @@ import java.util.Set;
  */
 public final class LanguageModel implements AutoCloseable {
   private final Path dir;
+  private final Path weightsDir;
   private final LlamaConfig config;
   private final LlamaModel model;
   private final Tokenizer tokenizer;
@@ -31,12 +35,14 @@ public final class LanguageModel implements AutoCloseable {
 
   private LanguageModel(
       Path dir,
+      Path weightsDir,
       LlamaConfig config,
       LlamaModel model,
       Tokenizer tokenizer,
       ChatTemplate template,
       List<Long> eosIds) {
     this.dir = dir;
+    this.weightsDir = weightsDir;
     this.config = config;
     this.model = model;
     this.tokenizer = tokenizer;
@@ -46,27 +52,42 @@ public final class LanguageModel implements AutoCloseable {
 
   /**
    * Resolves a model: a run id or run directory (its {@code model/}), a model name under {@code
-   * WHET_HOME/models}, or a Hugging Face directory.
+   * WHET_HOME/models}, a Hugging Face directory, or a LoRA adapter directory.
    */
   public static Path resolve(String runOrModel) {
     for (Path run : List.of(Path.of(runOrModel), WhetHome.runs().resolve(runOrModel))) {
-      if (Files.isRegularFile(run.resolve("model").resolve("config.json"))) {
-        return run.resolve("model");
+      Path model = run.resolve("model");
+      if (Files.isRegularFile(model.resolve("config.json")) || DecoderFiles.isAdapter(model)) {
+        return model;
       }
+    }
+    if (DecoderFiles.isAdapter(Path.of(runOrModel))) {
+      return Path.of(runOrModel);
     }
     return ModelCatalog.resolve(runOrModel);
   }
 
-  /** Loads a decoder directory. */
+  /**
+   * Loads a decoder directory, or an adapter directory (adapter_config.json): its base model with
+   * the adapters applied, unmerged, and the tokenizer files saved beside the adapter.
+   */
   public static LanguageModel load(Path dir) {
-    LlamaConfig config = LlamaConfig.read(dir.resolve("config.json"));
-    LlamaModel model = LlamaModel.load(dir, null);
-    Tokenizer tokenizer = Tokenizer.load(dir.resolve("tokenizer.json"), config.maxContext());
-    ChatTemplate template = ChatTemplate.load(dir);
+    DecoderFiles.Adapter adapter =
+        DecoderFiles.isAdapter(dir) ? DecoderFiles.readAdapter(dir) : null;
+    Path weights = adapter != null ? adapter.base() : dir;
+    LlamaConfig config = LlamaConfig.read(weights.resolve("config.json"));
+    LlamaModel model = LlamaModel.load(weights, adapter != null ? adapter.lora() : null);
+    if (adapter != null) {
+      DecoderFiles.loadAdapterWeights(model, dir);
+    }
+    // An adapter saved by Whet carries the tokenizer files; one from elsewhere may not.
+    Path files = Files.isRegularFile(dir.resolve("tokenizer.json")) ? dir : weights;
+    Tokenizer tokenizer = Tokenizer.load(files.resolve("tokenizer.json"), config.maxContext());
+    ChatTemplate template = ChatTemplate.load(files);
     Set<Long> eos = new LinkedHashSet<>();
     config.eosTokenIds().forEach(i -> eos.add((long) i));
     // generation_config.json may list more (Llama 3: end of text and end of turn).
-    Path gen = dir.resolve("generation_config.json");
+    Path gen = files.resolve("generation_config.json");
     if (Files.isRegularFile(gen)) {
       try {
         JsonNode e = new ObjectMapper().readTree(gen.toFile()).path("eos_token_id");
@@ -85,7 +106,20 @@ public final class LanguageModel implements AutoCloseable {
         eos.add(id);
       }
     }
-    return new LanguageModel(dir, config, model, tokenizer, template, new ArrayList<>(eos));
+    return new LanguageModel(
+        dir, weights, config, model, tokenizer, template, new ArrayList<>(eos));
+  }
+
+  /**
+   * Writes this model with any adapters merged as a whole Hugging Face directory: config.json,
+   * model.safetensors, tokenizer files and chat template, whet.json.
+   */
+  public void exportMerged(Path out) {
+    model.mergeLora();
+    Map<String, Object> info = new LinkedHashMap<>();
+    info.put("task", "sft");
+    info.put("merged_from", dir.toAbsolutePath().normalize().toString());
+    DecoderFiles.writeModel(model, weightsDir.resolve("config.json"), dir, out, info);
   }
 
   public Path dir() {

@@ -83,7 +83,14 @@ public final class Linear extends Block {
       return;
     }
     try (NoGradGuard g = new NoGradGuard()) {
-      weight.add_(loraB.matmul(loraA).mul(new Scalar(scaling))); // (out, in)
+      // In float64, so the merged weight is the float32 nearest to W + s B A: merged logits stay
+      // within float rounding of the adapter's.
+      Tensor delta =
+          loraB
+              .to(torch.ScalarType.Double)
+              .matmul(loraA.to(torch.ScalarType.Double))
+              .mul(new Scalar(scaling)); // (out, in)
+      weight.copy_(weight.to(torch.ScalarType.Double).add(delta));
     }
     unregister_module("lora_A");
     unregister_module("lora_B");

@@ -45,15 +45,20 @@ public record Checkpoint(
   static final String OPTIMIZER = "optimizer.pt";
   static final String STATE = "trainer_state.json";
 
-  /** Saves model, optimizer and this state under {@code run}/checkpoint-{step}. */
-  Path save(RunDir run, Module model, Optimizer optimizer) {
+  /**
+   * Saves weights, optimizer and this state under {@code run}/checkpoint-{step}.
+   *
+   * @param weights the tensors to save by name: every parameter, or only the trained ones (LoRA
+   *     runs keep the frozen base out of their checkpoints; it is reloaded from the base model)
+   */
+  Path save(RunDir run, Map<String, Tensor> weights, Optimizer optimizer) {
     Path dir = run.checkpoint(step);
     Path tmp = run.path().resolve(".tmp-checkpoint-" + step);
     try {
       deleteTree(tmp);
       Files.createDirectories(tmp);
       Map<String, TensorData> tensors = new LinkedHashMap<>();
-      Weights.parameters(model).forEach((name, t) -> tensors.put(name, Weights.toData(name, t)));
+      weights.forEach((name, t) -> tensors.put(name, Weights.toData(name, t)));
       Safetensors.write(tmp.resolve(WEIGHTS), tensors, Map.of("format", "pt"));
       OutputArchive archive = new OutputArchive();
       optimizer.save(archive);
@@ -96,8 +101,25 @@ public record Checkpoint(
     }
   }
 
+  /**
+   * Copies a checkpoint's tensors into the module's parameters of the same names. A checkpoint of a
+   * LoRA run holds only the trained tensors; the rest keep the base model's values.
+   */
   static void loadWeights(Path dir, Module model) {
-    Weights.load(model, Safetensors.read(dir.resolve(WEIGHTS)), java.util.List.of(), dir);
+    Map<String, Tensor> params = Weights.parameters(model);
+    try (org.bytedeco.pytorch.NoGradGuard g = new org.bytedeco.pytorch.NoGradGuard()) {
+      for (TensorData d : Safetensors.read(dir.resolve(WEIGHTS)).values()) {
+        Tensor p = params.get(d.name());
+        if (p == null) {
+          throw new WhetException(
+              dir.resolve(WEIGHTS)
+                  + ": tensor '"
+                  + d.name()
+                  + "' belongs to no parameter of this model (a checkpoint of another run?)");
+        }
+        p.copy_(Weights.toTensor(d));
+      }
+    }
   }
 
   static void loadOptimizer(Path dir, Optimizer optimizer) {

@@ -28,7 +28,13 @@ import java.util.List;
 public final class JobConfig {
   // --- what to train on
   public String base = ModelCatalog.DEFAULT;
+
+  /**
+   * {@code classify}, {@code multilabel}, {@code pair} (a classifier on an encoder) or {@code sft}
+   * (supervised fine-tuning of a decoder on prompt/completion, chat or instruction records).
+   */
   public String task = "classify";
+
   public String train;
   public String val;
   public String test;
@@ -57,20 +63,26 @@ public final class JobConfig {
   /** {@code epoch}, or a number of optimizer steps. */
   public String evalEvery = "epoch";
 
-  public String metric = "f1_macro";
+  /**
+   * {@code auto} (f1_macro for classifiers, loss for sft), accuracy, f1_macro, loss, perplexity.
+   */
+  public String metric = "auto";
+
   public int earlyStoppingPatience = 0;
   public long saveEvery = 0;
   public int keepCheckpoints = 2;
 
   // --- architecture
   /**
-   * {@code full}, {@code freeze} (embeddings and the first freeze_layers layers) or {@code lora}.
+   * {@code auto} (lora for sft, full for classifiers), {@code full}, {@code freeze} (embeddings and
+   * the first freeze_layers layers) or {@code lora}.
    */
-  public String method = "full";
+  public String method = "auto";
 
   public int freezeLayers = 0;
   public double layerLrDecay = 1.0;
   public LoraConfig lora = new LoraConfig();
+  public SftConfig sft = new SftConfig();
 
   /** {@code auto} (the base model's sentence pooling, else mean), {@code cls} or {@code mean}. */
   public String pooling = "auto";
@@ -93,6 +105,25 @@ public final class JobConfig {
     public double alpha = 16;
     public double dropout = 0.1;
     public List<String> targets = new ArrayList<>(List.of("q", "k", "v", "o"));
+  }
+
+  /** Supervised fine-tuning settings, used when task is sft. */
+  @JsonInclude(JsonInclude.Include.ALWAYS)
+  public static final class SftConfig {
+    /** Train on prompt (user, system) tokens too; by default only completions and EOS. */
+    public boolean trainOnPrompt = false;
+
+    /** Pack several short examples per row of max_length tokens, never attending across them. */
+    public boolean packing = false;
+
+    /**
+     * Held-out examples (test set, else validation set) generated greedily at the end and scored
+     * with exact match and ROUGE-L against their completions, before and after; 0 turns it off.
+     */
+    public int generateEval = 20;
+
+    /** Longest generation in that check. */
+    public int maxNewTokens = 64;
   }
 
   static final ObjectMapper YAML =
@@ -182,18 +213,26 @@ public final class JobConfig {
     require(layerLrDecay > 0 && layerLrDecay <= 1, "layer_lr_decay must be in (0, 1]");
     require(keepCheckpoints >= 1, "keep_checkpoints must be at least 1");
     require(
-        List.of("classify", "multilabel", "pair").contains(task),
-        "task '" + task + "' is not one of classify, multilabel, pair");
+        List.of("classify", "multilabel", "pair", "sft").contains(task),
+        "task '" + task + "' is not one of classify, multilabel, pair, sft");
     require(
-        List.of("full", "freeze", "lora").contains(method),
-        "method '" + method + "' is not one of full, freeze, lora");
+        List.of("auto", "full", "freeze", "lora").contains(method),
+        "method '"
+            + method
+            + "' is not one of full, freeze, lora (or auto: lora for sft, else full)");
     require(List.of("auto", "cls", "mean").contains(pooling), "pooling must be auto, cls or mean");
     require(
         List.of("auto", "fp32", "bf16").contains(precision),
         "precision must be auto, fp32 or bf16");
     require(
-        List.of("accuracy", "f1_macro", "loss").contains(metric),
-        "metric must be accuracy, f1_macro or loss");
+        trainsDecoder()
+            ? List.of("auto", "loss", "perplexity").contains(metric)
+            : List.of("auto", "accuracy", "f1_macro", "loss").contains(metric),
+        trainsDecoder()
+            ? "metric for sft must be auto, loss or perplexity"
+            : "metric must be auto, accuracy, f1_macro or loss");
+    require(sft.generateEval >= 0, "sft.generate_eval must not be negative");
+    require(sft.maxNewTokens > 0, "sft.max_new_tokens must be positive");
     require(
         epochs.equals("auto") || isPositiveNumber(epochs),
         "epochs must be auto or a positive number");
@@ -202,7 +241,7 @@ public final class JobConfig {
         evalEvery.equals("epoch") || isPositiveNumber(evalEvery),
         "eval_every must be epoch or a positive number of steps");
     Schedule.parse(schedule);
-    if (method.equals("lora")) {
+    if (method.equals("lora") || (method.equals("auto") && trainsDecoder())) {
       new dev.whet.model.Lora(lora.rank, lora.alpha, lora.dropout, lora.targets);
     }
     require(train != null, "no training data: give --train FILE or train: in the job file");
@@ -245,6 +284,11 @@ public final class JobConfig {
     };
   }
 
+  /** Whether this job fine-tunes a decoder (task sft) rather than a classifier. */
+  public boolean trainsDecoder() {
+    return task.equals("sft");
+  }
+
   public double lrValue() {
     return Double.parseDouble(lr);
   }
@@ -256,8 +300,15 @@ public final class JobConfig {
   /** Replaces every {@code auto} with the value chosen for this data. */
   public JobConfig resolve(int trainExamples, boolean nativeBf16) {
     JobConfig r = copy();
+    if (r.method.equals("auto")) {
+      r.method = r.trainsDecoder() ? "lora" : "full";
+    }
+    if (r.metric.equals("auto")) {
+      r.metric = r.trainsDecoder() ? "loss" : "f1_macro";
+    }
     if (r.epochs.equals("auto")) {
-      r.epochs = Integer.toString(autoEpochs(trainExamples));
+      // Supervised fine-tuning overfits quickly: a few passes, whatever the size.
+      r.epochs = Integer.toString(r.trainsDecoder() ? 3 : autoEpochs(trainExamples));
     }
     if (r.lr.equals("auto")) {
       r.lr = Double.toString(autoLr(r.method));

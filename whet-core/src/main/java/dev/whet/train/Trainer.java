@@ -3,8 +3,6 @@ package dev.whet.train;
 import dev.whet.WhetException;
 import dev.whet.data.Batching;
 import dev.whet.engine.Engine;
-import dev.whet.io.Tokenizer;
-import dev.whet.model.BertModel;
 import dev.whet.model.ClassifierModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,8 +14,6 @@ import java.util.TreeMap;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AdamW;
 import org.bytedeco.pytorch.AdamWOptions;
-import org.bytedeco.pytorch.InferenceMode;
-import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.OptimizerParamGroup;
 import org.bytedeco.pytorch.OptimizerParamGroupVector;
 import org.bytedeco.pytorch.Tensor;
@@ -25,9 +21,10 @@ import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * Fine-tunes a {@link ClassifierModel}: one readable loop (setup, train, evaluate, checkpoint,
- * resume), built from libtorch pieces — autograd, AdamW with parameter groups, CPU autocast. Side
- * effects go through {@link TrainerListener}s.
+ * Fine-tunes a model on a {@link TrainTask} (a classifier, or a decoder learning completions): one
+ * readable loop (setup, train, evaluate, checkpoint, resume), built from libtorch pieces —
+ * autograd, AdamW with parameter groups, CPU autocast. Side effects go through {@link
+ * TrainerListener}s.
  */
 public final class Trainer {
   /**
@@ -38,17 +35,16 @@ public final class Trainer {
 
   private final JobConfig job;
   private final RunDir run;
-  private final ClassifierModel model;
-  private final EncodedSet train;
-  private final EncodedSet val;
+  private final TrainTask task;
   private final List<TrainerListener> listeners;
   private final AdamW optimizer;
   private final List<Double> groupLr = new ArrayList<>();
   private final TensorVector trainable = new TensorVector();
   private final boolean bf16;
-  private final long padId;
 
   /**
+   * A classifier's trainer.
+   *
    * @param job the resolved job (no {@code auto} left)
    * @param val validation examples, or null
    */
@@ -59,47 +55,21 @@ public final class Trainer {
       EncodedSet train,
       EncodedSet val,
       List<TrainerListener> listeners) {
+    this(job, run, new ClassifierTask(model, train, val), listeners);
+  }
+
+  /**
+   * @param job the resolved job (no {@code auto} left)
+   */
+  public Trainer(JobConfig job, RunDir run, TrainTask task, List<TrainerListener> listeners) {
     this.job = job;
     this.run = run;
-    this.model = model;
-    this.train = train;
-    this.val = val;
+    this.task = task;
     this.listeners = listeners;
     this.bf16 = job.precision.equals("bf16");
-    this.padId = model.tokenizer().padId();
-    freeze();
+    task.freeze(job);
     this.optimizer = new AdamW(new OptimizerParamGroupVector(), new AdamWOptions(job.lrValue()));
     addParameterGroups();
-  }
-
-  /** Which parameters train: all, all but the embeddings and first N layers, or adapters + head. */
-  private void freeze() {
-    BertModel bert = model.module().bert();
-    switch (job.method) {
-      case "freeze" -> {
-        requiresGrad(bert.embeddings(), false);
-        int n = Math.min(job.freezeLayers, bert.layers().length);
-        for (int i = 0; i < n; i++) {
-          requiresGrad(bert.layers()[i], false);
-        }
-      }
-      case "lora" -> {
-        // The adapters were built trainable and their base weights frozen; freeze the rest too.
-        for (Map.Entry<String, Tensor> p : dev.whet.model.Weights.parameters(bert).entrySet()) {
-          if (!p.getKey().contains(".lora_")) {
-            p.getValue().set_requires_grad(false);
-          }
-        }
-      }
-      default -> {}
-    }
-  }
-
-  private static void requiresGrad(Module m, boolean on) {
-    TensorVector ps = m.parameters(true);
-    for (long i = 0; i < ps.size(); i++) {
-      ps.get(i).set_requires_grad(on);
-    }
   }
 
   /**
@@ -108,19 +78,18 @@ public final class Trainer {
    * decay^(L + 1)}, the head the full rate.
    */
   private void addParameterGroups() {
-    int layers = model.module().bert().layers().length;
     Map<String, TensorVector> groups = new TreeMap<>();
     Map<String, double[]> settings = new TreeMap<>();
     for (Map.Entry<String, Tensor> p :
-        dev.whet.model.Weights.parameters(model.module()).entrySet()) {
+        dev.whet.model.Weights.parameters(task.module()).entrySet()) {
       Tensor t = p.getValue();
       if (!t.requires_grad()) {
         continue;
       }
       trainable.push_back(t);
       String name = p.getKey();
-      boolean noDecay = name.endsWith(".bias") || name.contains("LayerNorm");
-      int depth = layerDepth(name, layers); // distance from the head
+      boolean noDecay = task.noDecay(name);
+      int depth = task.layerDepth(name); // distance from the head
       double lr = job.lrValue() * Math.pow(job.layerLrDecay, depth);
       double wd = noDecay ? 0.0 : job.weightDecay;
       String key = depth + "/" + wd;
@@ -135,18 +104,6 @@ public final class Trainer {
     }
   }
 
-  private static int layerDepth(String name, int layers) {
-    if (name.startsWith("bert.embeddings.")) {
-      return layers + 1;
-    }
-    String marker = "bert.encoder.layer.";
-    if (name.startsWith(marker)) {
-      int end = name.indexOf('.', marker.length());
-      return layers - Integer.parseInt(name.substring(marker.length(), end));
-    }
-    return 0;
-  }
-
   public long trainableParameters() {
     long n = 0;
     for (long i = 0; i < trainable.size(); i++) {
@@ -157,14 +114,14 @@ public final class Trainer {
 
   public long totalParameters() {
     long n = 0;
-    for (Tensor t : dev.whet.model.Weights.parameters(model.module()).values()) {
+    for (Tensor t : dev.whet.model.Weights.parameters(task.module()).values()) {
       n += t.numel();
     }
     return n;
   }
 
   private int batchesPerEpoch() {
-    return (train.size() + job.batchSize - 1) / job.batchSize;
+    return (task.lengths().length + job.batchSize - 1) / job.batchSize;
   }
 
   /** Optimizer steps the job will take. */
@@ -197,7 +154,7 @@ public final class Trainer {
     double seconds = 0;
     if (resume != null) {
       Path dir = run.checkpoint(resume.step());
-      Checkpoint.loadWeights(dir, model.module());
+      Checkpoint.loadWeights(dir, task.module());
       Checkpoint.loadOptimizer(dir, optimizer);
       resume.restoreRng();
       step = resume.step();
@@ -236,8 +193,8 @@ public final class Trainer {
     long evalEvery = job.evalEvery.equals("epoch") ? 0 : (long) Double.parseDouble(job.evalEvery);
     boolean higher = ValidationMetrics.higherIsBetter(job.metric);
     boolean stop = false;
-    int[] lengths = train.lengths();
-    model.module().train(true);
+    int[] lengths = task.lengths();
+    task.module().train(true);
     while (step < total && !stop) {
       List<int[]> batches = Batching.lengthGrouped(lengths, job.batchSize, job.seed, epoch);
       while (batchPos < batches.size() && step < total && !stop) {
@@ -249,17 +206,18 @@ public final class Trainer {
         long tokens = 0;
         double lr;
         try (PointerScope scope = new PointerScope()) {
-          int rows = 0;
+          double weight = 0;
           for (int[] b : group) {
-            rows += b.length;
+            weight += task.weight(b);
           }
           loss = 0;
           for (int[] b : group) {
-            Tokenizer.Batch batch = train.batch(b, padId);
-            tokens += batch.realTokens();
-            Tensor l = loss(batch, train.targets(b, model.multiLabel()));
-            // Weight each micro-batch by its share of rows so accumulation equals one big batch.
-            Tensor scaled = l.mul(new org.bytedeco.pytorch.Scalar((double) b.length / rows));
+            tokens += task.tokens(b);
+            Tensor l = autocast(bf16, () -> task.loss(b));
+            // Weight each micro-batch by its share (of rows, or of trained tokens) so accumulation
+            // equals one big batch.
+            double share = weight > 0 ? task.weight(b) / weight : 0;
+            Tensor scaled = l.mul(new org.bytedeco.pytorch.Scalar(share));
             scaled.backward();
             loss += scaled.item_double();
           }
@@ -296,8 +254,8 @@ public final class Trainer {
         int nextEpoch = endOfEpoch ? epoch + 1 : epoch;
         int nextPos = endOfEpoch ? 0 : batchPos;
         if (evalNow) {
-          if (val != null) {
-            Map<String, Double> m = evaluate(val);
+          if (task.hasValidation()) {
+            Map<String, Double> m = task.validate(bf16);
             for (TrainerListener l : listeners) {
               l.onEval(step, m);
             }
@@ -336,65 +294,24 @@ public final class Trainer {
     return finish(step, best, bestStep, realTokens, seconds, stop);
   }
 
-  private Tensor loss(Tokenizer.Batch batch, Tensor targets) {
-    Tensor logits;
-    if (bf16) {
-      torch.set_autocast_enabled(torch.DeviceType.CPU, true);
-      torch.set_autocast_dtype(torch.DeviceType.CPU, torch.ScalarType.BFloat16);
-      try {
-        logits = model.logits(batch).to(torch.ScalarType.Float);
-      } finally {
-        torch.set_autocast_enabled(torch.DeviceType.CPU, false);
-        torch.clear_cache(); // autocast's cast cache
-      }
-    } else {
-      logits = model.logits(batch);
+  /** {@code f} with bf16 CPU autocast on when {@code bf16}; results come back as float32. */
+  static Tensor autocast(boolean bf16, java.util.function.Supplier<Tensor> f) {
+    if (!bf16) {
+      return f.get();
     }
-    return model.multiLabel()
-        ? torch.binary_cross_entropy_with_logits(logits, targets)
-        : torch.cross_entropy(logits, targets);
+    torch.set_autocast_enabled(torch.DeviceType.CPU, true);
+    torch.set_autocast_dtype(torch.DeviceType.CPU, torch.ScalarType.BFloat16);
+    try {
+      return f.get().to(torch.ScalarType.Float);
+    } finally {
+      torch.set_autocast_enabled(torch.DeviceType.CPU, false);
+      torch.clear_cache(); // autocast's cast cache
+    }
   }
 
-  /** Loss, accuracy and macro-F1 on a set, in eval mode without autograd. */
+  /** Loss, accuracy and macro-F1 of a classifier on a set, in eval mode without autograd. */
   public Map<String, Double> evaluate(EncodedSet set) {
-    model.module().eval();
-    double lossSum = 0;
-    int[][] predicted = new int[set.size()][];
-    try (InferenceMode guard = new InferenceMode()) {
-      for (int[] b : Batching.sequential(set.size(), 64)) {
-        try (PointerScope scope = new PointerScope()) {
-          Tokenizer.Batch batch = set.batch(b, padId);
-          Tensor targets = set.targets(b, model.multiLabel());
-          lossSum += loss(batch, targets).item_double() * b.length;
-          float[][] p = dev.whet.engine.Tensors.toMatrix(model.probabilities(model.logits(batch)));
-          for (int i = 0; i < b.length; i++) {
-            predicted[b[i]] = decide(p[i]);
-          }
-        }
-      }
-    }
-    model.module().train(true);
-    return ValidationMetrics.compute(
-        set.labels(), predicted, set.numLabels(), lossSum / set.size());
-  }
-
-  private int[] decide(float[] probs) {
-    if (model.multiLabel()) {
-      List<Integer> on = new ArrayList<>();
-      for (int c = 0; c < probs.length; c++) {
-        if (probs[c] >= 0.5f) {
-          on.add(c);
-        }
-      }
-      return on.stream().mapToInt(Integer::intValue).toArray();
-    }
-    int arg = 0;
-    for (int c = 1; c < probs.length; c++) {
-      if (probs[c] > probs[arg]) {
-        arg = c;
-      }
-    }
-    return new int[] {arg};
+    return ((ClassifierTask) task).evaluate(set, bf16);
   }
 
   private void saveCheckpoint(
@@ -409,7 +326,7 @@ public final class Trainer {
     Checkpoint c =
         new Checkpoint(
             step, epoch, pos, best, bestStep, badEvals, tokens, seconds, Checkpoint.rngNow());
-    Path dir = c.save(run, model.module(), optimizer);
+    Path dir = c.save(run, task.checkpointTensors(job), optimizer);
     for (TrainerListener l : listeners) {
       l.onCheckpoint(step, dir);
     }
@@ -458,13 +375,10 @@ public final class Trainer {
   private TrainResult finish(
       long steps, double best, long bestStep, long tokens, double seconds, boolean stoppedEarly) {
     Map<String, Double> finalEval = Map.of();
-    if (val != null && bestStep > 0 && Files.isDirectory(run.checkpoint(bestStep))) {
+    if (task.hasValidation() && bestStep > 0 && Files.isDirectory(run.checkpoint(bestStep))) {
       // Hand back the best model, not merely the last one.
-      Checkpoint.loadWeights(run.checkpoint(bestStep), model.module());
-      finalEval = evaluate(val);
-    }
-    if (job.method.equals("lora")) {
-      model.mergeLora();
+      Checkpoint.loadWeights(run.checkpoint(bestStep), task.module());
+      finalEval = task.validate(bf16);
     }
     Map<String, Object> info = new LinkedHashMap<>();
     info.put("method", job.method);
@@ -473,7 +387,7 @@ public final class Trainer {
     info.put("train_seconds", seconds);
     info.put("trainable_parameters", trainableParameters());
     info.put("total_parameters", totalParameters());
-    model.save(run.model(), info);
+    task.save(run.model(), job, info);
     event(
         "finished",
         "model saved to "

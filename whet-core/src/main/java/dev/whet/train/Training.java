@@ -9,9 +9,15 @@ import dev.whet.data.Example;
 import dev.whet.data.Task;
 import dev.whet.engine.Engine;
 import dev.whet.eval.RunEvaluation;
+import dev.whet.eval.SftEvaluation;
+import dev.whet.infer.LanguageModel;
 import dev.whet.io.Atomic;
+import dev.whet.io.ChatTemplate;
 import dev.whet.io.ModelCatalog;
+import dev.whet.io.Tokenizer;
 import dev.whet.model.ClassifierModel;
+import dev.whet.model.LlamaConfig;
+import dev.whet.model.LlamaModel;
 import dev.whet.model.Lora;
 import dev.whet.model.Pooling;
 import java.nio.file.Files;
@@ -35,6 +41,22 @@ public final class Training {
   /** Starts a new run. */
   public static TrainResult start(JobConfig job, List<TrainerListener> listeners) {
     job.validate();
+    if (job.trainsDecoder()) {
+      SftInputs in = SftInputs.load(job);
+      JobConfig resolved = job.resolve(in.train.size(), Engine.cpuHasNativeBf16());
+      RunDir run = RunDir.create(resolved.out);
+      resolved.out = run.path().toString();
+      resolved.write(run.jobYaml());
+      DataStats stats =
+          DataStats.compute(
+              Path.of(resolved.train),
+              DataOptions.defaults(),
+              in.baseDir.resolve("tokenizer.json"),
+              resolved.maxLength,
+              resolved.val == null ? null : Path.of(resolved.val));
+      Atomic.writeString(run.path().resolve("data_stats.json"), stats.toJson().toPrettyString());
+      return runSft(resolved, in, run, null, listeners);
+    }
     Inputs in = Inputs.load(job);
     JobConfig resolved = job.resolve(in.train.size(), Engine.cpuHasNativeBf16());
     RunDir run = RunDir.create(resolved.out);
@@ -52,9 +74,12 @@ public final class Training {
           run.path() + ": this run already finished; its model is in " + run.model());
     }
     JobConfig resolved = JobConfig.read(run.jobYaml());
-    Inputs in = Inputs.load(resolved);
     List<Path> saved = run.checkpoints();
     Checkpoint from = saved.isEmpty() ? null : Checkpoint.read(saved.get(saved.size() - 1));
+    if (resolved.trainsDecoder()) {
+      return runSft(resolved, SftInputs.load(resolved), run, from, listeners);
+    }
+    Inputs in = Inputs.load(resolved);
     return run(resolved, in, run, from, listeners);
   }
 
@@ -123,6 +148,167 @@ public final class Training {
                   m -> listeners.forEach(l -> l.onEvent("evaluating", m))));
     }
     return result;
+  }
+
+  private static TrainResult runSft(
+      JobConfig job, SftInputs in, RunDir run, Checkpoint from, List<TrainerListener> listeners) {
+    Engine.init();
+    if (job.threads > 0) {
+      torch.set_num_threads(job.threads);
+    }
+    torch.manual_seed(job.seed);
+    Lora lora =
+        job.method.equals("lora")
+            ? new Lora(job.lora.rank, job.lora.alpha, job.lora.dropout, job.lora.targets)
+            : null;
+    boolean bf16 = job.precision.equals("bf16");
+    LlamaModel model = LlamaModel.load(in.baseDir, lora);
+    Decoder d = Decoder.of(in.baseDir, job);
+    TrainResult result;
+    try {
+      List<SftEncoding.Example> train = d.encode(in.train);
+      List<SftEncoding.Example> val = in.val == null ? null : d.encode(in.val);
+      List<TrainerListener> all = new ArrayList<>();
+      all.add(run.logger());
+      all.addAll(listeners);
+      SftTask task =
+          new SftTask(
+              model, lora, in.baseDir, train, val, d.padId, job.sft.packing ? d.maxLength : 0);
+      result = new Trainer(job, run, task, all).train(from);
+      if (in.test != null) {
+        double loss = SftTask.meanLoss(model, d.encode(in.test), d.padId, bf16)[0];
+        Map<String, Double> test = new LinkedHashMap<>();
+        test.put("loss", loss);
+        test.put("perplexity", Math.exp(loss));
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("step", result.steps());
+        test.forEach((k, v) -> line.put("test_" + k, v));
+        RunDir.appendJson(run.metrics(), line);
+        result = result.withTest(test);
+      }
+    } finally {
+      d.tokenizer.close();
+    }
+    List<Example> heldOut = in.test != null ? in.test : in.val;
+    if (job.evaluate && heldOut != null) {
+      listeners.forEach(
+          l ->
+              l.onEvent(
+                  "evaluating",
+                  "scoring the fine-tuned model against its base on "
+                      + (in.test != null ? job.test : job.val)));
+      evaluateSft(job, in, run, heldOut, bf16, listeners);
+    }
+    return result;
+  }
+
+  /**
+   * Held-out and general-text loss, before (base) and after (the saved model, as users get it), and
+   * greedy generations on a sample of held-out prompts.
+   */
+  private static void evaluateSft(
+      JobConfig job,
+      SftInputs in,
+      RunDir run,
+      List<Example> heldOut,
+      boolean bf16,
+      List<TrainerListener> listeners) {
+    try (LanguageModel base = LanguageModel.load(in.baseDir);
+        LanguageModel tuned = LanguageModel.load(run.model())) {
+      Decoder d = Decoder.of(in.baseDir, job);
+      List<SftEncoding.Example> held = d.encode(heldOut);
+      SftEvaluation.Losses heldLoss =
+          new SftEvaluation.Losses(
+              SftTask.meanLoss(base.model(), held, d.padId, bf16)[0],
+              SftTask.meanLoss(tuned.model(), held, d.padId, bf16)[0]);
+      List<SftEncoding.Example> general = new ArrayList<>();
+      for (String text : SftEvaluation.generalTexts()) {
+        long[] ids = d.tokenizer.encode(text);
+        ids = java.util.Arrays.copyOf(ids, Math.min(ids.length, d.maxLength));
+        general.add(new SftEncoding.Example(ids, ids));
+      }
+      SftEvaluation.Losses generalLoss =
+          new SftEvaluation.Losses(
+              SftTask.meanLoss(base.model(), general, d.padId, bf16)[0],
+              SftTask.meanLoss(tuned.model(), general, d.padId, bf16)[0]);
+      List<SftEvaluation.Sample> samples = new ArrayList<>();
+      for (Example e : heldOut.subList(0, Math.min(job.sft.generateEval, heldOut.size()))) {
+        SftData.Prompt p = SftData.prompt(d.tokenizer, d.template, e);
+        if (p.ids().length + job.sft.maxNewTokens <= base.model().maxContext()) {
+          samples.add(new SftEvaluation.Sample(p.ids(), p.text(), p.reference()));
+        }
+      }
+      d.tokenizer.close();
+      SftEvaluation.run(
+          run.path(),
+          base,
+          tuned,
+          in.test != null ? job.test : job.val,
+          heldLoss,
+          generalLoss,
+          samples,
+          job.sft.maxNewTokens,
+          m -> listeners.forEach(l -> l.onEvent("evaluating", m)));
+    }
+  }
+
+  /** A decoder's tokenizer, chat template and the ids SFT encoding needs. */
+  private record Decoder(
+      Tokenizer tokenizer, ChatTemplate template, SftEncoding encoding, long padId, int maxLength) {
+    static Decoder of(Path baseDir, JobConfig job) {
+      LlamaConfig config = LlamaConfig.read(baseDir.resolve("config.json"));
+      int maxLength = Math.min(job.maxLength, config.maxContext());
+      Tokenizer tokenizer = Tokenizer.load(baseDir.resolve("tokenizer.json"), config.maxContext());
+      ChatTemplate template = ChatTemplate.load(baseDir);
+      long eos = config.eosTokenIds().isEmpty() ? -1 : config.eosTokenIds().get(0);
+      if (template != null && !template.eosToken().isEmpty()) {
+        long id = tokenizer.tokenId(template.eosToken());
+        eos = id >= 0 ? id : eos;
+      }
+      if (eos < 0) {
+        throw new WhetException(
+            baseDir + "/config.json: no eos_token_id; SFT must know the token that ends an answer");
+      }
+      SftEncoding encoding =
+          new SftEncoding(tokenizer, template, eos, job.sft.trainOnPrompt, maxLength);
+      return new Decoder(
+          tokenizer, template, encoding, SftEncoding.padId(tokenizer, eos), maxLength);
+    }
+
+    List<SftEncoding.Example> encode(List<Example> records) {
+      List<SftEncoding.Example> out = new ArrayList<>(records.size());
+      for (Example e : records) {
+        out.add(SftData.encode(encoding, template, e));
+      }
+      return out;
+    }
+  }
+
+  /** Prompt/completion, chat or instruction records for supervised fine-tuning. */
+  private record SftInputs(
+      Path baseDir, List<Example> train, List<Example> val, List<Example> test) {
+    static SftInputs load(JobConfig job) {
+      Path baseDir = ModelCatalog.resolve(job.base);
+      LlamaConfig.read(baseDir.resolve("config.json")); // a decoder, or a clear error
+      return new SftInputs(
+          baseDir,
+          records(job.train),
+          job.val == null ? null : records(job.val),
+          job.test == null ? null : records(job.test));
+    }
+
+    static List<Example> records(String file) {
+      Dataset d = Dataset.load(Path.of(file), DataOptions.defaults());
+      if (!List.of(Task.GENERATION, Task.CHAT, Task.INSTRUCTION).contains(d.task())) {
+        throw new WhetException(
+            file
+                + ": holds "
+                + d.task().cliName()
+                + " records; --task sft trains on prompt/completion, chat (messages) or"
+                + " instruction (instruction, input, output) records");
+      }
+      return d.examples();
+    }
   }
 
   private static void writeDataStats(JobConfig job, Inputs in, RunDir run) {

@@ -54,6 +54,6 @@ final class ValidationMetrics {
 
   /** Whether a higher value of {@code metric} is better. */
   static boolean higherIsBetter(String metric) {
-    return !metric.equals("loss");
+    return !metric.equals("loss") && !metric.equals("perplexity");
   }
 }

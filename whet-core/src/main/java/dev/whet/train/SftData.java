@@ -1,0 +1,95 @@
+package dev.whet.train;
+
+import dev.whet.WhetException;
+import dev.whet.data.ChatExample;
+import dev.whet.data.Example;
+import dev.whet.data.GenerationExample;
+import dev.whet.data.InstructionExample;
+import dev.whet.io.ChatTemplate;
+import dev.whet.io.ChatTemplate.Message;
+import dev.whet.io.Tokenizer;
+import java.util.List;
+
+/**
+ * Supervised fine-tuning records (prompt/completion, chat, alpaca-style instruction) as training
+ * examples, and as prompts with their reference answers for generation checks. Instruction records
+ * become a one-turn chat when the model has a chat template, else a plain prompt with {@code ###
+ * Instruction:} / {@code ### Input:} / {@code ### Response:} headers.
+ */
+public final class SftData {
+  private SftData() {}
+
+  /** A prompt to generate from and the answer the record gives for it. */
+  public record Prompt(long[] ids, String text, String reference) {}
+
+  /** The record encoded for training (labels on the answer, EOS appended). */
+  public static SftEncoding.Example encode(SftEncoding encoding, ChatTemplate template, Example e) {
+    return switch (e) {
+      case GenerationExample g -> encoding.promptCompletion(g.prompt(), g.completion());
+      case InstructionExample i ->
+          template != null
+              ? encoding.chat(List.of(new Message("user", i.input()), assistant(i.output())))
+              : encoding.promptCompletion(instructionPrompt(i), i.output());
+      case ChatExample c -> encoding.chat(messages(c.messages()));
+      default -> throw unsupported(e);
+    };
+  }
+
+  /** The record's prompt (everything before its last answer) and that answer. */
+  public static Prompt prompt(Tokenizer tokenizer, ChatTemplate template, Example e) {
+    return switch (e) {
+      case GenerationExample g ->
+          new Prompt(tokenizer.encode(g.prompt()), g.prompt(), g.completion());
+      case InstructionExample i -> {
+        if (template != null) {
+          String text = template.render(List.of(new Message("user", i.input())), true);
+          yield new Prompt(tokenizer.encodeRaw(text), text, i.output());
+        }
+        String text = instructionPrompt(i);
+        yield new Prompt(tokenizer.encode(text), text, i.output());
+      }
+      case ChatExample c -> {
+        List<Message> all = messages(c.messages());
+        int last = all.size() - 1;
+        while (last >= 0 && !all.get(last).role().equals("assistant")) {
+          last--;
+        }
+        if (last < 0 || template == null) {
+          throw new WhetException(
+              "line " + c.line() + ": a chat needs an assistant turn and a model chat template");
+        }
+        String text = template.render(all.subList(0, last), true);
+        yield new Prompt(tokenizer.encodeRaw(text), text, all.get(last).content());
+      }
+      default -> throw unsupported(e);
+    };
+  }
+
+  /** An instruction record as a plain prompt, for models without a chat template. */
+  static String instructionPrompt(InstructionExample i) {
+    StringBuilder b =
+        new StringBuilder("### Instruction:\n").append(i.instruction()).append("\n\n");
+    // The record's input() is instruction and context joined; texts() has the context alone.
+    if (i.texts().size() == 3) {
+      b.append("### Input:\n").append(i.texts().get(1)).append("\n\n");
+    }
+    return b.append("### Response:\n").toString();
+  }
+
+  private static Message assistant(String content) {
+    return new Message("assistant", content);
+  }
+
+  private static List<Message> messages(List<ChatExample.Message> in) {
+    return in.stream().map(m -> new Message(m.role(), m.content())).toList();
+  }
+
+  private static WhetException unsupported(Example e) {
+    return new WhetException(
+        "line "
+            + e.line()
+            + ": --task sft trains on prompt/completion, chat (messages) or instruction records,"
+            + " not "
+            + e.getClass().getSimpleName());
+  }
+}

@@ -1,0 +1,60 @@
+package dev.whet.train;
+
+import java.nio.file.Path;
+import java.util.Map;
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * What the {@link Trainer} trains: a model with its encoded data, its loss and its validation
+ * metrics. The loop, optimizer, schedule, checkpoints and listeners are the trainer's and the same
+ * for every task; a task says what a batch is, what it costs and how its model is saved. {@link
+ * ClassifierTask} (an encoder with a classification head) and {@link SftTask} (a decoder learning
+ * completions) are the two.
+ */
+public interface TrainTask {
+  /** The model: its named parameters are what checkpoints and optimizer groups hold. */
+  Module module();
+
+  /** Sets which parameters train for the job's method (full, freeze, lora). */
+  void freeze(JobConfig job);
+
+  /**
+   * A parameter's distance from the output in layers, for layer-wise learning-rate decay: 0 for the
+   * head and final norm, the number of layers + 1 for the embeddings.
+   */
+  int layerDepth(String name);
+
+  /** Whether a parameter goes without weight decay (biases, norms). */
+  boolean noDecay(String name);
+
+  /** Token counts of the training items, for length-grouped batches. */
+  int[] lengths();
+
+  /**
+   * The mean loss of training items {@code rows} in train mode. Autocast, when on, is set by the
+   * caller.
+   */
+  Tensor loss(int[] rows);
+
+  /**
+   * How much a micro-batch counts when several are accumulated into one step: rows for a
+   * classifier, trained tokens for a language model.
+   */
+  double weight(int[] rows);
+
+  /** Real (non-padding) tokens of training items {@code rows}. */
+  long tokens(int[] rows);
+
+  /** Whether there is a validation set. */
+  boolean hasValidation();
+
+  /** Metrics on the validation set (always including {@code loss}), in eval mode. */
+  Map<String, Double> validate(boolean bf16);
+
+  /** The tensors a checkpoint holds: all parameters, or only the trained ones for LoRA. */
+  Map<String, Tensor> checkpointTensors(JobConfig job);
+
+  /** Writes the final model (HF layout plus whet.json with {@code info}) to {@code dir}. */
+  void save(Path dir, JobConfig job, Map<String, Object> info);
+}
