@@ -33,10 +33,14 @@ final class InferenceFixture implements AutoCloseable {
     final Path stories;
     final Path storiesChat;
 
+    /** A WHET_HOME with minilm-l6 imported and the chat-template copy of TinyStories. */
+    final Path home;
+
     private Models() throws IOException {
       Path root = Files.createTempDirectory("whet-infer-test");
+      home = root.resolve("home");
       String previous = System.getProperty("whet.home");
-      System.setProperty("whet.home", root.resolve("home").toString());
+      System.setProperty("whet.home", home.toString());
       try {
         minilm = ModelCatalog.resolve("minilm-l6").toAbsolutePath();
       } finally {
@@ -52,7 +56,7 @@ final class InferenceFixture implements AutoCloseable {
       tinyMultiLabel =
           classifier(tiny, root.resolve("tiny-multi"), "multilabel", List.of("a", "b", "c"));
       stories = RESOURCES.resolve("TinyStories-656K-hf").toAbsolutePath();
-      storiesChat = root.resolve("stories-chat");
+      storiesChat = home.resolve("models/stories-chat");
       Files.createDirectories(storiesChat);
       for (String f : new String[] {"config.json", "model.safetensors", "tokenizer.json"}) {
         Files.copy(stories.resolve(f), storiesChat.resolve(f));
@@ -100,7 +104,7 @@ final class InferenceFixture implements AutoCloseable {
             },
             options);
     app =
-        Javalin.create()
+        Javalin.create(config -> config.useVirtualThreads = true) // as WhetServer does
             .before(
                 ctx -> {
                   String auth = ctx.header("Authorization");
