@@ -23,6 +23,8 @@ import picocli.CommandLine.Command;
       ExportCommand.class,
       ChatCommand.class,
       BenchCommand.class,
+      ServeCommand.class,
+      KeysCommand.class,
       CommandLine.HelpCommand.class,
     })
 public final class Main implements Runnable {
