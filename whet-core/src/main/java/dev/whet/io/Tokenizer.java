@@ -118,6 +118,14 @@ public final class Tokenizer implements AutoCloseable {
     return new Encoded(e.getIds(), e.getTypeIds());
   }
 
+  /**
+   * Number of tokens before truncation, special tokens included: to refuse an input that would be
+   * cut, where cutting it silently would change its meaning (a generation prompt).
+   */
+  public int countTokens(String text) {
+    return untruncated.encode(text).getIds().length;
+  }
+
   /** Encodes texts and pads them to the longest one. */
   public Batch batch(List<String> texts) {
     long[][] ids = new long[texts.size()][];

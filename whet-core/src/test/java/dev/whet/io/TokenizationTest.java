@@ -82,6 +82,15 @@ class TokenizationTest {
   }
 
   @Test
+  void countsTokensBeyondTruncation() throws Exception {
+    try (Tokenizer tok = minilm(16)) {
+      String text = "word ".repeat(40);
+      assertEquals(16, tok.encode(text).length);
+      assertEquals(42, tok.countTokens(text), "40 words plus [CLS] and [SEP]");
+    }
+  }
+
+  @Test
   void pairsGetTypeIds() throws Exception {
     try (Tokenizer tok = minilm(128)) {
       Tokenizer.Encoded e = tok.encodePair("hello world", "Hi!");
