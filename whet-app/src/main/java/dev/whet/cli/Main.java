@@ -22,6 +22,8 @@ import picocli.CommandLine.Command;
       GenerateCommand.class,
       ChatCommand.class,
       BenchCommand.class,
+      ServeCommand.class,
+      KeysCommand.class,
       CommandLine.HelpCommand.class,
     })
 public final class Main implements Runnable {

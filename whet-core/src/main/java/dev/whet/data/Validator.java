@@ -37,6 +37,14 @@ public final class Validator {
   }
 
   /**
+   * The format {@link #validate(Path, DataOptions, Consumer)} reads a file of this name in: {@code
+   * csv}, {@code tsv}, {@code conll} by extension, else {@code jsonl}.
+   */
+  public static String formatOf(String fileName) {
+    return Readers.formatOf(Path.of(fileName.replace('\0', '_')), DataOptions.defaults());
+  }
+
+  /**
    * Validates a stream (an upload, say) in the given format ({@code jsonl}, {@code csv}, {@code
    * tsv}, {@code conll}); {@code name} is used in messages.
    */

@@ -1,0 +1,73 @@
+package dev.whet.cli;
+
+import dev.whet.WhetHome;
+import dev.whet.server.WhetServer;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code whet serve}: the OpenAI-shaped fine-tuning and inference API, until killed. */
+@Command(
+    name = "serve",
+    description =
+        "Serve the HTTP API (files, fine-tuning jobs, models, inference) and run queued jobs.",
+    mixinStandardHelpOptions = true,
+    sortOptions = false)
+final class ServeCommand implements Callable<Integer> {
+  @Option(names = "--port", paramLabel = "N", description = "Port (default 8080; 0 picks one).")
+  int port = 8080;
+
+  @Option(names = "--host", paramLabel = "ADDR", description = "Address to listen on.")
+  String host = "127.0.0.1";
+
+  @Option(
+      names = "--db",
+      paramLabel = "URL",
+      description =
+          "postgresql://user:password@host:port/db to share one queue between servers"
+              + " (default: SQLite in WHET_HOME).")
+  String db;
+
+  @Option(
+      names = "--max-upload-mb",
+      paramLabel = "MB",
+      description = "Largest file accepted by POST /v1/files (default 512).")
+  long maxUploadMb = 512;
+
+  @Option(
+      names = "--train-threads",
+      paramLabel = "N",
+      description = "libtorch threads for training (default: all cores but one).")
+  Integer trainThreads;
+
+  @Option(names = "--no-worker", description = "Serve the API only; other servers run the jobs.")
+  boolean noWorker;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    WhetServer.Builder b =
+        WhetServer.builder()
+            .home(WhetHome.root())
+            .db(db)
+            .host(host)
+            .port(port)
+            .maxUploadBytes(maxUploadMb * 1024 * 1024)
+            .worker(!noWorker);
+    if (trainThreads != null) {
+      b.trainThreads(trainThreads);
+    }
+    WhetServer server = b.start();
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  server.close(); // a running job pauses at its next step and resumes later
+                  stopped.countDown();
+                }));
+    System.out.println("whet serve: listening on " + server.apiBase() + " (GET /health)");
+    stopped.await();
+    return 0;
+  }
+}

@@ -1,0 +1,126 @@
+package dev.whet.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.javalin.http.Context;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Request parsing and response shapes the resource routes share. */
+final class Http {
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  private Http() {}
+
+  /** The request body as a JSON object; 400 for anything else. */
+  static ObjectNode body(Context ctx) {
+    JsonNode n;
+    try {
+      n = JSON.readTree(ctx.body());
+    } catch (JsonProcessingException e) {
+      throw ApiError.invalid(
+          "We could not parse the JSON body of your request: "
+              + e.getOriginalMessage()
+              + ". Send valid JSON with 'Content-Type: application/json'.",
+          null);
+    }
+    if (!(n instanceof ObjectNode o)) {
+      throw ApiError.invalid("The request body must be a JSON object.", null);
+    }
+    return o;
+  }
+
+  /** A string field, or null when absent or null; 400 when it has another type. */
+  static String string(JsonNode parent, String field, String param) {
+    JsonNode n = parent.get(field);
+    if (n == null || n.isNull()) {
+      return null;
+    }
+    if (!n.isTextual()) {
+      throw ApiError.invalid(
+          "Invalid type for '" + param + "': expected a string, got " + kind(n) + ".", param);
+    }
+    return n.asText();
+  }
+
+  static String requiredString(JsonNode parent, String field, String param) {
+    String s = string(parent, field, param);
+    if (s == null || s.isBlank()) {
+      throw ApiError.invalid("Missing required parameter: '" + param + "'.", param);
+    }
+    return s;
+  }
+
+  /** An object field, or null; 400 when it has another type. */
+  static ObjectNode object(JsonNode parent, String field, String param) {
+    JsonNode n = parent.get(field);
+    if (n == null || n.isNull()) {
+      return null;
+    }
+    if (!(n instanceof ObjectNode o)) {
+      throw ApiError.invalid(
+          "Invalid type for '" + param + "': expected an object, got " + kind(n) + ".", param);
+    }
+    return o;
+  }
+
+  static String kind(JsonNode n) {
+    return switch (n.getNodeType()) {
+      case STRING -> "a string";
+      case NUMBER -> "a number";
+      case BOOLEAN -> "a boolean";
+      case ARRAY -> "an array";
+      case OBJECT -> "an object";
+      default -> "null";
+    };
+  }
+
+  /** {@code ?limit=}: 1 to {@code max}, default {@code dflt}. */
+  static int limit(Context ctx, int dflt, int max) {
+    String s = ctx.queryParam("limit");
+    if (s == null) {
+      return dflt;
+    }
+    try {
+      int n = Integer.parseInt(s);
+      if (n >= 1 && n <= max) {
+        return n;
+      }
+    } catch (NumberFormatException ignored) {
+      // answered below
+    }
+    throw ApiError.invalid("'limit' must be an integer from 1 to " + max + ".", "limit");
+  }
+
+  /** OpenAI's list envelope. */
+  static Map<String, Object> list(List<?> data, boolean hasMore) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("object", "list");
+    m.put("data", data);
+    m.put("has_more", hasMore);
+    return m;
+  }
+
+  /** JSON text stored in the database, back as a tree (null stays null). */
+  static JsonNode tree(String json) {
+    if (json == null) {
+      return null;
+    }
+    try {
+      return JSON.readTree(json);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static String text(Object value) {
+    try {
+      return JSON.writeValueAsString(value);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,244 @@
+package dev.whet.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.whet.WhetException;
+import dev.whet.train.JobConfig;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A {@code POST /v1/fine_tuning/jobs} body, checked, and its mapping onto a {@link JobConfig} — the
+ * same job schema {@code whet train} reads, so the service trains exactly like the CLI.
+ *
+ * <ul>
+ *   <li>{@code n_epochs} → {@code epochs}; {@code batch_size} → {@code batch_size}; {@code seed} →
+ *       {@code seed}; {@code "auto"} keeps Whet's choice.
+ *   <li>{@code learning_rate_multiplier} m → {@code lr = m × } the method's auto learning rate
+ *       (5e-5 full, 1e-4 freeze, 5e-4 LoRA); {@code "auto"} is m = 1.
+ *   <li>{@code whet}: any other job key (snake_case, as in job.yaml), nested sections as objects,
+ *       e.g. {@code {"task": "multilabel", "method": "lora", "lora": {"rank": 16}}}.
+ * </ul>
+ *
+ * @param nEpochs {@code "auto"} or a positive number
+ * @param batchSize null for auto
+ * @param lrMultiplier null for auto
+ * @param seed null for the job default
+ * @param whet the Whet options as {@code key=value} overrides
+ */
+record JobRequest(
+    String model,
+    String trainingFile,
+    String validationFile,
+    String nEpochs,
+    Integer batchSize,
+    Double lrMultiplier,
+    String suffix,
+    Long seed,
+    Map<String, String> metadata,
+    List<String> whet) {
+
+  /** Job keys the OpenAI fields (or the server) set; not accepted under {@code whet}. */
+  static final Set<String> RESERVED =
+      Set.of("base", "train", "val", "test", "out", "epochs", "batch_size", "seed");
+
+  static final long DEFAULT_SEED = new JobConfig().seed;
+
+  /** Checks a request body; every problem is a 400 naming the parameter. */
+  static JobRequest of(ObjectNode body) {
+    String model = Http.requiredString(body, "model", "model");
+    String training = Http.requiredString(body, "training_file", "training_file");
+    String validation = Http.string(body, "validation_file", "validation_file");
+    ObjectNode hp = Http.object(body, "hyperparameters", "hyperparameters");
+    ObjectNode method = Http.object(body, "method", "method");
+    String hpParam = "hyperparameters";
+    if (method != null) {
+      String type = Http.string(method, "type", "method.type");
+      if (type != null && !type.equals("supervised")) {
+        throw ApiError.invalid(
+            "method.type '" + type + "' is not supported: Whet trains with 'supervised'.",
+            "method.type");
+      }
+      ObjectNode supervised = Http.object(method, "supervised", "method.supervised");
+      ObjectNode mhp =
+          supervised == null
+              ? null
+              : Http.object(supervised, "hyperparameters", "method.supervised.hyperparameters");
+      if (mhp != null) {
+        if (hp != null) {
+          throw ApiError.invalid(
+              "Give hyperparameters either at the top level or under"
+                  + " method.supervised.hyperparameters, not both.",
+              "hyperparameters");
+        }
+        hp = mhp;
+        hpParam = "method.supervised.hyperparameters";
+      }
+    }
+    hp = hp == null ? Http.JSON.createObjectNode() : hp;
+    for (Iterator<String> it = hp.fieldNames(); it.hasNext(); ) {
+      String k = it.next();
+      if (!List.of("n_epochs", "batch_size", "learning_rate_multiplier").contains(k)) {
+        throw ApiError.invalid(
+            "Unknown hyperparameter '"
+                + k
+                + "': use n_epochs, batch_size, learning_rate_multiplier (Whet's own options go"
+                + " under 'whet').",
+            hpParam + "." + k);
+      }
+    }
+    Double epochs = autoOrNumber(hp, "n_epochs", hpParam + ".n_epochs", false);
+    Double batch = autoOrNumber(hp, "batch_size", hpParam + ".batch_size", true);
+    Double lrm =
+        autoOrNumber(hp, "learning_rate_multiplier", hpParam + ".learning_rate_multiplier", false);
+    String suffix = Http.string(body, "suffix", "suffix");
+    if (suffix != null && !suffix.matches("[A-Za-z0-9._-]{1,64}")) {
+      throw ApiError.invalid(
+          "'suffix' must be 1 to 64 letters, digits, '.', '_' or '-'.", "suffix");
+    }
+    Long seed = null;
+    JsonNode s = body.get("seed");
+    if (s != null && !s.isNull()) {
+      if (!s.canConvertToLong() || !s.isIntegralNumber()) {
+        throw ApiError.invalid("Invalid type for 'seed': expected an integer.", "seed");
+      }
+      seed = s.asLong();
+    }
+    Map<String, String> metadata = new LinkedHashMap<>();
+    ObjectNode md = Http.object(body, "metadata", "metadata");
+    if (md != null) {
+      if (md.size() > 16) {
+        throw ApiError.invalid("'metadata' holds at most 16 keys.", "metadata");
+      }
+      for (Iterator<String> it = md.fieldNames(); it.hasNext(); ) {
+        String k = it.next();
+        String v = Http.string(md, k, "metadata." + k);
+        if (k.length() > 64 || (v != null && v.length() > 512)) {
+          throw ApiError.invalid(
+              "metadata keys are at most 64 characters, values at most 512.", "metadata." + k);
+        }
+        metadata.put(k, v);
+      }
+    }
+    List<String> whet = new ArrayList<>();
+    ObjectNode w = Http.object(body, "whet", "whet");
+    if (w != null) {
+      flatten("", w, whet);
+    }
+    return new JobRequest(
+        model,
+        training,
+        validation,
+        epochs == null ? "auto" : number(epochs),
+        batch == null ? null : batch.intValue(),
+        lrm,
+        suffix,
+        seed,
+        metadata,
+        whet);
+  }
+
+  /** {@code "auto"} → null, a positive number → it; anything else 400. */
+  private static Double autoOrNumber(ObjectNode hp, String field, String param, boolean integer) {
+    JsonNode n = hp.get(field);
+    if (n == null || n.isNull() || (n.isTextual() && n.asText().equals("auto"))) {
+      return null;
+    }
+    if (!n.isNumber() || !(n.asDouble() > 0) || (integer && !n.isIntegralNumber())) {
+      throw ApiError.invalid(
+          "Invalid value for '"
+              + param
+              + "': expected \"auto\" or a positive "
+              + (integer ? "integer" : "number")
+              + ", got "
+              + n
+              + ".",
+          param);
+    }
+    return n.asDouble();
+  }
+
+  private static void flatten(String prefix, ObjectNode node, List<String> out) {
+    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      String key = prefix + e.getKey();
+      if (prefix.isEmpty() && RESERVED.contains(key)) {
+        throw ApiError.invalid(
+            "whet."
+                + key
+                + " is set by the request itself (model, training_file, validation_file,"
+                + " hyperparameters, seed).",
+            "whet." + key);
+      }
+      if (e.getValue() instanceof ObjectNode child) {
+        flatten(key + ".", child, out);
+      } else {
+        out.add(key + "=" + e.getValue());
+      }
+    }
+  }
+
+  private static String number(double x) {
+    return x == Math.rint(x) ? Long.toString((long) x) : Double.toString(x);
+  }
+
+  /**
+   * The job for this request.
+   *
+   * @param fileTask the training file's task as the data check found it (the default task)
+   * @param threads libtorch threads unless the request sets {@code whet.threads}
+   */
+  JobConfig toConfig(Path train, Path val, String fileTask, Path runDir, int threads) {
+    JobConfig c = new JobConfig();
+    c.base = model;
+    c.train = train.toString();
+    c.val = val == null ? null : val.toString();
+    c.out = runDir.toString();
+    c.task = fileTask;
+    c.threads = threads;
+    try {
+      c = c.with(whet);
+    } catch (WhetException e) {
+      throw ApiError.invalid(e.getMessage().replace("override '", "whet option '"), "whet");
+    }
+    c.epochs = nEpochs;
+    if (batchSize != null) {
+      c.batchSize = batchSize;
+    }
+    if (seed != null) {
+      c.seed = seed;
+    }
+    if (lrMultiplier != null) {
+      if (whet.stream().anyMatch(o -> o.startsWith("lr="))) {
+        throw ApiError.invalid(
+            "Give either learning_rate_multiplier or whet.lr, not both.",
+            "learning_rate_multiplier");
+      }
+      c.lr = Double.toString(lrMultiplier * JobConfig.autoLr(c.method));
+    }
+    try {
+      c.validate();
+    } catch (WhetException e) {
+      throw ApiError.invalid(e.getMessage(), "whet");
+    }
+    return c;
+  }
+
+  /** The request as stored with the job (and read back by the worker). */
+  ObjectNode toJson() {
+    return Http.JSON.valueToTree(this);
+  }
+
+  static JobRequest fromJson(String json) {
+    try {
+      return Http.JSON.readValue(json, JobRequest.class);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,425 @@
+package dev.whet.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.whet.train.JobConfig;
+import dev.whet.train.RunDir;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * {@code /v1/fine_tuning/jobs}: create, list, retrieve, cancel, events (also as a server-sent-event
+ * stream) and checkpoints; and {@code /v1/whet/jobs/{id}/report}, the run's evaluation report.
+ */
+final class JobRoutes implements Routes {
+  private static final List<String> TASKS = List.of("classify", "multilabel", "pair");
+  private static final long STREAM_POLL_MS = 250;
+
+  private final Store store;
+  private final Blobs blobs;
+  private final ModelResolver models;
+  private final Worker worker;
+  private final Path home;
+
+  JobRoutes(Store store, Blobs blobs, ModelResolver models, Worker worker, Path home) {
+    this.store = store;
+    this.blobs = blobs;
+    this.models = models;
+    this.worker = worker;
+    this.home = home;
+  }
+
+  @Override
+  public void register(Javalin app) {
+    app.post("/v1/fine_tuning/jobs", this::create);
+    app.get("/v1/fine_tuning/jobs", this::list);
+    app.get("/v1/fine_tuning/jobs/{id}", this::retrieve);
+    app.post("/v1/fine_tuning/jobs/{id}/cancel", this::cancel);
+    app.get("/v1/fine_tuning/jobs/{id}/events", this::events);
+    app.get("/v1/fine_tuning/jobs/{id}/checkpoints", this::checkpoints);
+    app.get("/v1/whet/jobs/{id}/report", this::report);
+  }
+
+  void create(Context ctx) {
+    Caller caller = Caller.of(ctx);
+    JobRequest req = JobRequest.of(Http.body(ctx));
+    if (req.model().startsWith("ft:")) {
+      throw ApiError.invalid(
+          "Whet fine-tunes base models; continuing from a fine-tuned model is not supported yet.",
+          "model");
+    }
+    models.resolve(caller, req.model()); // 404 unless a base model this server has
+    Store.FileRow train = trainingFile(caller, req.trainingFile(), "training_file");
+    Store.FileRow val =
+        req.validationFile() == null
+            ? null
+            : trainingFile(caller, req.validationFile(), "validation_file");
+    String id = Store.newId("ftjob-");
+    Path runDir = home.resolve("runs").resolve(id);
+    JobConfig config =
+        req.toConfig(
+            blobs.path(train.sha256(), train.format()),
+            val == null ? null : blobs.path(val.sha256(), val.format()),
+            train.task(),
+            runDir,
+            worker.trainThreads());
+    if (!TASKS.contains(config.task)) {
+      throw ApiError.invalid(
+          req.trainingFile()
+              + " holds '"
+              + train.task()
+              + "' examples; the service fine-tunes classifiers so far (tasks "
+              + String.join(", ", TASKS)
+              + ").",
+          "training_file",
+          "invalid_file");
+    }
+    if (!config.task.equals(train.task())) {
+      throw ApiError.invalid(
+          "The job's task is '"
+              + config.task
+              + "' but "
+              + req.trainingFile()
+              + " holds '"
+              + train.task()
+              + "' examples.",
+          "whet.task");
+    }
+    if (val != null && !val.task().equals(train.task())) {
+      throw ApiError.invalid(
+          req.validationFile()
+              + " holds '"
+              + val.task()
+              + "' examples but the training file holds '"
+              + train.task()
+              + "' examples.",
+          "validation_file",
+          "invalid_file");
+    }
+    store.insertJob(
+        new Store.Job(
+            id,
+            caller.project(),
+            "validating_files",
+            Http.text(req.toJson()),
+            req.model(),
+            null,
+            Store.now(),
+            null,
+            null,
+            null,
+            null,
+            null,
+            runDir.toString(),
+            false));
+    store.addEvent(id, "info", "message", "Created fine-tuning job: " + id, null);
+    store.addEvent(
+        id,
+        "info",
+        "message",
+        "Validating training file: "
+            + train.id()
+            + (val == null ? "" : " and validation file: " + val.id()),
+        null);
+    // The files were checked line by line at upload; here only their task against the job's.
+    store.transition(id, List.of("validating_files"), "queued");
+    store.addEvent(id, "info", "message", "Files validated, moving job to queued state", null);
+    worker.wake();
+    ctx.json(object(store.job(caller.project(), id)));
+  }
+
+  private Store.FileRow trainingFile(Caller caller, String id, String param) {
+    Store.FileRow f = store.file(caller.project(), id);
+    if (f == null) {
+      throw new ApiError(
+          404, "invalid_request_error", "No such file: '" + id + "'", param, "not_found");
+    }
+    if (!f.purpose().equals(FileRoutes.FINE_TUNE)) {
+      throw ApiError.invalid(
+          id + " has purpose '" + f.purpose() + "'; upload training data with purpose fine-tune.",
+          param);
+    }
+    return f;
+  }
+
+  private Store.Job find(Context ctx) {
+    Store.Job j = store.job(Caller.of(ctx).project(), ctx.pathParam("id"));
+    if (j == null) {
+      throw ApiError.notFound("fine-tuning job", ctx.pathParam("id"));
+    }
+    return j;
+  }
+
+  void list(Context ctx) {
+    Store.Page<Store.Job> page =
+        store.jobs(Caller.of(ctx).project(), ctx.queryParam("after"), Http.limit(ctx, 20, 100));
+    ctx.json(Http.list(page.data().stream().map(this::object).toList(), page.hasMore()));
+  }
+
+  void retrieve(Context ctx) {
+    ctx.json(object(find(ctx)));
+  }
+
+  void cancel(Context ctx) {
+    Store.Job j = find(ctx);
+    if (j.terminal()) {
+      throw ApiError.invalid(
+          "Job "
+              + j.id()
+              + " has already "
+              + j.status()
+              + "; only unfinished jobs can be cancelled.",
+          "id");
+    }
+    if (store.transition(j.id(), List.of("validating_files", "queued", "running"), "cancelled")) {
+      // A running training sees the status at its next step and stops there.
+      store.addEvent(j.id(), "info", "message", "Job cancelled", null);
+    }
+    ctx.json(object(store.job(j.project(), j.id())));
+  }
+
+  void events(Context ctx) throws IOException {
+    Store.Job job = find(ctx);
+    if ("true".equals(ctx.queryParam("stream"))) {
+      stream(ctx, job);
+      return;
+    }
+    boolean asc = "asc".equals(ctx.queryParam("order"));
+    String after = ctx.queryParam("after");
+    long from = asc ? 0 : Long.MAX_VALUE;
+    if (after != null) {
+      from = eventSeq(after);
+    }
+    Store.Page<Store.Event> page = store.events(job.id(), from, Http.limit(ctx, 20, 10_000), asc);
+    ctx.json(Http.list(page.data().stream().map(JobRoutes::event).toList(), page.hasMore()));
+  }
+
+  private static long eventSeq(String id) {
+    try {
+      return Long.parseLong(id.substring(id.indexOf('-') + 1));
+    } catch (NumberFormatException e) {
+      throw ApiError.invalid("'after' must be an event id (ftevent-N).", "after");
+    }
+  }
+
+  /**
+   * Every event oldest first, then new ones as they come, each as {@code data: <json>}; {@code
+   * data: [DONE]} once the job is finished and all its events are sent.
+   */
+  private void stream(Context ctx, Store.Job job) throws IOException {
+    ctx.status(200);
+    ctx.res().setContentType("text/event-stream");
+    ctx.res().setCharacterEncoding("UTF-8");
+    ctx.res().setHeader("Cache-Control", "no-cache");
+    ctx.res().setHeader("X-Accel-Buffering", "no");
+    OutputStream out = ctx.res().getOutputStream();
+    long seq = 0;
+    long lastWrite = System.currentTimeMillis();
+    while (true) {
+      boolean terminal = store.job(job.id()).terminal(); // read before the events: none missed
+      Store.Page<Store.Event> page = store.events(job.id(), seq, 500, true);
+      for (Store.Event e : page.data()) {
+        out.write(("data: " + Http.text(event(e)) + "\n\n").getBytes(StandardCharsets.UTF_8));
+        seq = e.seq();
+      }
+      if (!page.data().isEmpty()) {
+        out.flush();
+        lastWrite = System.currentTimeMillis();
+      }
+      if (page.hasMore()) {
+        continue;
+      }
+      if (terminal) {
+        out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+        out.flush();
+        return;
+      }
+      if (System.currentTimeMillis() - lastWrite > 10_000) {
+        out.write(": keep-alive\n\n".getBytes(StandardCharsets.UTF_8)); // fails once they left
+        out.flush();
+        lastWrite = System.currentTimeMillis();
+      }
+      try {
+        Thread.sleep(STREAM_POLL_MS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  void checkpoints(Context ctx) {
+    Store.Job job = find(ctx);
+    int limit = Http.limit(ctx, 10, 100);
+    Path runDir = Path.of(job.runDir());
+    List<Map<String, Object>> data = new ArrayList<>();
+    if (Files.isDirectory(runDir)) {
+      TreeMap<Long, Map<String, Object>> metrics = RunMetrics.read(runDir);
+      List<Path> saved = new ArrayList<>(new RunDir(runDir).checkpoints());
+      java.util.Collections.reverse(saved); // newest first, as OpenAI lists them
+      String after = ctx.queryParam("after");
+      boolean skipping = after != null;
+      for (Path dir : saved) {
+        long step = RunDir.stepOf(dir);
+        String id = checkpointId(job, step);
+        if (skipping) {
+          skipping = !id.equals(after);
+          continue;
+        }
+        data.add(checkpoint(job, dir, step, metrics.getOrDefault(step, Map.of())));
+      }
+    }
+    boolean more = data.size() > limit;
+    ctx.json(Http.list(more ? data.subList(0, limit) : data, more));
+  }
+
+  private static String checkpointId(Store.Job job, long step) {
+    return "ftckpt-" + job.id().substring("ftjob-".length()) + "-" + step;
+  }
+
+  private Map<String, Object> checkpoint(
+      Store.Job job, Path dir, long step, Map<String, Object> metrics) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("id", checkpointId(job, step));
+    m.put("object", "fine_tuning.job.checkpoint");
+    long created;
+    try {
+      created = Files.getLastModifiedTime(dir.resolve("trainer_state.json")).toMillis() / 1000;
+    } catch (IOException e) {
+      created = job.createdAt();
+    }
+    m.put("created_at", created);
+    m.put("fine_tuned_model_checkpoint", fineTunedModel(job) + ":ckpt-step-" + step);
+    m.put("step_number", step);
+    Map<String, Object> metricsOut = new LinkedHashMap<>(metrics);
+    metricsOut.put("step", step);
+    m.put("metrics", metricsOut);
+    m.put("fine_tuning_job_id", job.id());
+    return m;
+  }
+
+  void report(Context ctx) throws IOException {
+    Store.Job job = find(ctx);
+    Path report = Path.of(job.runDir()).resolve("eval").resolve("report.html");
+    if (!Files.isRegularFile(report)) {
+      throw ApiError.notFound("report for job", job.id());
+    }
+    ctx.contentType("text/html; charset=utf-8");
+    ctx.result(Files.readAllBytes(report));
+  }
+
+  /** What the model will be (or is) called: {@code ft:<base>:<suffix>:<job-id>}. */
+  static String fineTunedModel(Store.Job job) {
+    String suffix = JobRequest.fromJson(job.request()).suffix();
+    return "ft:" + job.model() + ":" + (suffix == null ? "" : suffix) + ":" + job.id();
+  }
+
+  /** OpenAI's {@code fine_tuning.job} object, with Whet's details under {@code whet}. */
+  Map<String, Object> object(Store.Job j) {
+    JobRequest req = JobRequest.fromJson(j.request());
+    Path runDir = Path.of(j.runDir());
+    Map<String, Object> hp = new LinkedHashMap<>();
+    Path jobYaml = runDir.resolve("job.yaml");
+    String task = null;
+    if (Files.isRegularFile(jobYaml)) {
+      JobConfig resolved = JobConfig.read(jobYaml); // the values the run really uses
+      hp.put("n_epochs", number(resolved.epochs));
+      hp.put("batch_size", resolved.batchSize);
+      hp.put(
+          "learning_rate_multiplier",
+          Math.round(resolved.lrValue() / JobConfig.autoLr(resolved.method) * 1e6) / 1e6);
+      task = resolved.task;
+    } else {
+      hp.put("n_epochs", req.nEpochs().equals("auto") ? "auto" : number(req.nEpochs()));
+      hp.put("batch_size", req.batchSize() == null ? "auto" : req.batchSize());
+      hp.put("learning_rate_multiplier", req.lrMultiplier() == null ? "auto" : req.lrMultiplier());
+    }
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("id", j.id());
+    m.put("object", "fine_tuning.job");
+    m.put("model", j.model());
+    m.put("created_at", j.createdAt());
+    m.put("finished_at", j.finishedAt());
+    m.put("status", j.status());
+    m.put("fine_tuned_model", j.fineTunedModel());
+    m.put("organization_id", j.project());
+    m.put("training_file", req.trainingFile());
+    m.put("validation_file", req.validationFile());
+    m.put("hyperparameters", hp);
+    m.put("method", Map.of("type", "supervised", "supervised", Map.of("hyperparameters", hp)));
+    m.put("trained_tokens", j.trainedTokens());
+    m.put("estimated_finish", j.terminal() ? null : j.estimatedFinish());
+    m.put("error", Worker.error(j));
+    m.put("result_files", j.resultFile() == null ? List.of() : List.of(j.resultFile()));
+    m.put("seed", req.seed() == null ? JobRequest.DEFAULT_SEED : req.seed());
+    m.put("suffix", req.suffix());
+    m.put("user_provided_suffix", req.suffix());
+    m.put("metadata", req.metadata().isEmpty() ? null : req.metadata());
+    m.put("integrations", List.of());
+    Map<String, Object> whet = new LinkedHashMap<>();
+    whet.put("task", task);
+    whet.put("run_dir", j.runDir());
+    whet.put("eval", evalSummary(runDir));
+    m.put("whet", whet);
+    return m;
+  }
+
+  private static Object number(String s) {
+    double x = Double.parseDouble(s);
+    return x == Math.rint(x) ? (Object) (long) x : (Object) x;
+  }
+
+  /** The headline of the run's eval/eval.json: the model's scores, the baselines', the verdict. */
+  static Map<String, Object> evalSummary(Path runDir) {
+    Path file = runDir.resolve("eval").resolve("eval.json");
+    if (!Files.isRegularFile(file)) {
+      return null;
+    }
+    JsonNode e;
+    try {
+      e = Http.tree(Files.readString(file));
+    } catch (IOException ex) {
+      return null;
+    }
+    Map<String, Object> s = new LinkedHashMap<>();
+    s.put("n", e.path("n").asInt());
+    s.put("accuracy", e.path("accuracy").asDouble());
+    s.put("f1_macro", e.path("f1_macro").asDouble());
+    Map<String, Object> baselines = new LinkedHashMap<>();
+    e.path("baselines")
+        .fields()
+        .forEachRemaining(
+            b ->
+                baselines.put(
+                    b.getKey(),
+                    Map.of(
+                        "accuracy", b.getValue().path("accuracy").asDouble(),
+                        "f1_macro", b.getValue().path("f1_macro").asDouble())));
+    s.put("baselines", baselines);
+    s.put("verdict", e.path("verdict").asText(null));
+    s.put("report", "/v1/whet/jobs/" + runDir.getFileName() + "/report");
+    return s;
+  }
+
+  /** OpenAI's {@code fine_tuning.job.event} object. */
+  static Map<String, Object> event(Store.Event e) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("object", "fine_tuning.job.event");
+    m.put("id", "ftevent-" + e.seq());
+    m.put("created_at", e.createdAt());
+    m.put("level", e.level());
+    m.put("message", e.message());
+    m.put("type", e.type());
+    m.put("data", Http.tree(e.data()));
+    return m;
+  }
+}

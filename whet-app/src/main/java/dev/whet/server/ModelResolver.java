@@ -1,0 +1,61 @@
+package dev.whet.server;
+
+import dev.whet.WhetException;
+import dev.whet.io.ModelCatalog;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Turns a model id from a request into a model directory: a base model (built-in name, or a model
+ * under {@code WHET_HOME/models}) or one of the caller's fine-tuned models {@code
+ * ft:<base>:<suffix>:<job-id>}. Paths are never accepted, and another project's model is answered
+ * as missing.
+ */
+public final class ModelResolver {
+  private final Store store;
+
+  ModelResolver(Store store) {
+    this.store = store;
+  }
+
+  /** The model's directory; {@link ApiError} 404 when the caller has no such model. */
+  public Path resolve(Caller caller, String modelId) {
+    if (modelId == null || modelId.isBlank()) {
+      throw ApiError.invalid("'model' is required", "model");
+    }
+    if (modelId.startsWith("ft:")) {
+      Store.Job job = fineTuned(caller, modelId);
+      Path dir = Path.of(job.runDir()).resolve("model");
+      if (!Files.isRegularFile(dir.resolve("config.json"))) {
+        throw ApiError.notFound("model", modelId);
+      }
+      return dir;
+    }
+    if (!isBaseName(modelId)) {
+      throw ApiError.notFound("model", modelId);
+    }
+    try {
+      return ModelCatalog.resolve(modelId);
+    } catch (WhetException e) {
+      throw new ApiError(404, "invalid_request_error", e.getMessage(), "model", "model_not_found");
+    }
+  }
+
+  /** The succeeded, not deleted job of the caller that produced {@code modelId}, or 404. */
+  Store.Job fineTuned(Caller caller, String modelId) {
+    String jobId = modelId.substring(modelId.lastIndexOf(':') + 1);
+    Store.Job job = store.job(caller.project(), jobId);
+    if (job == null
+        || job.modelDeleted()
+        || !job.status().equals("succeeded")
+        || !modelId.equals(job.fineTunedModel())) {
+      throw ApiError.notFound("model", modelId);
+    }
+    return job;
+  }
+
+  /** A name, not a path: letters, digits, '.', '_' and '-', not starting with a dot. */
+  static boolean isBaseName(String id) {
+    return id.matches("[A-Za-z0-9][A-Za-z0-9._-]*") && id.length() <= 200;
+  }
+}

@@ -1,0 +1,103 @@
+package dev.whet.server;
+
+import dev.whet.io.ModelCatalog;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * {@code /v1/models}: the base models this server has (built-in and those under {@code
+ * WHET_HOME/models}) and the caller's fine-tuned models, as OpenAI {@code model} objects; a
+ * fine-tuned model can be deleted by its project.
+ */
+final class ModelRoutes implements Routes {
+  private final Store store;
+  private final ModelResolver models;
+
+  ModelRoutes(Store store, ModelResolver models) {
+    this.store = store;
+    this.models = models;
+  }
+
+  @Override
+  public void register(Javalin app) {
+    app.get("/v1/models", this::list);
+    app.get("/v1/models/{id}", this::retrieve);
+    app.delete("/v1/models/{id}", this::delete);
+  }
+
+  void list(Context ctx) {
+    Caller caller = Caller.of(ctx);
+    List<Map<String, Object>> data = new ArrayList<>();
+    for (ModelCatalog.Entry e : ModelCatalog.list()) {
+      data.add(object(e.name(), 0, "whet"));
+    }
+    for (Store.Job j : store.fineTunedModels(caller.project())) {
+      data.add(object(j.fineTunedModel(), j.finishedAt(), caller.project()));
+    }
+    ctx.json(Http.list(data, false));
+  }
+
+  void retrieve(Context ctx) {
+    Caller caller = Caller.of(ctx);
+    String id = ctx.pathParam("id");
+    if (id.startsWith("ft:")) {
+      Store.Job j = models.fineTuned(caller, id);
+      ctx.json(object(id, j.finishedAt(), caller.project()));
+      return;
+    }
+    models.resolve(caller, id);
+    ctx.json(object(id, 0, "whet"));
+  }
+
+  void delete(Context ctx) throws IOException {
+    Caller caller = Caller.of(ctx);
+    String id = ctx.pathParam("id");
+    if (!id.startsWith("ft:")) {
+      models.resolve(caller, id); // 404 for what does not exist
+      throw new ApiError(
+          403,
+          "invalid_request_error",
+          "'" + id + "' is a base model; only your fine-tuned models can be deleted.",
+          "model",
+          "model_not_deletable");
+    }
+    Store.Job j = models.fineTuned(caller, id);
+    store.markModelDeleted(caller.project(), j.id());
+    deleteTree(Path.of(j.runDir()).resolve("model"));
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("id", id);
+    out.put("object", "model");
+    out.put("deleted", true);
+    ctx.json(out);
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
+  /** OpenAI's {@code model} object. */
+  static Map<String, Object> object(String id, long created, String ownedBy) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("id", id);
+    m.put("object", "model");
+    m.put("created", created);
+    m.put("owned_by", ownedBy);
+    return m;
+  }
+}

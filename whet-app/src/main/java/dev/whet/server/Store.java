@@ -1,0 +1,532 @@
+package dev.whet.server;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * Every row the service keeps — API keys, files, jobs and their events — read and written here and
+ * nowhere else. Queries are scoped by project where a caller is involved; the worker's queue
+ * operations ({@link #claim}, {@link #renewLease}) are not.
+ */
+final class Store implements AutoCloseable {
+  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final String ALPHABET =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+  record Key(String id, String name, String project, long createdAt, Long revokedAt) {}
+
+  record FileRow(
+      String id,
+      String project,
+      String filename,
+      String purpose,
+      long bytes,
+      String sha256,
+      String format,
+      String task,
+      Integer examples,
+      long createdAt) {}
+
+  record Job(
+      String id,
+      String project,
+      String status,
+      String request,
+      String model,
+      String fineTunedModel,
+      long createdAt,
+      Long finishedAt,
+      Long trainedTokens,
+      Long estimatedFinish,
+      String error,
+      String resultFile,
+      String runDir,
+      boolean modelDeleted) {
+    boolean terminal() {
+      return status.equals("succeeded") || status.equals("failed") || status.equals("cancelled");
+    }
+  }
+
+  record Event(
+      long seq,
+      String jobId,
+      long createdAt,
+      String level,
+      String type,
+      String message,
+      String data) {}
+
+  /** One page of a list: the rows and whether more follow. */
+  record Page<T>(List<T> data, boolean hasMore) {}
+
+  private final Db db;
+
+  Store(Db db) {
+    this.db = db;
+  }
+
+  Db.Dialect dialect() {
+    return db.dialect();
+  }
+
+  static String newId(String prefix) {
+    StringBuilder s = new StringBuilder(prefix);
+    for (int i = 0; i < 24; i++) {
+      s.append(ALPHABET.charAt(RANDOM.nextInt(ALPHABET.length())));
+    }
+    return s.toString();
+  }
+
+  static long now() {
+    return System.currentTimeMillis() / 1000;
+  }
+
+  static String sha256(String s) {
+    try {
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  // --- keys
+
+  /**
+   * Creates a key for {@code project}; returns the secret, which is shown once: only its SHA-256 is
+   * stored (the key carries 256 random bits, so a plain hash is enough; no salt or stretching).
+   */
+  String createKey(String name, String project, String[] idOut) {
+    if (name == null || name.isBlank() || project == null || project.isBlank()) {
+      throw new dev.whet.WhetException("a key needs a name and a project");
+    }
+    byte[] secret = new byte[32];
+    RANDOM.nextBytes(secret);
+    String key = "whet-" + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
+    String id = newId("key_").substring(0, 16);
+    db.tx(
+        c ->
+            update(
+                c,
+                "INSERT INTO keys (id, name, project, hash, created_at) VALUES (?, ?, ?, ?, ?)",
+                id,
+                name,
+                project,
+                sha256(key),
+                now()));
+    idOut[0] = id;
+    return key;
+  }
+
+  /** The live key with this secret, or null. */
+  Key keyBySecret(String secret) {
+    return db.tx(
+        c ->
+            one(
+                c,
+                Store::key,
+                "SELECT * FROM keys WHERE hash = ? AND revoked_at IS NULL",
+                sha256(secret)));
+  }
+
+  List<Key> keys() {
+    return db.tx(c -> all(c, Store::key, "SELECT * FROM keys ORDER BY seq"));
+  }
+
+  /** Revokes a key; false when there is no live key with that id. */
+  boolean revokeKey(String id) {
+    return db.tx(
+            c ->
+                update(
+                    c,
+                    "UPDATE keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                    now(),
+                    id))
+        > 0;
+  }
+
+  private static Key key(ResultSet r) throws SQLException {
+    return new Key(
+        r.getString("id"),
+        r.getString("name"),
+        r.getString("project"),
+        r.getLong("created_at"),
+        (Long) r.getObject("revoked_at", Long.class));
+  }
+
+  // --- files
+
+  void insertFile(FileRow f) {
+    db.tx(
+        c ->
+            update(
+                c,
+                "INSERT INTO files (id, project, filename, purpose, bytes, sha256, format, task,"
+                    + " examples, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f.id(),
+                f.project(),
+                f.filename(),
+                f.purpose(),
+                f.bytes(),
+                f.sha256(),
+                f.format(),
+                f.task(),
+                f.examples(),
+                f.createdAt()));
+  }
+
+  FileRow file(String project, String id) {
+    return db.tx(
+        c -> one(c, Store::file, "SELECT * FROM files WHERE project = ? AND id = ?", project, id));
+  }
+
+  /** Newest first (or oldest first with {@code ascending}), after the row {@code after}. */
+  Page<FileRow> files(String project, String purpose, String after, int limit, boolean ascending) {
+    return db.tx(
+        c -> {
+          List<Object> args = new ArrayList<>(List.of(project));
+          String sql = "SELECT * FROM files WHERE project = ?";
+          if (purpose != null) {
+            sql += " AND purpose = ?";
+            args.add(purpose);
+          }
+          if (after != null) {
+            sql += " AND seq " + (ascending ? ">" : "<") + " (SELECT seq FROM files WHERE id = ?)";
+            args.add(after);
+          }
+          sql += " ORDER BY seq " + (ascending ? "ASC" : "DESC") + " LIMIT ?";
+          args.add(limit + 1);
+          return page(all(c, Store::file, sql, args.toArray()), limit);
+        });
+  }
+
+  /** Deletes the row; returns whether another row still uses the same content. */
+  boolean deleteFile(String project, String id, String sha256) {
+    return db.tx(
+        c -> {
+          update(c, "DELETE FROM files WHERE project = ? AND id = ?", project, id);
+          return one(c, r -> r.getLong(1), "SELECT COUNT(*) FROM files WHERE sha256 = ?", sha256)
+              > 0;
+        });
+  }
+
+  private static FileRow file(ResultSet r) throws SQLException {
+    return new FileRow(
+        r.getString("id"),
+        r.getString("project"),
+        r.getString("filename"),
+        r.getString("purpose"),
+        r.getLong("bytes"),
+        r.getString("sha256"),
+        r.getString("format"),
+        r.getString("task"),
+        (Integer) r.getObject("examples", Integer.class),
+        r.getLong("created_at"));
+  }
+
+  // --- jobs
+
+  void insertJob(Job j) {
+    db.tx(
+        c ->
+            update(
+                c,
+                "INSERT INTO jobs (id, project, status, request, model, created_at, run_dir)"
+                    + " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                j.id(),
+                j.project(),
+                j.status(),
+                j.request(),
+                j.model(),
+                j.createdAt(),
+                j.runDir()));
+  }
+
+  Job job(String project, String id) {
+    return db.tx(
+        c -> one(c, Store::job, "SELECT * FROM jobs WHERE project = ? AND id = ?", project, id));
+  }
+
+  /** A job by id in any project (the worker's view). */
+  Job job(String id) {
+    return db.tx(c -> one(c, Store::job, "SELECT * FROM jobs WHERE id = ?", id));
+  }
+
+  Page<Job> jobs(String project, String after, int limit) {
+    return db.tx(
+        c -> {
+          List<Object> args = new ArrayList<>(List.of(project));
+          String sql = "SELECT * FROM jobs WHERE project = ?";
+          if (after != null) {
+            sql += " AND seq < (SELECT seq FROM jobs WHERE id = ?)";
+            args.add(after);
+          }
+          args.add(limit + 1);
+          return page(
+              all(c, Store::job, sql + " ORDER BY seq DESC LIMIT ?", args.toArray()), limit);
+        });
+  }
+
+  /** The project's jobs that produced a model still available. */
+  List<Job> fineTunedModels(String project) {
+    return db.tx(
+        c ->
+            all(
+                c,
+                Store::job,
+                "SELECT * FROM jobs WHERE project = ? AND status = 'succeeded'"
+                    + " AND model_deleted = 0 ORDER BY seq",
+                project));
+  }
+
+  /**
+   * Moves a job from one of {@code from} to {@code to}; false when it was in another status (a
+   * cancel that raced the worker, say).
+   */
+  boolean transition(String id, List<String> from, String to) {
+    String in = String.join(",", from.stream().map(s -> "'" + s + "'").toList());
+    return db.tx(
+            c ->
+                update(
+                    c,
+                    "UPDATE jobs SET status = ?, finished_at = ? WHERE id = ? AND status IN ("
+                        + in
+                        + ")",
+                    to,
+                    List.of("succeeded", "failed", "cancelled").contains(to) ? now() : null,
+                    id))
+        > 0;
+  }
+
+  /** Records a finished job's outcome, unless it was cancelled meanwhile. */
+  boolean finish(
+      String id,
+      String status,
+      String fineTunedModel,
+      Long trainedTokens,
+      String error,
+      String resultFile) {
+    return db.tx(
+            c ->
+                update(
+                    c,
+                    "UPDATE jobs SET status = ?, finished_at = ?, fine_tuned_model = ?,"
+                        + " trained_tokens = ?, error = ?, result_file = ?, estimated_finish ="
+                        + " NULL, lease_owner = NULL WHERE id = ? AND status = 'running'",
+                    status,
+                    now(),
+                    fineTunedModel,
+                    trainedTokens,
+                    error,
+                    resultFile,
+                    id))
+        > 0;
+  }
+
+  void setEstimatedFinish(String id, long when) {
+    db.tx(c -> update(c, "UPDATE jobs SET estimated_finish = ? WHERE id = ?", when, id));
+  }
+
+  void markModelDeleted(String project, String id) {
+    db.tx(
+        c ->
+            update(
+                c, "UPDATE jobs SET model_deleted = 1 WHERE project = ? AND id = ?", project, id));
+  }
+
+  /**
+   * Claims the oldest runnable job for {@code owner}: a queued one, or a running one whose lease
+   * ran out (its server died). On PostgreSQL the row lock with SKIP LOCKED makes concurrent claims
+   * from several servers take different jobs; SQLite serialises writers anyway. Returns the job as
+   * it was before the claim (its status tells whether it was interrupted), or null.
+   */
+  Job claim(String owner, long leaseSeconds) {
+    return db.tx(
+        c -> {
+          long now = now();
+          String lock = db.dialect() == Db.Dialect.POSTGRES ? " FOR UPDATE SKIP LOCKED" : "";
+          Job j =
+              one(
+                  c,
+                  Store::job,
+                  "SELECT * FROM jobs WHERE status = 'queued'"
+                      + " OR (status = 'running' AND (lease_until IS NULL OR lease_until < ?))"
+                      + " ORDER BY seq LIMIT 1"
+                      + lock,
+                  now);
+          if (j == null) {
+            return null;
+          }
+          update(
+              c,
+              "UPDATE jobs SET status = 'running', lease_owner = ?, lease_until = ? WHERE id = ?",
+              owner,
+              now + leaseSeconds,
+              j.id());
+          return j;
+        });
+  }
+
+  /** Keeps the worker's claim alive; false when the job is no longer its own to run. */
+  boolean renewLease(String id, String owner, long leaseSeconds) {
+    return db.tx(
+            c ->
+                update(
+                    c,
+                    "UPDATE jobs SET lease_until = ? WHERE id = ? AND lease_owner = ?"
+                        + " AND status = 'running'",
+                    now() + leaseSeconds,
+                    id,
+                    owner))
+        > 0;
+  }
+
+  /** Gives a job back to the queue at once (its server is shutting down). */
+  void releaseLease(String id, String owner) {
+    db.tx(
+        c ->
+            update(
+                c, "UPDATE jobs SET lease_until = 0 WHERE id = ? AND lease_owner = ?", id, owner));
+  }
+
+  /** Makes every running job claimable at once: a SQLite server starting is the only one. */
+  void expireLeases() {
+    db.tx(c -> update(c, "UPDATE jobs SET lease_until = 0 WHERE status = 'running'"));
+  }
+
+  private static Job job(ResultSet r) throws SQLException {
+    return new Job(
+        r.getString("id"),
+        r.getString("project"),
+        r.getString("status"),
+        r.getString("request"),
+        r.getString("model"),
+        r.getString("fine_tuned_model"),
+        r.getLong("created_at"),
+        (Long) r.getObject("finished_at", Long.class),
+        (Long) r.getObject("trained_tokens", Long.class),
+        (Long) r.getObject("estimated_finish", Long.class),
+        r.getString("error"),
+        r.getString("result_file"),
+        r.getString("run_dir"),
+        r.getInt("model_deleted") != 0);
+  }
+
+  // --- events
+
+  void addEvent(String jobId, String level, String type, String message, String data) {
+    db.tx(
+        c ->
+            update(
+                c,
+                "INSERT INTO events (job_id, created_at, level, type, message, data)"
+                    + " VALUES (?, ?, ?, ?, ?, ?)",
+                jobId,
+                now(),
+                level,
+                type,
+                message,
+                data));
+  }
+
+  /**
+   * A job's events after {@code afterSeq} (exclusive; 0 for all in ascending order, {@code
+   * Long.MAX_VALUE} for all in descending order).
+   */
+  Page<Event> events(String jobId, long afterSeq, int limit, boolean ascending) {
+    return db.tx(
+        c ->
+            page(
+                all(
+                    c,
+                    r ->
+                        new Event(
+                            r.getLong("seq"),
+                            r.getString("job_id"),
+                            r.getLong("created_at"),
+                            r.getString("level"),
+                            r.getString("type"),
+                            r.getString("message"),
+                            r.getString("data")),
+                    "SELECT * FROM events WHERE job_id = ? AND seq "
+                        + (ascending ? ">" : "<")
+                        + " ? ORDER BY seq "
+                        + (ascending ? "ASC" : "DESC")
+                        + " LIMIT ?",
+                    jobId,
+                    afterSeq,
+                    limit + 1),
+                limit));
+  }
+
+  // --- plumbing
+
+  @FunctionalInterface
+  private interface Row<T> {
+    T of(ResultSet r) throws SQLException;
+  }
+
+  private static <T> Page<T> page(List<T> rows, int limit) {
+    return rows.size() > limit
+        ? new Page<>(List.copyOf(rows.subList(0, limit)), true)
+        : new Page<>(rows, false);
+  }
+
+  private static PreparedStatement prepare(Connection c, String sql, Object... args)
+      throws SQLException {
+    PreparedStatement p = c.prepareStatement(sql);
+    for (int i = 0; i < args.length; i++) {
+      Object a = args[i];
+      if (a == null) {
+        p.setNull(i + 1, Types.NULL);
+      } else if (a instanceof Long l) {
+        p.setLong(i + 1, l);
+      } else if (a instanceof Integer n) {
+        p.setInt(i + 1, n);
+      } else {
+        p.setString(i + 1, a.toString());
+      }
+    }
+    return p;
+  }
+
+  private static int update(Connection c, String sql, Object... args) throws SQLException {
+    try (PreparedStatement p = prepare(c, sql, args)) {
+      return p.executeUpdate();
+    }
+  }
+
+  private static <T> T one(Connection c, Row<T> row, String sql, Object... args)
+      throws SQLException {
+    List<T> all = all(c, row, sql, args);
+    return all.isEmpty() ? null : all.get(0);
+  }
+
+  private static <T> List<T> all(Connection c, Row<T> row, String sql, Object... args)
+      throws SQLException {
+    List<T> out = new ArrayList<>();
+    try (PreparedStatement p = prepare(c, sql, args);
+        ResultSet r = p.executeQuery()) {
+      while (r.next()) {
+        out.add(row.of(r));
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public void close() {
+    db.close();
+  }
+}

@@ -1,0 +1,264 @@
+package dev.whet.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.whet.WhetException;
+import dev.whet.train.JobConfig;
+import dev.whet.train.RunDir;
+import dev.whet.train.TrainResult;
+import dev.whet.train.Training;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs fine-tuning jobs inside the server, one at a time, oldest first, on its own thread (requests
+ * and inference keep being served meanwhile). A job is claimed with a lease the worker renews while
+ * it trains; a job whose server died (its lease ran out, or at once on SQLite, where one process
+ * owns the database) is claimed again and resumed from its last checkpoint with {@link
+ * Training#resume}, so it finishes with the weights it would have had.
+ */
+final class Worker implements AutoCloseable {
+  private final Store store;
+  private final Blobs blobs;
+  private final long leaseSeconds;
+  private final int trainThreads;
+  private final String owner = ProcessHandle.current().pid() + "-" + Store.newId("");
+  private final Object signal = new Object();
+  private final Thread thread;
+  private final ScheduledExecutorService leases =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "whet-lease");
+            t.setDaemon(true);
+            return t;
+          });
+  private volatile boolean stopping;
+
+  Worker(Store store, Blobs blobs, Path home, long leaseSeconds, int trainThreads) {
+    this.store = store;
+    this.blobs = blobs;
+    this.leaseSeconds = leaseSeconds;
+    this.trainThreads = trainThreads;
+    this.thread = new Thread(this::loop, "whet-worker");
+    thread.setDaemon(true);
+  }
+
+  int trainThreads() {
+    return trainThreads;
+  }
+
+  void start() {
+    thread.start();
+  }
+
+  /** A job was queued: look now rather than at the next poll. */
+  void wake() {
+    synchronized (signal) {
+      signal.notifyAll();
+    }
+  }
+
+  private void loop() {
+    while (!stopping) {
+      Store.Job job;
+      try {
+        job = store.claim(owner, leaseSeconds);
+      } catch (RuntimeException e) {
+        System.err.println("whet serve: cannot claim jobs: " + e.getMessage());
+        job = null;
+      }
+      if (job == null) {
+        synchronized (signal) {
+          try {
+            signal.wait(1000);
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+        continue;
+      }
+      run(job);
+    }
+  }
+
+  private void run(Store.Job job) {
+    ScheduledFuture<?> renew =
+        leases.scheduleAtFixedRate(
+            () -> {
+              try {
+                store.renewLease(job.id(), owner, leaseSeconds);
+              } catch (RuntimeException e) {
+                System.err.println("whet serve: cannot renew the lease: " + e.getMessage());
+              }
+            },
+            leaseSeconds / 3,
+            Math.max(1, leaseSeconds / 3),
+            TimeUnit.SECONDS);
+    JobEvents events = new JobEvents(store, job.id(), () -> stopping);
+    try {
+      TrainResult result = train(job, events);
+      succeed(job, result);
+    } catch (JobEvents.Cancelled e) {
+      events.message(
+          "info",
+          "Training stopped at step "
+              + events.step()
+              + " (job cancelled); saved checkpoints are kept in the run directory.");
+    } catch (JobEvents.Stopped e) {
+      store.releaseLease(job.id(), owner);
+      events.message(
+          "warn",
+          "Training paused at step "
+              + events.step()
+              + ": the server is shutting down; the job resumes when a server starts.");
+    } catch (WhetException e) {
+      fail(job, "training_failed", e.getMessage());
+    } catch (ApiError e) {
+      fail(job, "invalid_request", e.getMessage());
+    } catch (Throwable e) {
+      System.err.println("whet serve: job " + job.id() + " failed with an internal error");
+      e.printStackTrace();
+      fail(job, "internal_error", "internal error: " + e);
+    } finally {
+      renew.cancel(false);
+    }
+  }
+
+  private TrainResult train(Store.Job job, JobEvents events) {
+    RunDir run = new RunDir(Path.of(job.runDir()));
+    List<dev.whet.train.TrainerListener> listeners = List.of(events);
+    if (Files.isRegularFile(run.jobYaml())) {
+      // The job ran before and its server stopped: continue where the run's files say.
+      List<Path> saved = run.checkpoints();
+      long from = saved.isEmpty() ? 0 : RunDir.stepOf(saved.get(saved.size() - 1));
+      long reached =
+          RunMetrics.read(run.path()).keySet().stream().mapToLong(Long::longValue).max().orElse(0);
+      events.message(
+          "warn",
+          "Job resumed after interruption at step "
+              + reached
+              + " (the server stopped); continuing from "
+              + (from > 0 ? "the checkpoint at step " + from : "the start (no checkpoint yet)"));
+      if (Files.isRegularFile(run.model().resolve("whet.json"))) {
+        return finishedBefore(run, saved);
+      }
+      return Training.resume(run.path().toString(), listeners);
+    }
+    if (job.status().equals("running")) {
+      events.message("warn", "Job restarted after interruption before training began");
+    }
+    events.message("info", "Fine-tuning job started");
+    JobRequest req = JobRequest.fromJson(job.request());
+    JobConfig config =
+        req.toConfig(
+            blobPath(job.project(), req.trainingFile()),
+            req.validationFile() == null ? null : blobPath(job.project(), req.validationFile()),
+            taskOf(job.project(), req.trainingFile()),
+            run.path(),
+            trainThreads);
+    return Training.start(config, listeners);
+  }
+
+  /** A run that finished training before its server stopped: its model is already saved. */
+  private static TrainResult finishedBefore(RunDir run, List<Path> saved) {
+    long tokens = 0;
+    if (!saved.isEmpty()) {
+      try {
+        Path state = saved.get(saved.size() - 1).resolve("trainer_state.json");
+        tokens = Http.tree(Files.readString(state)).path("real_tokens").asLong();
+      } catch (IOException e) {
+        // trained_tokens stays 0; the model itself is complete
+      }
+    }
+    return new TrainResult(
+        run.path(),
+        run.model(),
+        null,
+        Double.NaN,
+        -1,
+        0,
+        0,
+        tokens,
+        false,
+        Map.of(),
+        Map.of(),
+        null);
+  }
+
+  private Path blobPath(String project, String fileId) {
+    Store.FileRow f = store.file(project, fileId);
+    if (f == null) {
+      throw new WhetException("file " + fileId + " was deleted before the job started");
+    }
+    return blobs.path(f.sha256(), f.format());
+  }
+
+  private String taskOf(String project, String fileId) {
+    Store.FileRow f = store.file(project, fileId);
+    return f == null ? null : f.task();
+  }
+
+  private void succeed(Store.Job job, TrainResult result) throws IOException {
+    JobRequest req = JobRequest.fromJson(job.request());
+    String model =
+        "ft:" + job.model() + ":" + (req.suffix() == null ? "" : req.suffix()) + ":" + job.id();
+    String csv = RunMetrics.csv(RunMetrics.read(result.runDir()));
+    byte[] bytes = csv.getBytes(StandardCharsets.UTF_8);
+    String sha = blobs.write(bytes, "csv");
+    String fileId = Store.newId("file-");
+    store.insertFile(
+        new Store.FileRow(
+            fileId,
+            job.project(),
+            "step_metrics.csv",
+            FileRoutes.RESULTS,
+            bytes.length,
+            sha,
+            "csv",
+            null,
+            null,
+            Store.now()));
+    if (store.finish(job.id(), "succeeded", model, result.realTokens(), null, fileId)) {
+      store.addEvent(job.id(), "info", "message", "New fine-tuned model created: " + model, null);
+      store.addEvent(job.id(), "info", "message", "The job has successfully completed", null);
+    }
+  }
+
+  private void fail(Store.Job job, String code, String message) {
+    Map<String, Object> error = new LinkedHashMap<>();
+    error.put("code", code);
+    error.put("message", message);
+    error.put("param", null);
+    if (store.finish(job.id(), "failed", null, null, Http.text(error), null)) {
+      store.addEvent(job.id(), "error", "message", "The job failed: " + message, null);
+    }
+  }
+
+  /** The job's error object, stored as JSON, or null. */
+  static JsonNode error(Store.Job job) {
+    return Http.tree(job.error());
+  }
+
+  /** Stops taking jobs; a running training stops at its next step and resumes on restart. */
+  @Override
+  public void close() {
+    stopping = true;
+    wake();
+    if (thread.isAlive()) {
+      try {
+        thread.join(60_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    leases.shutdownNow();
+  }
+}
