@@ -561,12 +561,35 @@
         const url = URL.createObjectURL(new Blob([html], { type: "text/html" }));
         signal.addEventListener("abort", () => URL.revokeObjectURL(url));
         // An empty sandbox: the report runs no script and cannot reach this page or its key.
+        const summary = evalSummary(job && job.whet && job.whet.eval);
         const frame = h("iframe", { id: "report-frame", sandbox: "", src: url, title: "Evaluation report" });
-        clear(report).append(frame, h("p", {}, h("a", { href: url, download: id + "-report.html", text: "Download the report" })));
+        clear(report).append(summary, frame, h("p", {}, h("a", { href: url, download: id + "-report.html", text: "Download the report" })));
       } catch (e) {
         if (e.name === "AbortError") return;
         clear(report).append(h("p", { class: "muted", text: e.status === 404 ? "This job has no evaluation report (it was not evaluated, or did not finish)." : "Could not load the report: " + e.message }));
       }
+    }
+
+    function evalSummary(e) {
+      if (!e) return null;
+      const rows = [["fine-tuned", e]];
+      for (const [name, b] of Object.entries(e.baselines || {})) if (name !== "fine_tuned") rows.push([name.replace(/_/g, " "), b]);
+      return h(
+        "div",
+        { id: "eval-summary" },
+        e.verdict ? h("p", { class: "flash ok", text: e.verdict }) : null,
+        h(
+          "div",
+          { class: "table-wrap" },
+          h(
+            "table",
+            {},
+            h("caption", { text: "Test set: " + fmtNum(e.n) + " examples" }),
+            h("thead", {}, h("tr", {}, ["System", "Accuracy", "Macro F1"].map((t) => h("th", { scope: "col", text: t })))),
+            h("tbody", {}, rows.map(([name, r]) => h("tr", {}, h("th", { scope: "row", text: name }), h("td", { class: "num", text: fmtNum(r.accuracy) }), h("td", { class: "num", text: fmtNum(r.f1_macro) })))),
+          ),
+        ),
+      );
     }
 
     // Events: the stream replays every event oldest first, then follows the job until [DONE].
@@ -903,7 +926,7 @@
         "p",
         { class: "verdict" },
         h("strong", { text: v.valid ? "Valid: " : "Not valid: " }),
-        name + " — " + fmtNum(v.examples ?? v.count ?? 0) + " example(s)" + (v.task ? ", task " + v.task : "") + (v.errors && v.errors.length ? ", " + fmtNum(v.errorTotal ?? v.errors.length) + " error(s)" : "") + ".",
+        name + " — " + fmtNum(v.examples ?? v.count ?? 0) + " example(s)" + (v.task ? ", task " + v.task : "") + (v.errors && v.errors.length ? ", " + fmtNum(v.error_total ?? v.errorTotal ?? v.errors.length) + " error(s)" : "") + ".",
       ),
     );
     if (v.errors && v.errors.length) {
@@ -971,7 +994,7 @@
     const lrm = h("input", { id: "job-lr-multiplier", placeholder: "auto", inputmode: "decimal" });
     const suffix = h("input", { id: "job-suffix", maxlength: 64, pattern: "[A-Za-z0-9_\\-]*" });
     const seed = h("input", { id: "job-seed", inputmode: "numeric", placeholder: "random" });
-    const task = h("select", { id: "job-task" }, [["", "detect from the data"], ["classify", "classify"], ["multilabel", "multilabel"], ["pair", "pair"], ["tokens", "tokens"], ["embed", "embed"], ["similarity", "similarity"], ["generate", "generate"], ["instruct", "instruct"], ["chat", "chat"]].map(([v, t]) => h("option", { value: v, text: t })));
+    const task = h("select", { id: "job-task" }, [["", "from the training file"], ["classify", "classify (one label)"], ["multilabel", "multilabel"], ["pair", "pair (two texts, one label)"]].map(([v, t]) => h("option", { value: v, text: t })));
     const method = h("select", { id: "job-method" }, [["", "default (full)"], ["full", "full fine-tuning"], ["lora", "LoRA adapters"], ["freeze", "freeze lower layers"]].map(([v, t]) => h("option", { value: v, text: t })));
     const extra = h("textarea", { id: "job-whet-extra", rows: 2, spellcheck: "false", placeholder: '{"max_length": 128}', "aria-describedby": "job-whet-extra-help" });
     const submit = h("button", { type: "submit", id: "job-submit", text: "Start fine-tuning" });

@@ -20,8 +20,8 @@ import org.openqa.selenium.logging.LoggingPreferences;
 
 /**
  * Debian's headless Chromium driven through Debian's chromedriver with Selenium. Both paths are
- * given explicitly, so Selenium Manager (which would download a driver or a browser) never runs;
- * a log handler on Selenium Manager's logger records it if it ever does, and {@link
+ * given explicitly, so Selenium Manager (which would download a driver or a browser) never runs; a
+ * log handler on Selenium Manager's logger records it if it ever does, and {@link
  * #seleniumManagerRuns()} lets tests assert that it did not. Nothing reaches the network: the
  * profile is fresh and background services are off.
  */
