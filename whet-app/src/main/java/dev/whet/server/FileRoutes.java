@@ -52,6 +52,7 @@ final class FileRoutes implements Routes {
 
   void upload(Context ctx) throws IOException {
     Caller caller = Caller.of(ctx);
+    UploadedFile file = uploadedFile(ctx);
     String purpose = ctx.formParam("purpose");
     if (purpose == null) {
       throw ApiError.invalid("Missing required parameter: 'purpose' (use 'fine-tune').", "purpose");
@@ -60,7 +61,7 @@ final class FileRoutes implements Routes {
       throw ApiError.invalid(
           "Invalid purpose '" + purpose + "': this server accepts 'fine-tune' uploads.", "purpose");
     }
-    Checked c = check(ctx);
+    Checked c = check(file);
     try (Blobs.Staged staged = c.staged()) {
       ValidationReport report = c.stats().report();
       if (!report.valid()) {
@@ -94,7 +95,7 @@ final class FileRoutes implements Routes {
 
   void validate(Context ctx) throws IOException {
     Caller.of(ctx);
-    Checked c = check(ctx);
+    Checked c = check(uploadedFile(ctx));
     try (Blobs.Staged ignored = c.staged()) {
       ValidationReport report = c.stats().report();
       List<Map<String, Object>> errors = new ArrayList<>();
@@ -120,8 +121,8 @@ final class FileRoutes implements Routes {
     }
   }
 
-  /** Reads the multipart {@code file} within the size limit and checks it with the data layer. */
-  private Checked check(Context ctx) throws IOException {
+  /** The multipart {@code file} part, refused (413) past the size limit before it is read. */
+  private UploadedFile uploadedFile(Context ctx) {
     long declared = ctx.contentLength();
     if (declared > blobs.maxBytes() + 64 * 1024) {
       throw Blobs.tooLarge(blobs.maxBytes()); // before a byte of the body is read
@@ -138,6 +139,11 @@ final class FileRoutes implements Routes {
           "Missing required parameter: 'file' (send multipart/form-data with a 'file' part).",
           "file");
     }
+    return file;
+  }
+
+  /** Copies an upload to disk within the size limit and checks it with the data layer. */
+  private Checked check(UploadedFile file) throws IOException {
     String filename = displayName(file.filename());
     String format = Validator.formatOf(filename);
     Blobs.Staged staged;

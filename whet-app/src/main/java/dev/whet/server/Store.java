@@ -162,7 +162,7 @@ final class Store implements AutoCloseable {
         r.getString("name"),
         r.getString("project"),
         r.getLong("created_at"),
-        (Long) r.getObject("revoked_at", Long.class));
+        nullableLong(r, "revoked_at"));
   }
 
   // --- files
@@ -231,7 +231,7 @@ final class Store implements AutoCloseable {
         r.getString("sha256"),
         r.getString("format"),
         r.getString("task"),
-        (Integer) r.getObject("examples", Integer.class),
+        nullableInt(r, "examples"),
         r.getLong("created_at"));
   }
 
@@ -414,9 +414,9 @@ final class Store implements AutoCloseable {
         r.getString("model"),
         r.getString("fine_tuned_model"),
         r.getLong("created_at"),
-        (Long) r.getObject("finished_at", Long.class),
-        (Long) r.getObject("trained_tokens", Long.class),
-        (Long) r.getObject("estimated_finish", Long.class),
+        nullableLong(r, "finished_at"),
+        nullableLong(r, "trained_tokens"),
+        nullableLong(r, "estimated_finish"),
         r.getString("error"),
         r.getString("result_file"),
         r.getString("run_dir"),
@@ -475,6 +475,16 @@ final class Store implements AutoCloseable {
   @FunctionalInterface
   private interface Row<T> {
     T of(ResultSet r) throws SQLException;
+  }
+
+  private static Long nullableLong(ResultSet r, String column) throws SQLException {
+    long v = r.getLong(column);
+    return r.wasNull() ? null : v;
+  }
+
+  private static Integer nullableInt(ResultSet r, String column) throws SQLException {
+    int v = r.getInt(column);
+    return r.wasNull() ? null : v;
   }
 
   private static <T> Page<T> page(List<T> rows, int limit) {
