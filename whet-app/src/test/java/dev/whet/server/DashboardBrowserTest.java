@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
@@ -210,16 +211,24 @@ class DashboardBrowserTest {
     return text(wait.until(x -> x.findElement(By.cssSelector("#uploaded-file .file-id"))));
   }
 
+  // Read in one script call: the page redraws these elements, so a held reference goes stale.
   private static int points(org.openqa.selenium.WebDriver d, String chart) {
-    String n =
-        d.findElement(By.cssSelector("svg[data-chart='" + chart + "']"))
-            .getAttribute("data-points");
-    return n == null ? 0 : Integer.parseInt(n);
+    Object n =
+        ((JavascriptExecutor) d)
+            .executeScript(
+                "const s = document.querySelector(`svg[data-chart='${arguments[0]}']`);"
+                    + " return s ? Number(s.dataset.points) : 0;",
+                chart);
+    return ((Number) n).intValue();
   }
 
   private static String status(org.openqa.selenium.WebDriver d) {
-    List<WebElement> badge = d.findElements(By.cssSelector(".title-main .badge"));
-    return badge.isEmpty() ? "" : text(badge.get(0));
+    Object s =
+        ((JavascriptExecutor) d)
+            .executeScript(
+                "const b = document.querySelector('.title-main .badge');"
+                    + " return b ? b.textContent : '';");
+    return (String) s;
   }
 
   private static String text(WebElement e) {
