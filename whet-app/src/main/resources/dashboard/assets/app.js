@@ -496,7 +496,9 @@
         jobError.append(h("p", { class: "flash error", role: "alert" }, h("strong", { text: "Failed" + (job.error.code ? " (" + job.error.code + ")" : "") + ": " }), job.error.message));
       }
       if (TERMINAL.has(job.status)) {
-        if (!reportShown) loadReport();
+        // Only runs that were evaluated have a report (whet.eval summarises it): no 404 to fetch.
+        if (!reportShown && whet.eval) loadReport();
+        else if (!whet.eval) clear(report).append(h("p", { class: "muted", text: job.status === "succeeded" ? "This job was not evaluated, so it has no report." : "No evaluation report: the job " + job.status + " before evaluating." }));
         if (job.status === "succeeded" && job.fine_tuned_model && !tryShown) {
           tryShown = true;
           clear(tryIt).append(tryItBox(job.fine_tuned_model, whet.task, signal));
@@ -577,15 +579,14 @@
       return h(
         "div",
         { id: "eval-summary" },
-        e.verdict ? h("p", { class: "flash ok", text: e.verdict }) : null,
         h(
           "div",
           { class: "table-wrap" },
           h(
             "table",
-            {},
-            h("caption", { text: "Test set: " + fmtNum(e.n) + " examples" }),
-            h("thead", {}, h("tr", {}, ["System", "Accuracy", "Macro F1"].map((t) => h("th", { scope: "col", text: t })))),
+            { class: "compact" },
+            h("caption", { text: "Test set: " + fmtNum(e.n) + " examples (details and verdict in the report below)" }),
+            h("thead", {}, h("tr", {}, h("th", { scope: "col", text: "System" }), h("th", { scope: "col", class: "num", text: "Accuracy" }), h("th", { scope: "col", class: "num", text: "Macro F1" }))),
             h("tbody", {}, rows.map(([name, r]) => h("tr", {}, h("th", { scope: "row", text: name }), h("td", { class: "num", text: fmtNum(r.accuracy) }), h("td", { class: "num", text: fmtNum(r.f1_macro) })))),
           ),
         ),
@@ -609,7 +610,7 @@
           if (k === "valid_loss") loss.add("valid loss", step, v, true);
           else metric.add(k.slice("valid_".length).replace(/_/g, " "), step, v, true);
         }
-        if (typeof step === "number" && step >= lastStep) {
+        if (typeof step === "number" && step >= lastStep && typeof d.train_loss === "number") {
           lastStep = step;
           const total = d.total_steps;
           if (typeof total === "number" && total > 0) {

@@ -33,7 +33,11 @@ final class Browser implements AutoCloseable {
       Logger.getLogger("org.openqa.selenium.manager.SeleniumManager");
   private static final List<String> managerRecords = new ArrayList<>();
 
+  // Selenium warns that it has no CDP bindings for this Chromium; the test uses none.
+  private static final Logger CDP_LOG = Logger.getLogger("org.openqa.selenium.devtools");
+
   static {
+    CDP_LOG.setLevel(Level.OFF);
     MANAGER_LOG.setLevel(Level.ALL);
     MANAGER_LOG.addHandler(
         new Handler() {

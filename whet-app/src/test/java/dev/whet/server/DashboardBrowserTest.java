@@ -19,7 +19,9 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
@@ -155,12 +157,14 @@ class DashboardBrowserTest {
       training
           .withMessage("the loss chart did not grow beyond " + first[0] + " points")
           .until(x -> points(x, "train-loss") > first[0]);
+      shot(b, "running");
       training.withMessage("the job did not succeed").until(x -> status(x).equals("succeeded"));
       assertTrue(points(d, "learning-rate") > 1, "learning-rate chart");
       wait.until(x -> points(x, "valid-metric") > 0);
       String model = text(wait.until(x -> x.findElement(By.id("fine-tuned-model"))));
       assertEquals("ft:tiny-bert:dash:" + jobId, model);
       assertTrue(text(d.findElement(By.id("events"))).contains("successfully completed"));
+      assertFalse(d.findElement(By.id("cancel-job")).isDisplayed(), "a finished job has no cancel");
       wait.until(x -> !x.findElements(By.cssSelector("#checkpoints-table tbody tr")).isEmpty());
 
       // The evaluation report in its sandboxed frame (no scripts, no access to this page).
@@ -185,12 +189,51 @@ class DashboardBrowserTest {
       }
       assertEquals(2.0, sum, 1e-3, "two predictions' probabilities");
 
-      // The jobs list shows the job as succeeded.
+      shot(b, "job-finished");
+      // A second job, cancelled from its page.
+      d.findElement(By.linkText("New job")).click();
+      wait.until(
+          x -> x.findElements(By.cssSelector("#job-model option[value='tiny-bert']")).size() == 1);
+      new Select(d.findElement(By.id("job-model"))).selectByValue("tiny-bert");
+      new Select(d.findElement(By.id("job-training-file"))).selectByValue(trainId);
+      d.findElement(By.id("job-submit")).click();
+      wait.until(
+          x -> x.getCurrentUrl().contains("#/jobs/ftjob-") && !x.getCurrentUrl().endsWith(jobId));
+      String secondId = d.getCurrentUrl().substring(d.getCurrentUrl().indexOf("#/jobs/") + 7);
+      wait.until(
+              x -> {
+                WebElement c = x.findElement(By.id("cancel-job"));
+                return c.isDisplayed() ? c : null;
+              })
+          .click();
+      wait.until(x -> status(x).equals("cancelled"));
+      wait.until(x -> !x.findElement(By.id("cancel-job")).isDisplayed());
+
+      // The jobs list shows both.
       d.findElement(By.linkText("Jobs")).click();
       WebElement row =
           wait.until(
               x -> x.findElement(By.cssSelector("#jobs-table tr[data-job='" + jobId + "']")));
       assertTrue(text(row).contains("succeeded"), text(row));
+      WebElement second =
+          wait.until(
+              x -> x.findElement(By.cssSelector("#jobs-table tr[data-job='" + secondId + "']")));
+      assertTrue(text(second).contains("cancelled"), text(second));
+
+      // A narrow screen: no page scrolls sideways (wide tables scroll inside their own box).
+      d.manage().window().setSize(new Dimension(500, 900));
+      for (String page : List.of("#/jobs/" + jobId, "#/jobs", "#/new", "#/upload")) {
+        d.get(url + page);
+        wait.until(x -> !x.findElements(By.cssSelector("main h1")).isEmpty());
+        Thread.sleep(300); // let the page's first fetch fill it
+        Object overflow =
+            ((JavascriptExecutor) d)
+                .executeScript(
+                    "return document.documentElement.scrollWidth - document.documentElement"
+                        + ".clientWidth;");
+        assertEquals(0L, ((Number) overflow).longValue(), page + " scrolls sideways at 500 px");
+        shot(b, "narrow-" + page.replaceAll("[^a-z]", ""));
+      }
       console.addAll(b.console());
     }
     assertTrue(console.isEmpty(), "browser console: " + console);
@@ -229,6 +272,15 @@ class DashboardBrowserTest {
                 "const b = document.querySelector('.title-main .badge');"
                     + " return b ? b.textContent : '';");
     return (String) s;
+  }
+
+  /** With {@code -Dwhet.dashboard.screenshots=DIR}, saves what the browser shows, for a look. */
+  private static void shot(Browser b, String name) throws Exception {
+    String dir = System.getProperty("whet.dashboard.screenshots");
+    if (dir != null) {
+      Files.createDirectories(Path.of(dir));
+      Files.write(Path.of(dir, name + ".png"), b.driver.getScreenshotAs(OutputType.BYTES));
+    }
   }
 
   private static String text(WebElement e) {
