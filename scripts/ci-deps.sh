@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond the JDK and Maven, from Debian's packages, when missing:
-# Chromium and its driver for the report's browser test (ReportBrowserTest, tag "browser").
+# Chromium and its driver for the report's browser test (ReportBrowserTest, tag "browser");
+# PostgreSQL's server binaries for the service's shared-database test (ServerPostgresTest starts
+# a throwaway cluster with initdb/pg_ctl; no system service is used).
 # Safe to run repeatedly; needs root (CI runs as root) or sudo.
 set -euo pipefail
 
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "ci-deps: chromium and chromium-driver already installed"
+  echo "ci-deps: chromium, chromium-driver and postgresql already installed"
   exit 0
 fi
 

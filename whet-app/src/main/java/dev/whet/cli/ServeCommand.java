@@ -1,8 +1,11 @@
 package dev.whet.cli;
 
 import dev.whet.WhetHome;
+import dev.whet.server.InferenceRoutes;
 import dev.whet.server.WhetServer;
+import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -44,6 +47,15 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--no-worker", description = "Serve the API only; other servers run the jobs.")
   boolean noWorker;
 
+  @Option(
+      names = "--max-loaded-models",
+      paramLabel = "N",
+      defaultValue = "4",
+      description =
+          "Models kept in memory for inference; the least recently used is unloaded first"
+              + " (default: ${DEFAULT-VALUE}).")
+  int maxLoadedModels;
+
   @Override
   public Integer call() throws InterruptedException {
     WhetServer.Builder b =
@@ -57,6 +69,20 @@ final class ServeCommand implements Callable<Integer> {
     if (trainThreads != null) {
       b.trainThreads(trainThreads);
     }
+    if (maxLoadedModels < 1) {
+      throw new dev.whet.WhetException("--max-loaded-models must be at least 1");
+    }
+    InferenceRoutes.Options o = InferenceRoutes.Options.DEFAULT;
+    InferenceRoutes.Options inferenceOptions =
+        new InferenceRoutes.Options(
+            maxLoadedModels, o.maxBatch(), o.maxWait(), o.maxQueued(), o.maxInputs());
+    List<InferenceRoutes> inference = new CopyOnWriteArrayList<>();
+    b.routesWithModels(
+        models -> {
+          InferenceRoutes r = new InferenceRoutes(models::resolve, inferenceOptions);
+          inference.add(r);
+          return r;
+        });
     WhetServer server = b.start();
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
@@ -64,6 +90,7 @@ final class ServeCommand implements Callable<Integer> {
             new Thread(
                 () -> {
                   server.close(); // a running job pauses at its next step and resumes later
+                  inference.forEach(InferenceRoutes::close);
                   stopped.countDown();
                 }));
     System.out.println("whet serve: listening on " + server.apiBase() + " (GET /health)");

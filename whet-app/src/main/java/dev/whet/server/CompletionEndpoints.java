@@ -13,20 +13,25 @@ import io.javalin.http.Context;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
  * {@code POST /v1/chat/completions} and {@code POST /v1/completions} for decoders, in OpenAI's
- * shapes, with {@code stream: true} answered as server-sent events. Generation runs on the request
- * thread, one request at a time per model (decoders are not batched).
+ * shapes, with {@code stream: true} answered as server-sent events. Generation runs on the model's
+ * own thread, one request at a time per model (decoders are not batched); the request's thread
+ * waits for it and writes the answer.
  */
 final class CompletionEndpoints {
   /** The default {@code max_tokens} of a text completion, as OpenAI's. */
@@ -246,51 +251,113 @@ final class CompletionEndpoints {
         "context_length_exceeded");
   }
 
+  /** Marks, in a stream's event queue, that the prompt was accepted and text will follow. */
+  private static final Object STARTED = new Object();
+
+  /** The end of a generation, in a stream's event queue. */
+  private record End(Generator.Completion completion, Throwable error) {}
+
   /**
-   * Builds the prompt with the model to itself, then generates: one JSON answer, or a stream of
-   * chunks when asked.
+   * Builds the prompt and generates on the model's thread; this request's thread answers: one JSON
+   * object, or a stream of chunks fed through a queue as the text is produced.
    */
   private void generate(
       Context ctx, Path dir, Params p, boolean chat, Function<LanguageModel, long[]> prompt) {
     String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
     long created = System.currentTimeMillis() / 1000;
+    BlockingQueue<Object> events = new LinkedBlockingQueue<>();
+    AtomicBoolean clientGone = new AtomicBoolean();
+    CompletableFuture<Generator.Completion> done;
     try {
-      routes
-          .models()
-          .with(
-              dir,
-              served ->
-                  ((DecoderModel) served)
-                      .exclusive(
-                          lm -> {
-                            long[] ids = prompt.apply(lm);
-                            int context = lm.config().maxContext();
-                            if (ids.length >= context) {
-                              throw contextExceeded(lm, ids.length);
-                            }
-                            int room = context - ids.length;
-                            int max =
-                                p.maxTokens() != null
-                                    ? Math.min(p.maxTokens(), room)
-                                    : chat
-                                        ? Math.min(room, CHAT_DEFAULT_CAP)
-                                        : Math.min(room, COMPLETION_DEFAULT_TOKENS);
-                            GenerationOptions options = p.options(max);
-                            Generator g = lm.generator();
-                            if (p.stream()) {
-                              stream(ctx, g, ids, options, p, chat, id, created);
-                            } else {
-                              Generator.Completion c = g.generate(ids, options, null);
-                              ctx.contentType("application/json")
-                                  .result(answer(c, p, chat, id, created).toString());
-                            }
-                            return null;
-                          }));
-    } catch (ApiError | MicroBatcher.Closed e) {
-      throw e;
+      done =
+          routes
+              .models()
+              .with(
+                  dir,
+                  served ->
+                      ((DecoderModel) served)
+                          .submit(
+                              lm -> {
+                                long[] ids = prompt.apply(lm);
+                                GenerationOptions options = p.options(maxTokens(lm, ids, p, chat));
+                                Consumer<String> onText = null;
+                                if (p.stream()) {
+                                  events.add(STARTED);
+                                  onText =
+                                      piece -> {
+                                        if (clientGone.get()) {
+                                          throw new CancellationException("the client left");
+                                        }
+                                        events.add(piece);
+                                      };
+                                }
+                                return lm.generator().generate(ids, options, onText);
+                              }));
+    } catch (MicroBatcher.Overloaded e) {
+      throw InferenceRoutes.overloaded(e.getMessage());
     } catch (WhetException e) {
       throw InferenceRoutes.loadFailure(p.modelId(), e);
     }
+    done.whenComplete((c, t) -> events.add(new End(c, t)));
+    if (!p.stream()) {
+      End end = (End) take(events);
+      if (end.error() != null) {
+        throw failure(p, end.error());
+      }
+      ctx.contentType("application/json")
+          .result(answer(end.completion(), p, chat, id, created).toString());
+      return;
+    }
+    Object first = take(events);
+    if (first instanceof End end) {
+      throw failure(p, end.error()); // refused before any text: an ordinary error answer
+    }
+    stream(ctx, events, clientGone, p, chat, id, created);
+  }
+
+  private static int maxTokens(LanguageModel lm, long[] ids, Params p, boolean chat) {
+    int context = lm.config().maxContext();
+    if (ids.length >= context) {
+      throw contextExceeded(lm, ids.length);
+    }
+    int room = context - ids.length;
+    if (p.maxTokens() != null) {
+      return Math.min(p.maxTokens(), room);
+    }
+    return Math.min(room, chat ? CHAT_DEFAULT_CAP : COMPLETION_DEFAULT_TOKENS);
+  }
+
+  private static Object take(BlockingQueue<Object> events) {
+    try {
+      return events.take();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ApiError(503, "server_error", "The request was interrupted.", null, null);
+    }
+  }
+
+  /** What a failed generation answers. */
+  private static RuntimeException failure(Params p, Throwable t) {
+    while ((t instanceof java.util.concurrent.CompletionException
+            || t instanceof java.util.concurrent.ExecutionException)
+        && t.getCause() != null) {
+      t = t.getCause();
+    }
+    if (t instanceof ApiError a) {
+      return a;
+    }
+    if (t instanceof WhetException w) {
+      return new ApiError(
+          500,
+          "server_error",
+          "Generation with '" + p.modelId() + "' failed: " + w.getMessage(),
+          null,
+          "generation_failed");
+    }
+    if (t instanceof RuntimeException r) {
+      return r;
+    }
+    return new IllegalStateException(t);
   }
 
   private static ObjectNode answer(
@@ -327,9 +394,8 @@ final class CompletionEndpoints {
   /** Streams the reply as {@code data: <chunk>} events, then {@code data: [DONE]}. */
   private static void stream(
       Context ctx,
-      Generator g,
-      long[] ids,
-      GenerationOptions options,
+      BlockingQueue<Object> events,
+      AtomicBoolean clientGone,
       Params p,
       boolean chat,
       String id,
@@ -339,81 +405,72 @@ final class CompletionEndpoints {
     res.setContentType("text/event-stream;charset=utf-8");
     res.setHeader("Cache-Control", "no-cache");
     res.setHeader("X-Accel-Buffering", "no");
-    OutputStream out;
     try {
-      out = res.getOutputStream();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    Consumer<String> send =
-        json -> {
-          try {
-            out.write(("data: " + json + "\n\n").getBytes(StandardCharsets.UTF_8));
-            out.flush();
-          } catch (IOException e) {
-            // The client went away: the exception ends the generation.
-            throw new UncheckedIOException(e);
+      OutputStream out = res.getOutputStream();
+      if (chat) {
+        ObjectNode first = chunk(p, chat, id, created);
+        ObjectNode delta = ((ObjectNode) first.withArray("choices").get(0)).putObject("delta");
+        delta.put("role", "assistant");
+        delta.put("content", "");
+        send(out, first.toString());
+      }
+      while (true) {
+        Object e = take(events);
+        if (e instanceof String piece) {
+          ObjectNode chunk = chunk(p, chat, id, created);
+          ObjectNode choice = (ObjectNode) chunk.withArray("choices").get(0);
+          if (chat) {
+            choice.putObject("delta").put("content", piece);
+          } else {
+            choice.put("text", piece);
           }
-        };
-    if (chat) {
-      ObjectNode first = chunk(p, chat, id, created);
-      ObjectNode delta = ((ObjectNode) first.withArray("choices").get(0)).putObject("delta");
-      delta.put("role", "assistant");
-      delta.put("content", "");
-      send.accept(first.toString());
-    }
-    Generator.Completion c;
-    try {
-      c =
-          g.generate(
-              ids,
-              options,
-              piece -> {
-                ObjectNode chunk = chunk(p, chat, id, created);
-                ObjectNode choice = (ObjectNode) chunk.withArray("choices").get(0);
-                if (chat) {
-                  choice.putObject("delta").put("content", piece);
-                } else {
-                  choice.put("text", piece);
-                }
-                send.accept(chunk.toString());
-              });
-    } catch (UncheckedIOException e) {
-      return;
-    } catch (RuntimeException e) {
-      // The status is already sent: report the failure in the stream, as OpenAI does.
-      send.accept(
-          Requests.JSON
-              .valueToTree(
-                  ApiError.body("generation failed: " + e.getMessage(), "server_error", null, null))
-              .toString());
-      return;
-    }
-    ObjectNode last = chunk(p, chat, id, created);
-    ObjectNode choice = (ObjectNode) last.withArray("choices").get(0);
-    if (chat) {
-      choice.putObject("delta");
-    } else {
-      choice.put("text", "");
-    }
-    choice.put("finish_reason", c.finishReason());
-    send.accept(last.toString());
-    if (p.includeUsage()) {
-      ObjectNode u = Requests.JSON.createObjectNode();
-      u.put("id", id);
-      u.put("object", chat ? "chat.completion.chunk" : "text_completion");
-      u.put("created", created);
-      u.put("model", p.modelId());
-      u.putArray("choices");
-      usage(u, c);
-      send.accept(u.toString());
-    }
-    try {
-      out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
-      out.flush();
+          send(out, chunk.toString());
+          continue;
+        }
+        End end = (End) e;
+        if (end.error() != null) {
+          // The status is already sent: report the failure in the stream, as OpenAI does.
+          RuntimeException f = failure(p, end.error());
+          String message = f instanceof ApiError ? f.getMessage() : "internal error";
+          send(
+              out,
+              Requests.JSON
+                  .valueToTree(ApiError.body(message, "server_error", null, null))
+                  .toString());
+          return;
+        }
+        Generator.Completion c = end.completion();
+        ObjectNode last = chunk(p, chat, id, created);
+        ObjectNode choice = (ObjectNode) last.withArray("choices").get(0);
+        if (chat) {
+          choice.putObject("delta");
+        } else {
+          choice.put("text", "");
+        }
+        choice.put("finish_reason", c.finishReason());
+        send(out, last.toString());
+        if (p.includeUsage()) {
+          ObjectNode u = Requests.JSON.createObjectNode();
+          u.put("id", id);
+          u.put("object", chat ? "chat.completion.chunk" : "text_completion");
+          u.put("created", created);
+          u.put("model", p.modelId());
+          u.putArray("choices");
+          usage(u, c);
+          send(out, u.toString());
+        }
+        send(out, "[DONE]");
+        return;
+      }
     } catch (IOException e) {
-      // the client left after the last chunk; nothing to do
+      // The client went away: the generation stops at its next piece of text.
+      clientGone.set(true);
     }
+  }
+
+  private static void send(OutputStream out, String data) throws IOException {
+    out.write(("data: " + data + "\n\n").getBytes(StandardCharsets.UTF_8));
+    out.flush();
   }
 
   private static ObjectNode chunk(Params p, boolean chat, String id, long created) {

@@ -12,7 +12,7 @@ import java.util.function.BiFunction;
  * the resolver (which scopes fine-tuned ids to the caller's project) and kept loaded in a bounded
  * LRU cache.
  */
-public final class InferenceRoutes implements AutoCloseable {
+public final class InferenceRoutes implements Routes, AutoCloseable {
   /**
    * Limits of the inference endpoints.
    *
@@ -57,6 +57,7 @@ public final class InferenceRoutes implements AutoCloseable {
   }
 
   /** Every inference route, in one place. */
+  @Override
   public void register(Javalin app) {
     app.post("/v1/embeddings", encoders::embeddings);
     app.post("/v1/whet/classify", encoders::classify);

@@ -21,7 +21,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
@@ -154,16 +157,30 @@ final class LoadedModels implements AutoCloseable {
     }
   }
 
-  /** A decoder; one generation at a time. */
+  /**
+   * A decoder with its own platform thread: generations run there one at a time, in arrival order.
+   * libtorch keeps its inference guards in native thread-locals, so the work must stay on one OS
+   * thread from start to end, which a request's virtual thread does not promise.
+   */
   static final class DecoderModel implements Served {
+    /** Most generations waiting for the model before new ones are refused with 503. */
+    static final int MAX_WAITING = 64;
+
     private final Path dir;
     private final LanguageModel model;
-    private final ReentrantLock lock = new ReentrantLock(true);
-    private boolean closed;
+    private final ExecutorService thread;
+    private final AtomicInteger waiting = new AtomicInteger();
 
     DecoderModel(Path dir, LanguageModel model) {
       this.dir = dir;
       this.model = model;
+      this.thread =
+          Executors.newSingleThreadExecutor(
+              r -> {
+                Thread t = new Thread(r, "generate-" + dir.getFileName());
+                t.setDaemon(true);
+                return t;
+              });
     }
 
     @Override
@@ -176,17 +193,33 @@ final class LoadedModels implements AutoCloseable {
       return Kind.DECODER;
     }
 
-    /** Runs {@code work} with the model to itself (waits for the generation before it). */
-    <T> T exclusive(java.util.function.Function<LanguageModel, T> work) {
-      lock.lock();
-      try {
-        if (closed) {
-          throw new MicroBatcher.Closed(dir.getFileName() + " was unloaded");
-        }
-        return work.apply(model);
-      } finally {
-        lock.unlock();
+    /**
+     * Queues {@code work} for the model's thread.
+     *
+     * @throws MicroBatcher.Overloaded when too many generations wait already
+     * @throws MicroBatcher.Closed when the model was unloaded
+     */
+    synchronized <T> CompletableFuture<T> submit(Function<LanguageModel, T> work) {
+      if (thread.isShutdown()) {
+        throw new MicroBatcher.Closed(dir.getFileName() + " was unloaded");
       }
+      if (waiting.incrementAndGet() > MAX_WAITING) {
+        waiting.decrementAndGet();
+        throw new MicroBatcher.Overloaded(
+            MAX_WAITING + " generations are already waiting for " + dir.getFileName());
+      }
+      CompletableFuture<T> f = new CompletableFuture<>();
+      thread.execute(
+          () -> {
+            try {
+              f.complete(work.apply(model));
+            } catch (Throwable t) {
+              f.completeExceptionally(t);
+            } finally {
+              waiting.decrementAndGet();
+            }
+          });
+      return f;
     }
 
     /** The loaded model, for reading its tokenizer and template (thread-safe parts only). */
@@ -195,24 +228,22 @@ final class LoadedModels implements AutoCloseable {
     }
 
     @Override
-    public void unload() {
-      // Waits for a running generation on a separate thread, so evicting never blocks a request.
-      Thread t =
-          new Thread(
-              () -> {
-                lock.lock();
-                try {
-                  closed = true;
-                  model.close();
-                } finally {
-                  lock.unlock();
-                }
-              },
-              "unload-" + dir.getFileName());
-      t.setDaemon(true);
-      t.start();
+    public synchronized void unload() {
+      if (!thread.isShutdown()) {
+        // After the generations already queued; nothing can be queued behind it.
+        thread.execute(model::close);
+        thread.shutdown();
+      }
     }
   }
+
+  private static final ExecutorService LOADERS =
+      Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "model-loader");
+            t.setDaemon(true);
+            return t;
+          });
 
   private final int capacity;
   private final Batching batching;
@@ -279,14 +310,20 @@ final class LoadedModels implements AutoCloseable {
     }
     evicted.forEach(Served::unload);
     if (loadHere) {
-      try {
-        f.complete(load(key));
-      } catch (Throwable t) {
-        synchronized (this) {
-          models.remove(key, f);
-        }
-        f.completeExceptionally(t);
-      }
+      // Loaded on a platform thread: libtorch's guards live in native thread-locals, which a
+      // virtual request thread may not keep.
+      CompletableFuture<Served> loading = f;
+      LOADERS.execute(
+          () -> {
+            try {
+              loading.complete(load(key));
+            } catch (Throwable t) {
+              synchronized (this) {
+                models.remove(key, loading);
+              }
+              loading.completeExceptionally(t);
+            }
+          });
     }
     try {
       return f.join();
@@ -302,7 +339,7 @@ final class LoadedModels implements AutoCloseable {
    * Runs {@code work} on the model of {@code dir}; if the model was unloaded between lookup and use
    * (evicted by another request), loads it again once.
    */
-  <T> T with(Path dir, java.util.function.Function<Served, T> work) {
+  <T> T with(Path dir, Function<Served, T> work) {
     try {
       return work.apply(get(dir));
     } catch (MicroBatcher.Closed e) {

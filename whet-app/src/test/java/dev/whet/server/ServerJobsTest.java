@@ -1,0 +1,227 @@
+package dev.whet.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.whet.model.TinyBert;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Fine-tuning through the HTTP API on a tiny model: a job runs to the end with events, an event
+ * stream, checkpoints, a result file, an evaluation report and a model; another is cancelled while
+ * it trains.
+ */
+@Tag("engine")
+class ServerJobsTest {
+  @TempDir static Path dir;
+  static TestServer s;
+  static List<String> lines;
+
+  @BeforeAll
+  static void start() throws Exception {
+    Path home = dir.resolve("home");
+    TinyBert.create(home.resolve("models").resolve("tiny"), 3);
+    try (InputStream in = TinyBert.class.getResourceAsStream("/data/sst2/dev-200.jsonl")) {
+      lines = new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+    }
+    s = TestServer.start(home, b -> b.trainThreads(1));
+  }
+
+  @AfterAll
+  static void stop() {
+    s.close();
+  }
+
+  static String upload(List<String> rows, String name) {
+    TestServer.Response r = s.uploadText(name, String.join("\n", rows) + "\n");
+    assertEquals(200, r.status(), r.body());
+    return r.json().get("id").asText();
+  }
+
+  static JsonNode waitFor(String jobId, String... statuses) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+    JsonNode job = null;
+    while (System.nanoTime() < deadline) {
+      job = s.get("/v1/fine_tuning/jobs/" + jobId, s.key).json();
+      if (List.of(statuses).contains(job.get("status").asText())) {
+        return job;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("job did not reach " + List.of(statuses) + ": " + job);
+  }
+
+  @Test
+  void aJobTrainsToAModelWithEventsCheckpointsAndResults() throws Exception {
+    String train = upload(lines.subList(0, 64), "train.jsonl");
+    String val = upload(lines.subList(64, 96), "val.jsonl");
+    TestServer.Response created =
+        s.post(
+            "/v1/fine_tuning/jobs",
+            """
+            {"model": "tiny", "training_file": "%s", "validation_file": "%s", "suffix": "sst",
+             "seed": 7, "metadata": {"team": "search"},
+             "method": {"type": "supervised", "supervised": {"hyperparameters":
+                {"n_epochs": 2, "batch_size": 16, "learning_rate_multiplier": 20}}},
+             "whet": {"max_length": 32}}
+            """
+                .formatted(train, val),
+            s.key);
+    assertEquals(200, created.status(), created.body());
+    JsonNode job = created.json();
+    String id = job.get("id").asText();
+    assertTrue(id.startsWith("ftjob-"));
+    assertEquals("fine_tuning.job", job.get("object").asText());
+    assertTrue(List.of("queued", "running").contains(job.get("status").asText()), job.toString());
+    assertEquals("search", job.get("metadata").get("team").asText());
+
+    // The live stream: everything so far, then new events, then [DONE] when the job ends.
+    HttpRequest.Builder sse =
+        HttpRequest.newBuilder(
+            URI.create(s.url("/v1/fine_tuning/jobs/" + id + "/events?stream=true")));
+    TestServer.Response stream = s.send(sse, s.key);
+    assertEquals(200, stream.status());
+    List<String> data = new ArrayList<>();
+    for (String line : stream.body().split("\n")) {
+      if (line.startsWith("data: ")) {
+        data.add(line.substring(6));
+      }
+    }
+    assertEquals("[DONE]", data.get(data.size() - 1));
+    assertTrue(data.stream().anyMatch(d -> d.contains("\"type\":\"metrics\"")), "metrics streamed");
+
+    job = waitFor(id, "succeeded", "failed", "cancelled");
+    assertEquals("succeeded", job.get("status").asText(), job.toString());
+    String model = "ft:tiny:sst:" + id;
+    assertEquals(model, job.get("fine_tuned_model").asText());
+    assertTrue(job.get("trained_tokens").asLong() > 0);
+    assertEquals(2, job.get("hyperparameters").get("n_epochs").asInt());
+    assertEquals(16, job.get("hyperparameters").get("batch_size").asInt());
+    assertEquals(20.0, job.get("hyperparameters").get("learning_rate_multiplier").asDouble(), 1e-9);
+    assertEquals("classify", job.get("whet").get("task").asText());
+    assertNotNull(job.get("whet").get("eval"), job.toString());
+    assertTrue(job.get("whet").get("eval").has("f1_macro"), job.toString());
+    assertEquals(200, s.get("/v1/whet/jobs/" + id + "/report", s.key).status());
+    assertEquals(404, s.get("/v1/whet/jobs/" + id + "/report", s.otherKey).status());
+
+    JsonNode events = s.get("/v1/fine_tuning/jobs/" + id + "/events?limit=1000", s.key).json();
+    List<JsonNode> all = new ArrayList<>();
+    events.get("data").forEach(all::add);
+    assertEquals("fine_tuning.job.event", all.get(0).get("object").asText());
+    assertTrue(
+        all.get(0).get("message").asText().contains("successfully completed"), "newest first");
+    JsonNode metric =
+        all.stream().filter(e -> e.get("type").asText().equals("metrics")).findFirst().get();
+    for (String k : List.of("step", "total_steps", "train_loss", "learning_rate")) {
+      assertTrue(
+          metric.get("data").has(k) || metric.get("data").has("valid_loss"), metric.toString());
+    }
+    assertTrue(
+        all.stream().anyMatch(e -> e.path("data").has("valid_f1_macro")), "validation metrics");
+    JsonNode asc = s.get("/v1/fine_tuning/jobs/" + id + "/events?order=asc&limit=2", s.key).json();
+    assertTrue(
+        asc.get("data").get(0).get("message").asText().startsWith("Created fine-tuning job"));
+    assertTrue(asc.get("has_more").asBoolean());
+    String after = asc.get("data").get(1).get("id").asText();
+    JsonNode next =
+        s.get("/v1/fine_tuning/jobs/" + id + "/events?order=asc&limit=1&after=" + after, s.key)
+            .json();
+    assertTrue(next.get("data").get(0).get("message").asText().contains("validated"));
+
+    JsonNode checkpoints = s.get("/v1/fine_tuning/jobs/" + id + "/checkpoints", s.key).json();
+    assertTrue(checkpoints.get("data").size() >= 1, checkpoints.toString());
+    JsonNode ckpt = checkpoints.get("data").get(0);
+    assertEquals("fine_tuning.job.checkpoint", ckpt.get("object").asText());
+    assertEquals(8, ckpt.get("step_number").asInt(), "newest first: 64 / 16 × 2 epochs");
+    assertTrue(ckpt.get("metrics").has("train_loss"), ckpt.toString());
+    assertTrue(ckpt.get("metrics").has("valid_loss"), ckpt.toString());
+    assertEquals(model + ":ckpt-step-8", ckpt.get("fine_tuned_model_checkpoint").asText());
+
+    String resultFile = job.get("result_files").get(0).asText();
+    JsonNode file = s.get("/v1/files/" + resultFile, s.key).json();
+    assertEquals("fine-tune-results", file.get("purpose").asText());
+    String csv = s.get("/v1/files/" + resultFile + "/content", s.key).body();
+    assertTrue(csv.startsWith("step,"), csv);
+    assertEquals(9, csv.strip().split("\n").length, "a header and one row per step:\n" + csv);
+
+    JsonNode models = s.get("/v1/models", s.key).json();
+    List<String> ids = new ArrayList<>();
+    models.get("data").forEach(m -> ids.add(m.get("id").asText()));
+    assertTrue(
+        ids.contains(model) && ids.contains("tiny") && ids.contains("minilm-l6"), ids.toString());
+    assertFalse(
+        s.get("/v1/models", s.otherKey).body().contains(model), "another project does not see it");
+    assertEquals(404, s.get("/v1/models/" + model, s.otherKey).status());
+    assertEquals(404, s.delete("/v1/models/" + model, s.otherKey).status());
+    Path dirOfModel = s.server.models().resolve(new Caller("alpha", "k"), model);
+    assertTrue(Files.isRegularFile(dirOfModel.resolve("model.safetensors")));
+    assertEquals(200, s.get("/v1/models/" + model, s.key).status());
+    assertEquals(403, s.delete("/v1/models/tiny", s.key).status());
+    assertTrue(s.delete("/v1/models/" + model, s.key).json().get("deleted").asBoolean());
+    assertEquals(404, s.get("/v1/models/" + model, s.key).status());
+    assertTrue(Files.notExists(dirOfModel));
+
+    JsonNode list = s.get("/v1/fine_tuning/jobs", s.key).json();
+    assertTrue(list.toString().contains(id));
+    assertFalse(s.get("/v1/fine_tuning/jobs", s.otherKey).body().contains(id));
+  }
+
+  @Test
+  void cancellingARunningJobStopsItAndKeepsItsCheckpoints() throws Exception {
+    String train = upload(lines, "long.jsonl");
+    TestServer.Response created =
+        s.post(
+            "/v1/fine_tuning/jobs",
+            """
+            {"model": "tiny", "training_file": "%s",
+             "hyperparameters": {"n_epochs": 200, "batch_size": 8},
+             "whet": {"max_length": 32, "save_every": 5, "evaluate": false}}
+            """
+                .formatted(train),
+            s.key);
+    assertEquals(200, created.status(), created.body());
+    String id = created.json().get("id").asText();
+    waitFor(id, "running");
+    Path run =
+        Path.of(
+            s.get("/v1/fine_tuning/jobs/" + id, s.key).json().get("whet").get("run_dir").asText());
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+    while (Files.notExists(run.resolve("checkpoint-5").resolve("trainer_state.json"))
+        && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    JsonNode cancelled = s.post("/v1/fine_tuning/jobs/" + id + "/cancel", "", s.key).json();
+    assertEquals("cancelled", cancelled.get("status").asText());
+    long stopDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    boolean stopped = false;
+    while (!stopped && System.nanoTime() < stopDeadline) {
+      stopped =
+          s.get("/v1/fine_tuning/jobs/" + id + "/events?limit=5", s.key)
+              .body()
+              .contains("Training stopped at step");
+      Thread.sleep(50);
+    }
+    assertTrue(stopped, "training stopped promptly");
+    assertEquals(
+        "cancelled", s.get("/v1/fine_tuning/jobs/" + id, s.key).json().get("status").asText());
+    assertTrue(Files.isDirectory(run.resolve("checkpoint-5")), "saved checkpoints are kept");
+    assertTrue(Files.notExists(run.resolve("model")));
+    assertEquals(400, s.post("/v1/fine_tuning/jobs/" + id + "/cancel", "", s.key).status());
+  }
+}
