@@ -38,9 +38,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 @Tag("engine")
 class DashboardBrowserTest {
   @TempDir static Path dir;
-  static WhetServer server;
+  static TestServer s;
   static InferenceRoutes inference;
-  static String key;
   static String url;
   static List<String> sst2;
 
@@ -51,24 +50,19 @@ class DashboardBrowserTest {
         "skipping the dashboard browser test: /usr/bin/chromium or /usr/bin/chromedriver is"
             + " missing (scripts/ci-deps.sh installs them)");
     Path home = dir.resolve("home");
-    // ModelCatalog finds base models through WHET_HOME; the tiny model is a base named tiny-bert.
-    System.setProperty("whet.home", home.toString());
+    // A base model under WHET_HOME/models is listed and resolved by its directory name.
     TinyBert.create(home.resolve("models").resolve("tiny-bert"), 3);
-    try (ApiKeys keys = ApiKeys.open(home, null)) {
-      key = keys.create("dashboard-test", "default").key();
-    }
-    server =
-        WhetServer.builder()
-            .home(home)
-            .port(0)
-            .trainThreads(1)
-            .routesWithModels(
-                models -> {
-                  inference = new InferenceRoutes(models::resolve);
-                  return inference::register;
-                })
-            .start();
-    url = "http://127.0.0.1:" + server.port() + "/";
+    s =
+        TestServer.start(
+            home,
+            b ->
+                b.trainThreads(1)
+                    .routesWithModels(
+                        models -> {
+                          inference = new InferenceRoutes(models::resolve);
+                          return inference::register;
+                        }));
+    url = s.url("/");
     try (InputStream in = TinyBert.class.getResourceAsStream("/data/sst2/dev-200.jsonl")) {
       sst2 = new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList();
     }
@@ -76,9 +70,8 @@ class DashboardBrowserTest {
 
   @AfterAll
   static void stopServer() {
-    if (server != null) server.close();
+    if (s != null) s.close();
     if (inference != null) inference.close();
-    System.clearProperty("whet.home");
   }
 
   @Test
@@ -103,7 +96,7 @@ class DashboardBrowserTest {
       d.findElement(By.cssSelector("#login-form button[type=submit]")).click();
       wait.until(x -> text(x.findElement(By.id("login-error"))).contains("not accepted (401)"));
       d.findElement(By.id("api-key")).clear();
-      d.findElement(By.id("api-key")).sendKeys(key);
+      d.findElement(By.id("api-key")).sendKeys(s.key);
       d.findElement(By.cssSelector("#login-form button[type=submit]")).click();
       wait.until(x -> !x.findElements(By.id("jobs-table")).isEmpty());
       List<String> login = b.console();
@@ -234,6 +227,15 @@ class DashboardBrowserTest {
         assertEquals(0L, ((Number) overflow).longValue(), page + " scrolls sideways at 500 px");
         shot(b, "narrow-" + page.replaceAll("[^a-z]", ""));
       }
+
+      // Log out: the key is forgotten and the next page asks for it again.
+      d.findElement(By.id("logout")).click();
+      wait.until(x -> x.getCurrentUrl().endsWith("#/login"));
+      assertEquals(
+          null,
+          ((JavascriptExecutor) d).executeScript("return localStorage.getItem('whet.apiKey')"));
+      d.get(url + "#/jobs");
+      wait.until(x -> x.getCurrentUrl().endsWith("#/login"));
       console.addAll(b.console());
     }
     assertTrue(console.isEmpty(), "browser console: " + console);
