@@ -268,9 +268,18 @@
       table,
     );
 
+    let lastShown = null;
     async function refresh() {
       try {
         const jobs = await listAll("/v1/fine_tuning/jobs?limit=100", signal, 5);
+        // Redraw only when something changed, so keyboard focus on a link survives the refresh.
+        const shown = JSON.stringify(jobs.map((j) => [j.id, j.status, j.fine_tuned_model, j.finished_at]));
+        if (shown === lastShown) {
+          status.textContent = "Updated " + new Date().toLocaleTimeString() + " · refreshes every 3 s";
+          if (!signal.aborted) setTimeout(refresh, 3000);
+          return;
+        }
+        lastShown = shown;
         clear(tbody);
         if (jobs.length === 0) {
           tbody.append(h("tr", {}, h("td", { colspan: 6 }, "No jobs yet. ", h("a", { href: "#/upload", text: "Upload a dataset" }), ", then ", h("a", { href: "#/new", text: "start a job" }), ".")));
@@ -1122,9 +1131,10 @@
         const tbody = h("tbody");
         for (const m of models) {
           const tuned = String(m.id).startsWith("ft:");
-          const tryButton = h("button", { type: "button", class: "link", text: "Embed…" });
+          // The service fine-tunes classifiers; base models are encoders, tried as embeddings.
+          const tryButton = h("button", { type: "button", class: "link", text: tuned ? "Classify…" : "Embed…", "aria-label": "Try " + m.id });
           tryButton.addEventListener("click", () => {
-            clear(tryBox).append(h("section", { class: "card" }, h("h2", {}, "Try ", h("code", { text: m.id })), tryItBox(m.id, null, signal)));
+            clear(tryBox).append(h("section", { class: "card" }, h("h2", {}, "Try ", h("code", { text: m.id })), tryItBox(m.id, tuned ? "classify" : null, signal)));
             tryBox.querySelector("textarea").focus();
           });
           const actions = h("td", {}, tryButton);

@@ -215,7 +215,7 @@ class DashboardBrowserTest {
 
       // A narrow screen: no page scrolls sideways (wide tables scroll inside their own box).
       d.manage().window().setSize(new Dimension(500, 900));
-      for (String page : List.of("#/jobs/" + jobId, "#/jobs", "#/new", "#/upload")) {
+      for (String page : List.of("#/jobs/" + jobId, "#/jobs", "#/new", "#/upload", "#/models")) {
         d.get(url + page);
         wait.until(x -> !x.findElements(By.cssSelector("main h1")).isEmpty());
         Thread.sleep(300); // let the page's first fetch fill it
