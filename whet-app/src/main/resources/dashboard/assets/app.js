@@ -78,6 +78,10 @@
     return v.toPrecision(4).replace(/\.?0+$/, "");
   }
 
+  function plural(n, word) {
+    return fmtNum(n) + " " + word + (n === 1 ? "" : "s");
+  }
+
   function statusBadge(status) {
     return h("span", { class: "badge status-" + String(status).replace(/[^a-z_]/g, ""), text: status || "unknown" });
   }
@@ -936,7 +940,7 @@
         "p",
         { class: "verdict" },
         h("strong", { text: v.valid ? "Valid: " : "Not valid: " }),
-        name + " — " + fmtNum(v.examples ?? v.count ?? 0) + " example(s)" + (v.task ? ", task " + v.task : "") + (v.errors && v.errors.length ? ", " + fmtNum(v.error_total ?? v.errorTotal ?? v.errors.length) + " error(s)" : "") + ".",
+        name + " — " + plural(v.examples ?? v.count ?? 0, "example") + (v.task ? ", task " + v.task : "") + (v.errors && v.errors.length ? ", " + plural(v.error_total ?? v.errorTotal ?? v.errors.length, "error") : "") + ".",
       ),
     );
     if (v.errors && v.errors.length) {
@@ -963,13 +967,16 @@
     const stats = v.stats || {};
     const simple = [];
     for (const [k, val] of Object.entries(stats)) {
-      if (k === "labels" || k === "advice" || k === "errors") continue;
+      // The verdict line already says these; labels and advice have their own lists below.
+      if (["labels", "advice", "errors", "task", "count", "errorTotal", "error_total", "valid", "file", "filename"].includes(k)) continue;
       if (val === null || typeof val !== "object") simple.push([k, fmtNum(val)]);
       else if (!Array.isArray(val)) for (const [k2, v2] of Object.entries(val)) if (v2 === null || typeof v2 !== "object") simple.push([k + " " + k2, fmtNum(v2)]);
     }
     if (simple.length) {
       const dl = h("dl", { class: "details", id: "validation-stats" });
-      for (const [k, val] of simple) dl.append(h("div", {}, h("dt", { text: k.replace(/_/g, " ") }), h("dd", { text: val })));
+      const names = { records: "records read", imbalanceRatio: "imbalance (largest / smallest class)" };
+      const human = (k) => names[k] || k.replace(/_/g, " ").replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
+      for (const [k, val] of simple) dl.append(h("div", {}, h("dt", { text: human(k) }), h("dd", { text: val })));
       box.append(h("h3", { text: "Statistics" }), dl);
     }
     if (stats.labels && typeof stats.labels === "object") {
@@ -1152,7 +1159,7 @@
             });
             actions.append(" ", del);
           }
-          tbody.append(h("tr", {}, h("td", { class: "mono", text: m.id }), h("td", { text: m.owned_by || "—" }), h("td", { text: fmtTime(m.created) }), actions));
+          tbody.append(h("tr", {}, h("td", { class: "mono", text: m.id }), h("td", { text: m.owned_by || "—" }), h("td", { text: m.created ? fmtTime(m.created) : "built in" }), actions));
         }
         clear(box).append(h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, ["Model", "Owner", "Created", ""].map((t) => h("th", { scope: "col", text: t })))), tbody)));
       } catch (e) {

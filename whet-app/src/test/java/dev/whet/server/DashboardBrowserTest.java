@@ -112,10 +112,11 @@ class DashboardBrowserTest {
       assertTrue(errorText.matches("(?s).*\\b2\\b.*label.*"), "line 2, field label: " + errorText);
       assertFalse(d.findElement(By.id("upload-button")).isEnabled(), "a bad file is not uploaded");
       assertTrue(d.findElements(By.id("injected")).isEmpty(), "server text became markup");
+      shot(b, "upload-bad");
       assertTrue(text(d.findElement(By.id("validation"))).contains("<img src=x id=injected>"));
 
-      String trainId = upload(b, wait, train, "64 example");
-      String valId = upload(b, wait, val, "32 example");
+      String trainId = upload(b, wait, train, "64 examples");
+      String valId = upload(b, wait, val, "32 examples");
 
       // New job: a tiny model, many short steps, so training lasts long enough to watch.
       d.findElement(By.linkText("New job")).click();
@@ -148,8 +149,8 @@ class DashboardBrowserTest {
                 return first[0] > 0 && status(x).equals("running");
               });
       training
-          .withMessage("the loss chart did not grow beyond " + first[0] + " points")
-          .until(x -> points(x, "train-loss") > first[0]);
+          .withMessage("the loss chart did not grow beyond " + first[0] + " points while running")
+          .until(x -> points(x, "train-loss") > first[0] && status(x).equals("running"));
       shot(b, "running");
       training.withMessage("the job did not succeed").until(x -> status(x).equals("succeeded"));
       assertTrue(points(d, "learning-rate") > 1, "learning-rate chart");
@@ -243,7 +244,8 @@ class DashboardBrowserTest {
   }
 
   /** Chooses a file on the upload page, waits for it to validate, uploads it; its file id. */
-  private static String upload(Browser b, WebDriverWait wait, Path file, String expect) {
+  private static String upload(Browser b, WebDriverWait wait, Path file, String expect)
+      throws Exception {
     var d = b.driver;
     d.findElement(By.id("upload-file")).sendKeys(file.toString());
     wait.until(
@@ -252,6 +254,7 @@ class DashboardBrowserTest {
           return v.contains("Valid:") && v.contains(file.getFileName().toString());
         });
     assertTrue(text(d.findElement(By.id("validation"))).contains(expect));
+    shot(b, "upload-" + file.getFileName().toString().replace(".jsonl", ""));
     d.findElement(By.id("upload-button")).click();
     return text(wait.until(x -> x.findElement(By.cssSelector("#uploaded-file .file-id"))));
   }
