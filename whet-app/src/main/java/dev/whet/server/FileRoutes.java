@@ -239,7 +239,7 @@ final class FileRoutes implements Routes {
 
   void delete(Context ctx) {
     Store.FileRow f = find(ctx);
-    if (!store.deleteFile(f.project(), f.id(), f.sha256())) {
+    if (!store.deleteFile(f.project(), f.id(), f.sha256(), f.format())) {
       blobs.delete(f.sha256(), f.format());
     }
     Map<String, Object> out = new LinkedHashMap<>();

@@ -212,11 +212,16 @@ final class Store implements AutoCloseable {
   }
 
   /** Deletes the row; returns whether another row still uses the same content. */
-  boolean deleteFile(String project, String id, String sha256) {
+  boolean deleteFile(String project, String id, String sha256, String format) {
     return db.tx(
         c -> {
           update(c, "DELETE FROM files WHERE project = ? AND id = ?", project, id);
-          return one(c, r -> r.getLong(1), "SELECT COUNT(*) FROM files WHERE sha256 = ?", sha256)
+          return one(
+                  c,
+                  r -> r.getLong(1),
+                  "SELECT COUNT(*) FROM files WHERE sha256 = ? AND format = ?",
+                  sha256,
+                  format)
               > 0;
         });
   }
