@@ -165,7 +165,14 @@
   function parseRoute() {
     const raw = location.hash.replace(/^#\/?/, "");
     const [path, query] = raw.split("?");
-    const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
+    const decode = (p) => {
+      try {
+        return decodeURIComponent(p);
+      } catch {
+        return p; // a hand-typed "%" is not an escape
+      }
+    };
+    const parts = path.split("/").filter(Boolean).map(decode);
     return { parts, params: new URLSearchParams(query || "") };
   }
 
@@ -197,7 +204,7 @@
       else a.removeAttribute("aria-current");
     }
     const pages = { login: loginPage, jobs: parts[1] ? jobPage : jobsPage, new: newJobPage, upload: uploadPage, models: modelsPage };
-    const render = pages[page] || notFoundPage;
+    const render = Object.hasOwn(pages, page) ? pages[page] : notFoundPage;
     render(main, { parts, params, signal });
     const heading = main.querySelector("h1");
     if (heading) document.title = heading.textContent + " · Whet";
@@ -254,7 +261,7 @@
 
   function jobsPage(main, { signal }) {
     const tbody = h("tbody");
-    const status = h("p", { class: "muted", "aria-live": "polite" });
+    const status = h("p", { class: "muted" }); // not live: it changes every 3 s
     const table = h(
       "div",
       { class: "table-wrap" },
@@ -275,7 +282,8 @@
     let lastShown = null;
     async function refresh() {
       try {
-        const jobs = await listAll("/v1/fine_tuning/jobs?limit=100", signal, 5);
+        // The 100 most recent jobs: enough for a person, cheap to poll.
+        const jobs = await listAll("/v1/fine_tuning/jobs?limit=100", signal, 1);
         // Redraw only when something changed, so keyboard focus on a link survives the refresh.
         const shown = JSON.stringify(jobs.map((j) => [j.id, j.status, j.fine_tuned_model, j.finished_at]));
         if (shown === lastShown) {
@@ -331,7 +339,9 @@
       this.name = name;
       this.title = title;
       this.yLabel = yLabel;
-      this.series = new Map(); // name -> {points: [[x, y]], markers}
+      // name -> {points: Map step -> value, markers}. Keyed by step: a job resumed after a crash
+      // repeats the steps since its checkpoint, and the latest value of a step is the one kept.
+      this.series = new Map();
       this.svg = s("svg", { class: "chart", "data-chart": name, "data-points": 0, viewBox: "0 0 440 260", role: "img", "aria-label": title, preserveAspectRatio: "xMidYMid meet" });
       this.summary = h("p", { class: "chart-summary muted" });
       this.el = h("figure", { class: "chart-box" }, h("figcaption", { text: title }), this.svg, this.summary);
@@ -342,8 +352,8 @@
     add(seriesName, x, y, markers) {
       if (typeof x !== "number" || typeof y !== "number" || !Number.isFinite(x) || !Number.isFinite(y)) return;
       let series = this.series.get(seriesName);
-      if (!series) this.series.set(seriesName, (series = { points: [], markers: !!markers }));
-      series.points.push([x, y]);
+      if (!series) this.series.set(seriesName, (series = { points: new Map(), markers: !!markers }));
+      series.points.set(x, y);
       if (!this.pending) {
         this.pending = true;
         setTimeout(() => {
@@ -360,7 +370,7 @@
       svg.append(s("title", { text: this.title }));
       let minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity, count = 0;
       for (const { points } of this.series.values()) {
-        for (const [x, y] of points) {
+        for (const [x, y] of points.entries()) {
           minX = Math.min(minX, x); maxX = Math.max(maxX, x);
           minY = Math.min(minY, y); maxY = Math.max(maxY, y);
           count++;
@@ -396,7 +406,7 @@
       let i = 0;
       for (const [name, { points, markers }] of this.series) {
         const colour = COLOURS[i % COLOURS.length];
-        const sorted = points.slice().sort((a, b) => a[0] - b[0]);
+        const sorted = [...points.entries()].sort((a, b) => a[0] - b[0]);
         svg.append(s("polyline", { fill: "none", stroke: colour, "stroke-width": 1.8, "data-series": name, points: sorted.map(([x, y]) => sx(x).toFixed(1) + "," + sy(y).toFixed(1)).join(" ") }));
         if (markers || sorted.length === 1) {
           for (const [x, y] of sorted) svg.append(s("circle", { cx: sx(x).toFixed(1), cy: sy(y).toFixed(1), r: 3, fill: colour }));
@@ -450,7 +460,7 @@
         "section",
         { class: "card", "aria-labelledby": "h-events" },
         h("div", { class: "title-row" }, h("h2", { id: "h-events", text: "Events" }), h("label", { class: "inline" }, showMetrics, " show metrics events")),
-        h("div", { class: "events-wrap" }, events),
+        h("div", { class: "events-wrap", tabindex: 0, role: "region", "aria-label": "Event log, newest first" }, events),
       ),
       h("section", { class: "card", "aria-labelledby": "h-checkpoints" }, h("h2", { id: "h-checkpoints", text: "Checkpoints" }), checkpoints),
       h("section", { class: "card", "aria-labelledby": "h-report" }, h("h2", { id: "h-report", text: "Evaluation report" }), report),
