@@ -190,7 +190,11 @@ final class JobRoutes implements Routes {
   void events(Context ctx) throws IOException {
     Store.Job job = find(ctx);
     if ("true".equals(ctx.queryParam("stream"))) {
-      stream(ctx, job);
+      try {
+        stream(ctx, job);
+      } catch (org.eclipse.jetty.io.EofException gone) {
+        // the client closed the stream; nothing to answer
+      }
       return;
     }
     boolean asc = "asc".equals(ctx.queryParam("order"));
