@@ -802,7 +802,7 @@
     const vecs = (res.data || []).slice().sort((a, b) => a.index - b.index).map((d) => d.embedding);
     const box = h("div", { class: "embeddings" });
     if (vecs.length === 0) return box;
-    box.append(h("p", {}, vecs.length + " vector(s) of dimension " + vecs[0].length + " from ", h("code", { text: res.model || "" }), "."));
+    box.append(h("p", { id: "embed-summary" }, plural(vecs.length, "vector") + " of dimension " + vecs[0].length + " from ", h("code", { text: res.model || "" }), "."));
     for (let i = 0; i < vecs.length; i++) {
       const v = vecs[i];
       const norm = Math.sqrt(v.reduce((a, x) => a + x * x, 0));

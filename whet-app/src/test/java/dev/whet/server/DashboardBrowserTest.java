@@ -214,6 +214,16 @@ class DashboardBrowserTest {
               x -> x.findElement(By.cssSelector("#jobs-table tr[data-job='" + secondId + "']")));
       assertTrue(text(second).contains("cancelled"), text(second));
 
+      // The models page: embeddings from the base model, with their cosine similarities.
+      d.findElement(By.linkText("Models")).click();
+      wait.until(x -> x.findElement(By.cssSelector("button[aria-label='Try tiny-bert']"))).click();
+      wait.until(x -> x.findElement(By.id("try-input")))
+          .sendKeys("a charming journey\nbleak and desperate");
+      d.findElement(By.id("try-run")).click();
+      String embedded = text(wait.until(x -> x.findElement(By.id("embed-summary"))));
+      assertTrue(embedded.startsWith("2 vectors of dimension 32"), embedded);
+      assertEquals(4, d.findElements(By.cssSelector("#try-output table.cosine td")).size());
+
       // A narrow screen: no page scrolls sideways (wide tables scroll inside their own box).
       d.manage().window().setSize(new Dimension(500, 900));
       for (String page : List.of("#/jobs/" + jobId, "#/jobs", "#/new", "#/upload", "#/models")) {
