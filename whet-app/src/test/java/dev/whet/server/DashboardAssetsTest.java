@@ -69,6 +69,25 @@ class DashboardAssetsTest {
   }
 
   @Test
+  void nothingBesideTheDashboardIsServedFromTheClasspath() {
+    // Other classpath resources (classes, bundled data) stay out of reach, with or without a key.
+    for (String path :
+        List.of(
+            "/assets/",
+            "/assets/%2e%2e/index.html",
+            "/assets/%2e%2e/%2e%2e/demo/banking77/NOTICE.md",
+            "/assets/..%2f..%2fdemo/banking77/NOTICE.md",
+            "/%2e%2e/dev/whet/server/WhetServer.class",
+            "/demo/banking77/NOTICE.md",
+            "/dashboard/index.html")) {
+      for (String key : java.util.Arrays.asList(null, s.key)) {
+        TestServer.Response r = s.get(path, key);
+        assertTrue(r.status() >= 400, path + " answered " + r.status() + ": " + r.body());
+      }
+    }
+  }
+
+  @Test
   void theSourceKeepsToItsSafetyRules() {
     String html = get("/").body();
     // Every script comes from a file of the server; none is inline.
