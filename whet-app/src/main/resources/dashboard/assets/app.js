@@ -926,16 +926,15 @@
             h(
               "tr",
               {},
-              h("td", { class: "mono", text: f.id }),
-              h("td", { text: f.filename }),
-              h("td", { text: f.purpose }),
+              h("td", {}, h("span", { text: f.filename }), h("br"), h("code", { class: "small muted", text: f.id })),
+              h("td", { text: f.whet && f.whet.examples !== undefined ? plural(f.whet.examples, "example") + (f.whet.task ? ", " + f.whet.task : "") : f.purpose }),
               h("td", { class: "num", text: fmtNum(f.bytes) }),
               h("td", { text: fmtTime(f.created_at) }),
               h("td", {}, h("a", { href: "#/new?training_file=" + encodeURIComponent(f.id), text: "New job" }), " ", del),
             ),
           );
         }
-        files.append(h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, ["File", "Name", "Purpose", "Bytes", "Uploaded", ""].map((t) => h("th", { scope: "col", text: t })))), tbody)));
+        files.append(h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, ["File", "Contents", "Bytes", "Uploaded", ""].map((t) => h("th", { scope: "col", text: t })))), tbody)));
       } catch (e) {
         if (e.name !== "AbortError") clear(files).append(errorBox(e));
       }
@@ -1066,7 +1065,8 @@
         const tuned = models.filter((m) => String(m.id).startsWith("ft:"));
         fill(model, [...bases, ...tuned].map((m) => [m.id, m.id + (m.owned_by ? " (" + m.owned_by + ")" : "")]), null);
         const fineTune = files.filter((f) => !f.purpose || f.purpose === "fine-tune");
-        const fileItems = fineTune.map((f) => [f.id, f.filename + " — " + f.id]);
+        const about = (f) => (f.whet && f.whet.examples !== undefined ? " (" + plural(f.whet.examples, "example") + (f.whet.task ? ", " + f.whet.task : "") + ")" : "");
+        const fileItems = fineTune.map((f) => [f.id, f.filename + about(f) + " — " + f.id]);
         fill(training, fileItems, fileItems.length ? null : "no files: upload one first");
         fill(validation, fileItems, "none");
         const wanted = params.get("training_file");
