@@ -226,7 +226,8 @@ class DashboardBrowserTest {
 
       // A narrow screen: no page scrolls sideways (wide tables scroll inside their own box).
       d.manage().window().setSize(new Dimension(500, 900));
-      for (String page : List.of("#/jobs/" + jobId, "#/jobs", "#/new", "#/upload", "#/models")) {
+      for (String page :
+          List.of("#/jobs/" + jobId, "#/jobs", "#/new", "#/upload", "#/models", "#/login")) {
         d.get(url + page);
         wait.until(x -> !x.findElements(By.cssSelector("main h1")).isEmpty());
         Thread.sleep(300); // let the page's first fetch fill it
@@ -236,6 +237,14 @@ class DashboardBrowserTest {
                     "return document.documentElement.scrollWidth - document.documentElement"
                         + ".clientWidth;");
         assertEquals(0L, ((Number) overflow).longValue(), page + " scrolls sideways at 500 px");
+        // Every control has a label a screen reader can read out.
+        Object unlabelled =
+            ((JavascriptExecutor) d)
+                .executeScript(
+                    "return [...document.querySelectorAll('main input, main select, main"
+                        + " textarea')].filter(e => e.labels.length === 0 &&"
+                        + " !e.getAttribute('aria-label')).map(e => e.id || e.name).join(',');");
+        assertEquals("", unlabelled, page + " has unlabelled controls");
         shot(b, "narrow-" + page.replaceAll("[^a-z]", ""));
       }
 
