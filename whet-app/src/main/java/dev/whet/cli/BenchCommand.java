@@ -29,7 +29,12 @@ import picocli.CommandLine.Option;
     name = "bench",
     description = "Measure training, embedding and generation speed on this machine.",
     mixinStandardHelpOptions = true,
-    subcommands = {BenchCommand.Train.class, BenchCommand.Embed.class, BenchCommand.Generate.class})
+    subcommands = {
+      BenchCommand.Train.class,
+      BenchCommand.Embed.class,
+      BenchCommand.Generate.class,
+      BenchCommand.Serve.class
+    })
 final class BenchCommand implements Runnable {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -412,6 +417,128 @@ final class BenchCommand implements Runnable {
             r.runs());
       }
       return 0;
+    }
+  }
+
+  @Command(
+      name = "serve",
+      description =
+          "Load test of POST /v1/whet/classify on loopback: concurrent clients, a fixed number of"
+              + " requests, p50/p99 latency and throughput next to single-request latency.",
+      mixinStandardHelpOptions = true)
+  static final class Serve implements Callable<Integer> {
+    @Option(
+        names = "--model",
+        paramLabel = "RUN|DIR",
+        description =
+            "A fine-tuned classifier (run id, run directory or model directory); by default one is"
+                + " fine-tuned from --base for a few steps first.")
+    String model;
+
+    @Option(
+        names = "--base",
+        defaultValue = ModelCatalog.DEFAULT,
+        description =
+            "Base of the classifier trained when no --model is given (default: ${DEFAULT-VALUE}).")
+    String base;
+
+    @Option(
+        names = "--train-steps",
+        defaultValue = "8",
+        description = "Steps of that training (default: ${DEFAULT-VALUE}).")
+    int trainSteps;
+
+    @Option(
+        names = "--clients",
+        defaultValue = "50",
+        description = "Concurrent clients (default: ${DEFAULT-VALUE}).")
+    int clients;
+
+    @Option(
+        names = "--requests",
+        defaultValue = "2000",
+        description = "Requests in all, one text each (default: ${DEFAULT-VALUE}).")
+    int requests;
+
+    @Option(
+        names = "--singles",
+        defaultValue = "200",
+        description =
+            "Sequential requests for the single-request latency (default: ${DEFAULT-VALUE}).")
+    int singles;
+
+    @Option(names = "--json", description = "Print one JSON object.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+      if (clients < 1 || requests < 1 || singles < 0) {
+        throw new WhetException(
+            "--clients and --requests must be at least 1, --singles at least 0");
+      }
+      java.nio.file.Path tmp = null;
+      java.nio.file.Path dir;
+      if (model != null) {
+        dir = PredictCommand.modelDir(model);
+      } else {
+        tmp = java.nio.file.Files.createTempDirectory("whet-bench-serve");
+        System.err.println("whet bench serve: fine-tuning a classifier from " + base + " ...");
+        dir = dev.whet.server.ServeBench.trainClassifier(tmp, base, trainSteps);
+      }
+      dev.whet.server.ServeBench.Result r;
+      try (dev.whet.server.ServeBench.Server server =
+          new dev.whet.server.ServeBench.Server("bench-classifier", dir)) {
+        r =
+            dev.whet.server.ServeBench.run(
+                server.apiBase(), "bench-classifier", clients, requests, singles);
+      } finally {
+        if (tmp != null) {
+          try (var walk = java.nio.file.Files.walk(tmp)) {
+            for (java.nio.file.Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+              java.nio.file.Files.deleteIfExists(p);
+            }
+          }
+        }
+      }
+      if (json) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("model", model != null ? model : "fine-tuned from " + base);
+        out.put("clients", r.clients());
+        out.put("requests", r.requests());
+        out.put("errors", r.errors());
+        out.put("statuses", r.statuses());
+        out.put("seconds", r.seconds());
+        out.put("requests_per_second", r.throughput());
+        out.put("p50_ms", r.p50Ms());
+        out.put("p99_ms", r.p99Ms());
+        out.put("max_ms", r.maxMs());
+        out.put("single_p50_ms", r.singleP50Ms());
+        out.put("single_p99_ms", r.singleP99Ms());
+        out.put("machine", machine());
+        System.out.println(Json.line(out));
+      } else {
+        System.out.printf(
+            Locale.ROOT,
+            "classify, one text per request, loopback%n"
+                + "single client:  %d requests, p50 %.1f ms, p99 %.1f ms%n"
+                + "%d clients:     %d requests in %.2f s = %.0f req/s, p50 %.1f ms, p99 %.1f ms, max %.1f"
+                + " ms, errors %d %s%n"
+                + "machine: %s%n",
+            r.singles(),
+            r.singleP50Ms(),
+            r.singleP99Ms(),
+            r.clients(),
+            r.requests(),
+            r.seconds(),
+            r.throughput(),
+            r.p50Ms(),
+            r.p99Ms(),
+            r.maxMs(),
+            r.errors(),
+            r.statuses(),
+            machine());
+      }
+      return r.errors() == 0 ? 0 : 1;
     }
   }
 }

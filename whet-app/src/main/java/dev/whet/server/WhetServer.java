@@ -7,6 +7,7 @@ import io.javalin.Javalin;
 import io.javalin.config.SizeUnit;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
+import io.javalin.http.staticfiles.Location;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -127,6 +128,15 @@ public final class WhetServer implements AutoCloseable {
                   maxUploadBytes + 64 * 1024, SizeUnit.BYTES);
               config.jetty.multipartConfig.maxInMemoryFileSize(1, SizeUnit.MB);
               config.http.maxRequestSize = 1_000_000;
+              // The dashboard: static files from the classpath folder /dashboard at /, open (see
+              // isOpen); the page asks for a key and sends it with every API call.
+              config.staticFiles.add(
+                  files -> {
+                    files.hostedPath = "/";
+                    files.directory = "/dashboard";
+                    files.location = Location.CLASSPATH;
+                    files.headers = Map.of("Cache-Control", "no-cache");
+                  });
             });
     app.get("/health", ctx -> ctx.json(Map.of("status", "ok")));
     app.before(

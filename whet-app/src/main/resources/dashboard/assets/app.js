@@ -1,0 +1,1195 @@
+// Whet dashboard: plain JavaScript, no framework, no build step, nothing fetched from elsewhere.
+//
+// Every piece of text that comes from the server is put in the page as text (textContent or a
+// text node), never parsed as HTML. Pages are hash routes (#/jobs, #/jobs/ID, #/upload, #/new,
+// #/models, #/login); each page gets an AbortSignal that fires when the user leaves it, so its
+// timers, streams and fetches stop with it.
+"use strict";
+
+(() => {
+  const KEY_STORAGE = "whet.apiKey";
+  const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
+  const SVG_NS = "http://www.w3.org/2000/svg";
+  const COLOURS = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2"];
+  const CLASSIFY_TASKS = new Set(["classify", "multilabel", "pair"]);
+
+  // ---------------------------------------------------------------------------------------------
+  // DOM helpers: elements are built from tag, attributes and children; strings become text nodes.
+
+  function h(tag, attrs, ...children) {
+    const el = document.createElement(tag);
+    setAttrs(el, attrs);
+    append(el, children);
+    return el;
+  }
+
+  function s(tag, attrs, ...children) {
+    const el = document.createElementNS(SVG_NS, tag);
+    setAttrs(el, attrs);
+    append(el, children);
+    return el;
+  }
+
+  function setAttrs(el, attrs) {
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
+      else if (k === "text") el.textContent = v;
+      else el.setAttribute(k, v === true ? "" : String(v));
+    }
+  }
+
+  function append(el, children) {
+    for (const c of children.flat(Infinity)) {
+      if (c === null || c === undefined || c === false) continue;
+      el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+  }
+
+  function clear(el) {
+    while (el.firstChild) el.firstChild.remove();
+    return el;
+  }
+
+  /** Internal link to a route; the id is encoded so no server text can change the link's shape. */
+  function routeHref(...parts) {
+    return "#/" + parts.map(encodeURIComponent).join("/");
+  }
+
+  function fmtTime(unixSeconds) {
+    if (unixSeconds === null || unixSeconds === undefined) return "—";
+    return new Date(unixSeconds * 1000).toLocaleString();
+  }
+
+  function fmtRelative(unixSeconds) {
+    if (unixSeconds === null || unixSeconds === undefined) return "—";
+    const d = Math.round(unixSeconds - Date.now() / 1000);
+    const abs = Math.abs(d);
+    const span =
+      abs < 90 ? abs + " s" : abs < 5400 ? Math.round(abs / 60) + " min" : (abs / 3600).toFixed(1) + " h";
+    return (d >= 0 ? "in " : "") + span + (d < 0 ? " ago" : "") + " (" + fmtTime(unixSeconds) + ")";
+  }
+
+  function fmtNum(v) {
+    if (typeof v !== "number" || !Number.isFinite(v)) return v === null || v === undefined ? "—" : String(v);
+    if (Number.isInteger(v)) return v.toLocaleString("en-US");
+    const a = Math.abs(v);
+    if (a !== 0 && (a < 1e-3 || a >= 1e6)) return v.toExponential(2).replace(/\.?0+e/, "e");
+    return v.toPrecision(4).replace(/\.?0+$/, "");
+  }
+
+  function plural(n, word) {
+    return fmtNum(n) + " " + word + (n === 1 ? "" : "s");
+  }
+
+  function statusBadge(status) {
+    return h("span", { class: "badge status-" + String(status).replace(/[^a-z_]/g, ""), text: status || "unknown" });
+  }
+
+  function flash(message, kind) {
+    const el = document.getElementById("flash");
+    clear(el);
+    if (message) el.append(h("p", { class: "flash " + (kind || "info"), text: message }));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // API access: every call sends the stored key; failures become ApiFailure with the server's
+  // OpenAI-shaped error message.
+
+  class ApiFailure extends Error {
+    constructor(status, message, body) {
+      super(message);
+      this.status = status;
+      this.body = body;
+    }
+  }
+
+  function apiKey() {
+    return localStorage.getItem(KEY_STORAGE);
+  }
+
+  async function api(path, options = {}) {
+    const headers = { Authorization: "Bearer " + (options.key || apiKey() || "") };
+    let body = options.body;
+    if (body !== undefined && !(body instanceof FormData)) {
+      headers["Content-Type"] = "application/json";
+      body = JSON.stringify(body);
+    }
+    let res;
+    try {
+      res = await fetch(path, { method: options.method || (body ? "POST" : "GET"), headers, body, signal: options.signal });
+    } catch (e) {
+      if (e.name === "AbortError") throw e;
+      throw new ApiFailure(0, "The server could not be reached (" + e.message + "). Is `whet serve` running?");
+    }
+    if (res.status === 401 && !options.key) {
+      loggedOut("Your API key was not accepted (401). Paste a valid key to continue.");
+    }
+    const type = res.headers.get("Content-Type") || "";
+    if (!res.ok) {
+      let message = res.status + " " + res.statusText;
+      let parsed = null;
+      if (type.includes("json")) {
+        parsed = await res.json().catch(() => null);
+        if (parsed && parsed.error && parsed.error.message) message = parsed.error.message;
+      }
+      throw new ApiFailure(res.status, message, parsed);
+    }
+    if (options.raw) return res;
+    return type.includes("json") ? res.json() : res.text();
+  }
+
+  /** All pages of an OpenAI list endpoint (bounded, so a huge project cannot hang the page). */
+  async function listAll(path, signal, maxPages = 20) {
+    const out = [];
+    let after = null;
+    for (let page = 0; page < maxPages; page++) {
+      const sep = path.includes("?") ? "&" : "?";
+      const list = await api(path + (after ? sep + "after=" + encodeURIComponent(after) : ""), { signal });
+      out.push(...(list.data || []));
+      if (!list.has_more || !list.data || list.data.length === 0) break;
+      after = list.last_id || list.data[list.data.length - 1].id;
+    }
+    return out;
+  }
+
+  function errorBox(e) {
+    return h("p", { class: "flash error", role: "alert", text: e.message || String(e) });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Routing.
+
+  let leave = null; // aborts the current page's work
+
+  function parseRoute() {
+    const raw = location.hash.replace(/^#\/?/, "");
+    const [path, query] = raw.split("?");
+    const decode = (p) => {
+      try {
+        return decodeURIComponent(p);
+      } catch {
+        return p; // a hand-typed "%" is not an escape
+      }
+    };
+    const parts = path.split("/").filter(Boolean).map(decode);
+    return { parts, params: new URLSearchParams(query || "") };
+  }
+
+  let pendingRoute = null;
+
+  function loggedOut(message) {
+    localStorage.removeItem(KEY_STORAGE);
+    if (!location.hash.startsWith("#/login")) pendingRoute = location.hash;
+    flash(message, "error");
+    location.hash = "#/login";
+  }
+
+  function route() {
+    if (leave) leave.abort();
+    leave = new AbortController();
+    const signal = leave.signal;
+    const { parts, params } = parseRoute();
+    const main = clear(document.getElementById("main"));
+    const loggedIn = !!apiKey();
+    document.getElementById("logout").hidden = !loggedIn;
+    let page = parts[0] || "jobs";
+    if (!loggedIn && page !== "login") {
+      pendingRoute = location.hash || "#/jobs";
+      location.replace("#/login");
+      return;
+    }
+    for (const a of document.querySelectorAll("[data-nav]")) {
+      if (a.dataset.nav === page) a.setAttribute("aria-current", "page");
+      else a.removeAttribute("aria-current");
+    }
+    const pages = { login: loginPage, jobs: parts[1] ? jobPage : jobsPage, new: newJobPage, upload: uploadPage, models: modelsPage };
+    const render = Object.hasOwn(pages, page) ? pages[page] : notFoundPage;
+    render(main, { parts, params, signal });
+    const heading = main.querySelector("h1");
+    if (heading) document.title = heading.textContent + " · Whet";
+    if (page !== "login" && document.activeElement && document.activeElement.tagName !== "INPUT") main.focus({ preventScroll: true });
+  }
+
+  function notFoundPage(main) {
+    main.append(h("h1", { text: "Page not found" }), h("p", {}, h("a", { href: "#/jobs", text: "Back to jobs" })));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Log in.
+
+  function loginPage(main) {
+    const input = h("input", { id: "api-key", type: "password", autocomplete: "off", spellcheck: "false", required: true, "aria-describedby": "key-help" });
+    const error = h("div", { id: "login-error", "aria-live": "assertive" });
+    const button = h("button", { type: "submit", text: "Log in" });
+    const form = h(
+      "form",
+      { class: "card narrow", id: "login-form" },
+      h("label", { for: "api-key", text: "API key" }),
+      input,
+      h("p", { id: "key-help", class: "muted" }, "Create one on the server with ", h("code", { text: "whet keys create --name NAME" }), ". It is kept in this browser only."),
+      button,
+      error,
+    );
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      clear(error);
+      const key = input.value.trim();
+      if (!key) return;
+      button.disabled = true;
+      try {
+        await api("/v1/fine_tuning/jobs?limit=1", { key });
+        localStorage.setItem(KEY_STORAGE, key);
+        flash("");
+        const next = pendingRoute && !pendingRoute.startsWith("#/login") ? pendingRoute : "#/jobs";
+        pendingRoute = null;
+        location.hash = next;
+      } catch (e) {
+        const text = e.status === 401 ? "That key was not accepted (401): check it was copied whole and has not been revoked." : e.message;
+        error.append(h("p", { class: "flash error", role: "alert", text }));
+        input.focus();
+      } finally {
+        button.disabled = false;
+      }
+    });
+    main.append(h("h1", { text: "Log in" }), form);
+    input.focus();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Jobs list.
+
+  function jobsPage(main, { signal }) {
+    const tbody = h("tbody");
+    const status = h("p", { class: "muted" }); // not live: it changes every 3 s
+    const table = h(
+      "div",
+      { class: "table-wrap" },
+      h(
+        "table",
+        { id: "jobs-table" },
+        h("caption", { class: "visually-hidden", text: "Fine-tuning jobs, newest first" }),
+        h("thead", {}, h("tr", {}, ["Job", "Status", "Base model", "Fine-tuned model", "Created", "Finished"].map((t) => h("th", { scope: "col", text: t })))),
+        tbody,
+      ),
+    );
+    main.append(
+      h("div", { class: "title-row" }, h("h1", { text: "Fine-tuning jobs" }), h("a", { class: "button", href: "#/new", text: "New job" })),
+      status,
+      table,
+    );
+
+    let lastShown = null;
+    async function refresh() {
+      try {
+        // The 100 most recent jobs: enough for a person, cheap to poll.
+        const jobs = await listAll("/v1/fine_tuning/jobs?limit=100", signal, 1);
+        // Redraw only when something changed, so keyboard focus on a link survives the refresh.
+        const shown = JSON.stringify(jobs.map((j) => [j.id, j.status, j.fine_tuned_model, j.finished_at]));
+        if (shown === lastShown) {
+          status.textContent = "Updated " + new Date().toLocaleTimeString() + " · refreshes every 3 s";
+          if (!signal.aborted) setTimeout(refresh, 3000);
+          return;
+        }
+        lastShown = shown;
+        clear(tbody);
+        if (jobs.length === 0) {
+          tbody.append(h("tr", {}, h("td", { colspan: 6 }, "No jobs yet. ", h("a", { href: "#/upload", text: "Upload a dataset" }), ", then ", h("a", { href: "#/new", text: "start a job" }), ".")));
+        }
+        for (const j of jobs) {
+          tbody.append(
+            h(
+              "tr",
+              { "data-job": j.id },
+              h("td", {}, h("a", { href: routeHref("jobs", j.id), text: j.id })),
+              h("td", {}, statusBadge(j.status)),
+              h("td", { text: j.model }),
+              h("td", { class: "mono", text: j.fine_tuned_model || "—" }),
+              h("td", { text: fmtTime(j.created_at) }),
+              h("td", { text: fmtTime(j.finished_at) }),
+            ),
+          );
+        }
+        status.textContent = "Updated " + new Date().toLocaleTimeString() + " · refreshes every 3 s";
+      } catch (e) {
+        if (e.name === "AbortError") return;
+        status.textContent = "Could not load jobs: " + e.message;
+      }
+      if (!signal.aborted) setTimeout(refresh, 3000);
+    }
+    refresh();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Charts: inline SVG line charts in the style of the evaluation report, redrawn as points arrive.
+
+  function niceTicks(lo, hi) {
+    const raw = (hi - lo) / 4;
+    if (!(raw > 0)) return [lo];
+    const mag = Math.pow(10, Math.floor(Math.log10(raw)));
+    let step = mag;
+    for (const m of [2, 5, 10]) if (Math.abs(Math.log((m * mag) / raw)) < Math.abs(Math.log(step / raw))) step = m * mag;
+    const ticks = [];
+    for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) ticks.push(Math.abs(t) < step * 1e-9 ? 0 : t);
+    return ticks;
+  }
+
+  class LineChart {
+    constructor(name, title, yLabel) {
+      this.name = name;
+      this.title = title;
+      this.yLabel = yLabel;
+      // name -> {points: Map step -> value, markers}. Keyed by step: a job resumed after a crash
+      // repeats the steps since its checkpoint, and the latest value of a step is the one kept.
+      this.series = new Map();
+      this.svg = s("svg", { class: "chart", "data-chart": name, "data-points": 0, viewBox: "0 0 440 260", role: "img", "aria-label": title, preserveAspectRatio: "xMidYMid meet" });
+      this.summary = h("p", { class: "chart-summary muted" });
+      this.el = h("figure", { class: "chart-box" }, h("figcaption", { text: title }), this.svg, this.summary);
+      this.pending = false;
+      this.render();
+    }
+
+    add(seriesName, x, y, markers) {
+      if (typeof x !== "number" || typeof y !== "number" || !Number.isFinite(x) || !Number.isFinite(y)) return;
+      let series = this.series.get(seriesName);
+      if (!series) this.series.set(seriesName, (series = { points: new Map(), markers: !!markers }));
+      series.points.set(x, y);
+      if (!this.pending) {
+        this.pending = true;
+        setTimeout(() => {
+          this.pending = false;
+          this.render();
+        }, 150);
+      }
+    }
+
+    render() {
+      const svg = clear(this.svg);
+      const w = 440, h0 = 260, left = 62, right = 12, top = 30, bottom = 42;
+      const pw = w - left - right, ph = h0 - top - bottom;
+      svg.append(s("title", { text: this.title }));
+      let minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity, count = 0;
+      for (const { points } of this.series.values()) {
+        for (const [x, y] of points.entries()) {
+          minX = Math.min(minX, x); maxX = Math.max(maxX, x);
+          minY = Math.min(minY, y); maxY = Math.max(maxY, y);
+          count++;
+        }
+      }
+      svg.setAttribute("data-points", count);
+      svg.append(
+        s("line", { x1: left, y1: top, x2: left, y2: top + ph, class: "axis" }),
+        s("line", { x1: left, y1: top + ph, x2: left + pw, y2: top + ph, class: "axis" }),
+      );
+      if (count === 0) {
+        svg.append(s("text", { x: left + pw / 2, y: top + ph / 2, "text-anchor": "middle", class: "empty", text: "waiting for data…" }));
+        this.summary.textContent = "No points yet.";
+        return;
+      }
+      if (maxX === minX) maxX = minX + 1;
+      if (maxY === minY) {
+        maxY += Math.abs(maxY) * 0.05 + 1e-9;
+        minY -= Math.abs(minY) * 0.05 + 1e-9;
+      }
+      const sx = (x) => left + ((x - minX) / (maxX - minX)) * pw;
+      const sy = (y) => top + ph - ((y - minY) / (maxY - minY)) * ph;
+      for (const yv of niceTicks(minY, maxY)) {
+        svg.append(s("line", { x1: left, x2: left + pw, y1: sy(yv), y2: sy(yv), class: "grid" }));
+        svg.append(s("text", { x: left - 6, y: sy(yv) + 4, "text-anchor": "end", class: "tick", text: fmtNum(yv) }));
+      }
+      for (const xv of niceTicks(minX, maxX)) {
+        svg.append(s("text", { x: sx(xv), y: top + ph + 16, "text-anchor": "middle", class: "tick", text: fmtNum(xv) }));
+      }
+      svg.append(s("text", { x: left + pw / 2, y: h0 - 6, "text-anchor": "middle", class: "axis-label", text: "step" }));
+      svg.append(s("text", { x: 14, y: top + ph / 2, transform: `rotate(-90 14 ${top + ph / 2})`, "text-anchor": "middle", class: "axis-label", text: this.yLabel }));
+      const last = [];
+      let i = 0;
+      for (const [name, { points, markers }] of this.series) {
+        const colour = COLOURS[i % COLOURS.length];
+        const sorted = [...points.entries()].sort((a, b) => a[0] - b[0]);
+        svg.append(s("polyline", { fill: "none", stroke: colour, "stroke-width": 1.8, "data-series": name, points: sorted.map(([x, y]) => sx(x).toFixed(1) + "," + sy(y).toFixed(1)).join(" ") }));
+        if (markers || sorted.length === 1) {
+          for (const [x, y] of sorted) svg.append(s("circle", { cx: sx(x).toFixed(1), cy: sy(y).toFixed(1), r: 3, fill: colour }));
+        }
+        const lx = left + 4 + i * 130;
+        svg.append(s("rect", { x: lx, y: 8, width: 12, height: 12, fill: colour }), s("text", { x: lx + 16, y: 18, class: "legend", text: name }));
+        const [lxv, lyv] = sorted[sorted.length - 1];
+        last.push(name + " " + fmtNum(lyv) + " at step " + fmtNum(lxv));
+        i++;
+      }
+      this.summary.textContent = "Latest: " + last.join("; ") + ".";
+      svg.setAttribute("aria-label", this.title + ". " + this.summary.textContent);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Job page.
+
+  function jobPage(main, { parts, signal }) {
+    const id = parts[1];
+    const title = h("h1", { class: "mono", text: id });
+    const badge = h("span");
+    const cancel = h("button", { type: "button", class: "danger", id: "cancel-job", text: "Cancel job", hidden: true });
+    const details = h("dl", { class: "details", id: "job-details" });
+    const jobError = h("div");
+    const progressBar = h("progress", { id: "job-progress", max: 1, value: 0, "aria-label": "Training progress" });
+    const progressText = h("span", { class: "muted", text: "No steps yet." });
+    const live = h("span", { class: "live", id: "stream-state", "aria-live": "polite", text: "connecting…" });
+    const loss = new LineChart("train-loss", "Training loss", "loss");
+    const lr = new LineChart("learning-rate", "Learning rate", "learning rate");
+    const metric = new LineChart("valid-metric", "Validation metrics", "metric");
+    const events = h("ol", { class: "events", id: "events", reversed: true });
+    const showMetrics = h("input", { type: "checkbox", id: "show-metric-events" });
+    const checkpoints = h("div", { id: "checkpoints" }, h("p", { class: "muted", text: "No checkpoints yet." }));
+    const report = h("div", { id: "report" }, h("p", { class: "muted", text: "The evaluation report appears here when the job has finished." }));
+    const tryIt = h("div", { id: "try-it" }, h("p", { class: "muted", text: "Available once the job has succeeded." }));
+
+    main.append(
+      h("p", { class: "crumbs" }, h("a", { href: "#/jobs", text: "Jobs" }), " / job"),
+      h("div", { class: "title-row" }, h("div", { class: "title-main" }, title, badge), cancel),
+      jobError,
+      h("section", { class: "card", "aria-labelledby": "h-details" }, h("h2", { id: "h-details", text: "Details" }), details),
+      h(
+        "section",
+        { class: "card", "aria-labelledby": "h-training" },
+        h("div", { class: "title-row" }, h("h2", { id: "h-training", text: "Training" }), live),
+        h("div", { class: "progress-row" }, progressBar, progressText),
+        h("div", { class: "charts" }, loss.el, lr.el, metric.el),
+      ),
+      h(
+        "section",
+        { class: "card", "aria-labelledby": "h-events" },
+        h("div", { class: "title-row" }, h("h2", { id: "h-events", text: "Events" }), h("label", { class: "inline" }, showMetrics, " show metrics events")),
+        h("div", { class: "events-wrap", tabindex: 0, role: "region", "aria-label": "Event log, newest first" }, events),
+      ),
+      h("section", { class: "card", "aria-labelledby": "h-checkpoints" }, h("h2", { id: "h-checkpoints", text: "Checkpoints" }), checkpoints),
+      h("section", { class: "card", "aria-labelledby": "h-report" }, h("h2", { id: "h-report", text: "Evaluation report" }), report),
+      h("section", { class: "card", "aria-labelledby": "h-try" }, h("h2", { id: "h-try", text: "Try it" }), tryIt),
+    );
+    showMetrics.addEventListener("change", () => events.classList.toggle("with-metrics", showMetrics.checked));
+
+    let job = null;
+    let reportShown = false;
+    let tryShown = false;
+
+    cancel.addEventListener("click", async () => {
+      cancel.disabled = true;
+      try {
+        job = await api("/v1/fine_tuning/jobs/" + encodeURIComponent(id) + "/cancel", { method: "POST", signal });
+        showJob();
+        flash("Job " + id + " cancelled.", "info");
+      } catch (e) {
+        if (e.name !== "AbortError") flash("Could not cancel: " + e.message, "error");
+      } finally {
+        cancel.disabled = false;
+      }
+    });
+
+    function showJob() {
+      clear(badge).append(statusBadge(job.status));
+      cancel.hidden = TERMINAL.has(job.status);
+      const hp = (job.method && job.method.supervised && job.method.supervised.hyperparameters) || job.hyperparameters || {};
+      const whet = job.whet || {};
+      const rows = [
+        ["Status", statusBadge(job.status)],
+        ["Base model", job.model],
+        ["Fine-tuned model", job.fine_tuned_model ? h("code", { id: "fine-tuned-model", text: job.fine_tuned_model }) : "—"],
+        ["Task", whet.task || "—"],
+        ["Method", (job.method && job.method.type) || "supervised"],
+        ["Epochs", hp.n_epochs ?? "auto"],
+        ["Batch size", hp.batch_size ?? "auto"],
+        ["Learning-rate multiplier", hp.learning_rate_multiplier ?? "auto"],
+        ["Training file", job.training_file || "—"],
+        ["Validation file", job.validation_file || "—"],
+        ["Trained tokens", job.trained_tokens === null || job.trained_tokens === undefined ? "—" : fmtNum(job.trained_tokens)],
+        ["Estimated finish", TERMINAL.has(job.status) ? "—" : fmtRelative(job.estimated_finish)],
+        ["Created", fmtTime(job.created_at)],
+        ["Finished", fmtTime(job.finished_at)],
+        ["Seed", job.seed ?? "—"],
+        ["Suffix", job.suffix || "—"],
+      ];
+      for (const [k, v] of Object.entries(whet)) {
+        if (k === "task" || k === "eval" || v === null || typeof v === "object") continue;
+        rows.push(["whet." + k, String(v)]);
+      }
+      clear(details);
+      for (const [k, v] of rows) details.append(h("div", {}, h("dt", { text: k }), h("dd", {}, v)));
+      clear(jobError);
+      if (job.error && job.error.message) {
+        jobError.append(h("p", { class: "flash error", role: "alert" }, h("strong", { text: "Failed" + (job.error.code ? " (" + job.error.code + ")" : "") + ": " }), job.error.message));
+      }
+      if (TERMINAL.has(job.status)) {
+        // Only runs that were evaluated have a report (whet.eval summarises it): no 404 to fetch.
+        if (!reportShown && whet.eval) loadReport();
+        else if (!whet.eval) clear(report).append(h("p", { class: "muted", text: job.status === "succeeded" ? "This job was not evaluated, so it has no report." : "No evaluation report: the job " + job.status + " before evaluating." }));
+        if (job.status === "succeeded" && job.fine_tuned_model && !tryShown) {
+          tryShown = true;
+          clear(tryIt).append(tryItBox(job.fine_tuned_model, whet.task, signal));
+        }
+      }
+    }
+
+    async function loadJob() {
+      try {
+        job = await api("/v1/fine_tuning/jobs/" + encodeURIComponent(id), { signal });
+        showJob();
+        loadCheckpoints();
+      } catch (e) {
+        if (e.name === "AbortError") return;
+        clear(jobError).append(errorBox(e));
+        if (e.status === 404) return;
+      }
+      if (!signal.aborted && !(job && TERMINAL.has(job.status))) setTimeout(loadJob, 3000);
+    }
+
+    async function loadCheckpoints() {
+      try {
+        const list = await api("/v1/fine_tuning/jobs/" + encodeURIComponent(id) + "/checkpoints?limit=100", { signal });
+        const rows = list.data || [];
+        if (rows.length === 0) return;
+        const metricKeys = [];
+        for (const c of rows) for (const k of Object.keys(c.metrics || {})) if (k !== "step" && !metricKeys.includes(k)) metricKeys.push(k);
+        clear(checkpoints).append(
+          h(
+            "div",
+            { class: "table-wrap" },
+            h(
+              "table",
+              { id: "checkpoints-table" },
+              h("thead", {}, h("tr", {}, ["Step", "Checkpoint", "Created", ...metricKeys].map((t) => h("th", { scope: "col", text: t })))),
+              h(
+                "tbody",
+                {},
+                rows.map((c) =>
+                  h(
+                    "tr",
+                    {},
+                    h("td", { class: "num", text: fmtNum(c.step_number) }),
+                    h("td", { class: "mono", text: c.fine_tuned_model_checkpoint || c.id }),
+                    h("td", { text: fmtTime(c.created_at) }),
+                    metricKeys.map((k) => h("td", { class: "num", text: fmtNum((c.metrics || {})[k]) })),
+                  ),
+                ),
+              ),
+            ),
+          ),
+        );
+      } catch (e) {
+        if (e.name !== "AbortError") clear(checkpoints).append(errorBox(e));
+      }
+    }
+
+    async function loadReport() {
+      reportShown = true;
+      try {
+        const html = await api("/v1/whet/jobs/" + encodeURIComponent(id) + "/report", { signal });
+        const url = URL.createObjectURL(new Blob([html], { type: "text/html" }));
+        signal.addEventListener("abort", () => URL.revokeObjectURL(url));
+        // An empty sandbox: the report runs no script and cannot reach this page or its key.
+        const summary = evalSummary(job && job.whet && job.whet.eval);
+        const frame = h("iframe", { id: "report-frame", sandbox: "", src: url, title: "Evaluation report" });
+        clear(report).append(summary, frame, h("p", {}, h("a", { href: url, download: id + "-report.html", text: "Download the report" })));
+      } catch (e) {
+        if (e.name === "AbortError") return;
+        clear(report).append(h("p", { class: "muted", text: e.status === 404 ? "This job has no evaluation report (it was not evaluated, or did not finish)." : "Could not load the report: " + e.message }));
+      }
+    }
+
+    function evalSummary(e) {
+      if (!e) return null;
+      const rows = [["fine-tuned", e]];
+      for (const [name, b] of Object.entries(e.baselines || {})) if (name !== "fine_tuned") rows.push([name.replace(/_/g, " "), b]);
+      return h(
+        "div",
+        { id: "eval-summary" },
+        h(
+          "div",
+          { class: "table-wrap" },
+          h(
+            "table",
+            { class: "compact" },
+            h("caption", { text: "Test set: " + fmtNum(e.n) + " examples (details and verdict in the report below)" }),
+            h("thead", {}, h("tr", {}, h("th", { scope: "col", text: "System" }), h("th", { scope: "col", class: "num", text: "Accuracy" }), h("th", { scope: "col", class: "num", text: "Macro F1" }))),
+            h("tbody", {}, rows.map(([name, r]) => h("tr", {}, h("th", { scope: "row", text: name }), h("td", { class: "num", text: fmtNum(r.accuracy) }), h("td", { class: "num", text: fmtNum(r.f1_macro) })))),
+          ),
+        ),
+      );
+    }
+
+    // Events: the stream replays every event oldest first, then follows the job until [DONE].
+    const seen = new Set();
+    let lastStep = 0;
+
+    function onEvent(ev) {
+      if (ev.id && seen.has(ev.id)) return;
+      if (ev.id) seen.add(ev.id);
+      const d = ev.data;
+      if (ev.type === "metrics" && d && typeof d === "object") {
+        const step = d.step;
+        if (typeof d.train_loss === "number") loss.add("train loss", step, d.train_loss);
+        if (typeof d.learning_rate === "number") lr.add("learning rate", step, d.learning_rate);
+        for (const [k, v] of Object.entries(d)) {
+          if (!k.startsWith("valid_") || typeof v !== "number") continue;
+          if (k === "valid_loss") loss.add("valid loss", step, v, true);
+          else metric.add(k.slice("valid_".length).replace(/_/g, " "), step, v, true);
+        }
+        if (typeof step === "number" && step >= lastStep && typeof d.train_loss === "number") {
+          lastStep = step;
+          const total = d.total_steps;
+          if (typeof total === "number" && total > 0) {
+            progressBar.max = total;
+            progressBar.value = Math.min(step, total);
+          }
+          progressText.textContent =
+            "Step " + fmtNum(step) + (total ? " of " + fmtNum(total) : "") + (d.epoch !== undefined ? " · epoch " + fmtNum(d.epoch) : "") + (d.tokens_per_second ? " · " + fmtNum(Math.round(d.tokens_per_second)) + " tokens/s" : "");
+        }
+      }
+      const li = h(
+        "li",
+        { class: "event level-" + String(ev.level || "info").replace(/[^a-z]/g, "") + (ev.type === "metrics" ? " metrics" : "") },
+        h("time", { text: ev.created_at ? new Date(ev.created_at * 1000).toLocaleTimeString() : "" }),
+        h("span", { class: "level", text: ev.level || "info" }),
+        h("span", { class: "message", text: ev.message || (d ? JSON.stringify(d) : "") }),
+      );
+      events.prepend(li);
+      while (events.children.length > 500) events.lastElementChild.remove();
+      if (ev.type !== "metrics" && job && !TERMINAL.has(job.status)) scheduleJobRefresh();
+    }
+
+    let refreshQueued = false;
+    function scheduleJobRefresh() {
+      if (refreshQueued) return;
+      refreshQueued = true;
+      setTimeout(async () => {
+        refreshQueued = false;
+        try {
+          job = await api("/v1/fine_tuning/jobs/" + encodeURIComponent(id), { signal });
+          showJob();
+          loadCheckpoints();
+        } catch (e) {
+          /* the poll loop reports failures */
+        }
+      }, 300);
+    }
+
+    async function stream() {
+      let done = false;
+      while (!done && !signal.aborted) {
+        try {
+          const res = await api("/v1/fine_tuning/jobs/" + encodeURIComponent(id) + "/events?stream=true", { signal, raw: true });
+          live.textContent = "live";
+          live.className = "live on";
+          const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+          let buffer = "";
+          for (;;) {
+            const { value, done: end } = await reader.read();
+            if (end) break;
+            buffer += value.replace(/\r\n?/g, "\n");
+            let cut;
+            while ((cut = buffer.indexOf("\n\n")) >= 0) {
+              const block = buffer.slice(0, cut);
+              buffer = buffer.slice(cut + 2);
+              const data = block
+                .split("\n")
+                .filter((l) => l.startsWith("data:"))
+                .map((l) => l.slice(5).replace(/^ /, ""))
+                .join("\n");
+              if (!data) continue;
+              if (data === "[DONE]") {
+                done = true;
+                break;
+              }
+              try {
+                onEvent(JSON.parse(data));
+              } catch (e) {
+                console.warn("whet: skipped an event that is not JSON", e);
+              }
+            }
+            if (done) {
+              reader.cancel().catch(() => {});
+              break;
+            }
+          }
+        } catch (e) {
+          if (e.name === "AbortError" || signal.aborted) return;
+          if (e.status === 404 || e.status === 401) {
+            live.textContent = "not available";
+            live.className = "live";
+            return;
+          }
+        }
+        if (done) break;
+        // The connection ended before [DONE] (server restarted?): reconnect; seen ids dedupe.
+        live.textContent = "reconnecting…";
+        live.className = "live";
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+      if (signal.aborted) return;
+      live.textContent = "finished";
+      live.className = "live done";
+      scheduleJobRefresh();
+      setTimeout(() => loadJob(), 50);
+    }
+
+    loadJob();
+    stream();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Try it: classify (classifiers) or embed (everything else) with a fine-tuned or base model.
+
+  function tryItBox(model, task, signal) {
+    const classify = CLASSIFY_TASKS.has(task);
+    const input = h("textarea", { id: "try-input", rows: 3, "aria-describedby": "try-help" });
+    const button = h("button", { type: "submit", id: "try-run", text: classify ? "Classify" : "Embed" });
+    const out = h("div", { id: "try-output", "aria-live": "polite" });
+    const form = h(
+      "form",
+      { class: "try" },
+      h("label", { for: "try-input", text: "Text to " + (classify ? "classify" : "embed") }),
+      input,
+      h("p", { id: "try-help", class: "muted" }, "One input per line; sent to ", h("code", { text: classify ? "POST /v1/whet/classify" : "POST /v1/embeddings" }), " with model ", h("code", { text: model }), "."),
+      button,
+      out,
+    );
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const lines = input.value.split("\n").map((l) => l.trim()).filter(Boolean);
+      if (lines.length === 0) {
+        clear(out).append(h("p", { class: "flash error", role: "alert", text: "Type at least one line of text." }));
+        return;
+      }
+      button.disabled = true;
+      clear(out).append(h("p", { class: "muted", text: "Running…" }));
+      try {
+        const started = performance.now();
+        const res = await api(classify ? "/v1/whet/classify" : "/v1/embeddings", { body: { model, input: lines }, signal });
+        const ms = Math.round(performance.now() - started);
+        clear(out).append(classify ? classifyResult(lines, res) : embedResult(lines, res), h("p", { class: "muted", text: ms + " ms" }));
+      } catch (e) {
+        if (e.name !== "AbortError") clear(out).append(errorBox(e));
+      } finally {
+        button.disabled = false;
+      }
+    });
+    return form;
+  }
+
+  function classifyResult(lines, res) {
+    const list = h("ol", { class: "predictions" });
+    for (const item of res.data || []) {
+      const probs = Object.entries(item.probs || {}).sort((a, b) => b[1] - a[1]).slice(0, 6);
+      const bars = h("ul", { class: "bars" });
+      for (const [label, p] of probs) {
+        const fill = h("span", { class: "bar-fill" });
+        fill.style.width = Math.max(0, Math.min(100, p * 100)).toFixed(1) + "%";
+        bars.append(
+          h(
+            "li",
+            { class: label === item.label ? "top" : "" },
+            h("span", { class: "bar-label", text: label }),
+            h("span", { class: "bar", role: "meter", "aria-valuemin": 0, "aria-valuemax": 1, "aria-valuenow": p.toFixed(4), "aria-label": label }, fill),
+            h("span", { class: "bar-value num", text: (p * 100).toFixed(1) + "%" }),
+          ),
+        );
+      }
+      list.append(h("li", { class: "prediction" }, h("p", { class: "quote", text: lines[item.index] ?? "" }), h("p", {}, "Label: ", h("strong", { class: "predicted-label", text: item.label })), bars));
+    }
+    return list;
+  }
+
+  function embedResult(lines, res) {
+    const vecs = (res.data || []).slice().sort((a, b) => a.index - b.index).map((d) => d.embedding);
+    const box = h("div", { class: "embeddings" });
+    if (vecs.length === 0) return box;
+    box.append(h("p", { id: "embed-summary" }, plural(vecs.length, "vector") + " of dimension " + vecs[0].length + " from ", h("code", { text: res.model || "" }), "."));
+    for (let i = 0; i < vecs.length; i++) {
+      const v = vecs[i];
+      const norm = Math.sqrt(v.reduce((a, x) => a + x * x, 0));
+      box.append(h("p", { class: "mono small" }, h("span", { text: (lines[i] || "").slice(0, 60) }), ": [" + v.slice(0, 6).map((x) => x.toFixed(4)).join(", ") + ", …] ‖v‖=" + norm.toFixed(3)));
+    }
+    if (vecs.length > 1) {
+      const cos = (a, b) => {
+        let d = 0, na = 0, nb = 0;
+        for (let k = 0; k < a.length; k++) { d += a[k] * b[k]; na += a[k] * a[k]; nb += b[k] * b[k]; }
+        return d / Math.sqrt(na * nb);
+      };
+      const n = Math.min(vecs.length, 8);
+      box.append(
+        h(
+          "div",
+          { class: "table-wrap" },
+          h(
+            "table",
+            { class: "cosine" },
+            h("caption", { text: "Cosine similarity" }),
+            h("thead", {}, h("tr", {}, h("th", { scope: "col", text: "" }), Array.from({ length: n }, (_, j) => h("th", { scope: "col", text: "#" + (j + 1) })))),
+            h("tbody", {}, Array.from({ length: n }, (_, i) => h("tr", {}, h("th", { scope: "row", text: "#" + (i + 1) }), Array.from({ length: n }, (_, j) => h("td", { class: "num", text: cos(vecs[i], vecs[j]).toFixed(3) }))))),
+          ),
+        ),
+      );
+    }
+    return box;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Upload: validate first (nothing stored), show the result, then upload.
+
+  function uploadPage(main, { signal }) {
+    const fileInput = h("input", { type: "file", id: "upload-file", accept: ".jsonl,.json,.csv,.tsv,.txt,.conll", "aria-describedby": "upload-help" });
+    const result = h("div", { id: "validation", "aria-live": "polite" });
+    const uploadButton = h("button", { type: "button", id: "upload-button", text: "Upload", disabled: true });
+    const uploaded = h("div", { id: "upload-result", "aria-live": "polite" });
+    const files = h("div", { id: "files" });
+    main.append(
+      h("h1", { text: "Upload a dataset" }),
+      h(
+        "section",
+        { class: "card" },
+        h("label", { for: "upload-file", text: "Dataset file" }),
+        fileInput,
+        h("p", { id: "upload-help", class: "muted" }, "JSON Lines (one example per line, e.g. ", h("code", { text: '{"text": "…", "label": "…"}' }), "), CSV or TSV. It is checked before it is stored."),
+        result,
+        uploadButton,
+        uploaded,
+      ),
+      h("section", { class: "card", "aria-labelledby": "h-files" }, h("h2", { id: "h-files", text: "Your files" }), files),
+    );
+
+    let chosen = null;
+    fileInput.addEventListener("change", async () => {
+      chosen = fileInput.files[0] || null;
+      clear(result);
+      clear(uploaded);
+      uploadButton.disabled = true;
+      if (!chosen) return;
+      result.append(h("p", { class: "muted", text: "Validating " + chosen.name + "…" }));
+      const form = new FormData();
+      form.append("file", chosen, chosen.name);
+      try {
+        const v = await api("/v1/whet/files/validate", { method: "POST", body: form, signal });
+        clear(result).append(validationView(chosen.name, v));
+        uploadButton.disabled = !v.valid;
+      } catch (e) {
+        if (e.name !== "AbortError") clear(result).append(errorBox(e));
+      }
+    });
+
+    uploadButton.addEventListener("click", async () => {
+      if (!chosen) return;
+      uploadButton.disabled = true;
+      clear(uploaded).append(h("p", { class: "muted", text: "Uploading…" }));
+      const form = new FormData();
+      form.append("purpose", "fine-tune");
+      form.append("file", chosen, chosen.name);
+      try {
+        const f = await api("/v1/files", { method: "POST", body: form, signal });
+        clear(uploaded).append(
+          h(
+            "p",
+            { class: "flash ok", id: "uploaded-file" },
+            "Uploaded as ",
+            h("code", { class: "file-id", text: f.id }),
+            " (" + fmtNum(f.bytes) + " bytes). ",
+            h("a", { href: "#/new?training_file=" + encodeURIComponent(f.id), id: "start-job-link", text: "Start a job with it" }),
+          ),
+        );
+        loadFiles();
+      } catch (e) {
+        if (e.name !== "AbortError") clear(uploaded).append(errorBox(e));
+        uploadButton.disabled = false;
+      }
+    });
+
+    async function loadFiles() {
+      try {
+        const list = await listAll("/v1/files?limit=100", signal, 5);
+        clear(files);
+        if (list.length === 0) {
+          files.append(h("p", { class: "muted", text: "No files yet." }));
+          return;
+        }
+        const tbody = h("tbody");
+        for (const f of list) {
+          const del = h("button", { type: "button", class: "link danger", text: "Delete", "aria-label": "Delete " + f.filename });
+          del.addEventListener("click", async () => {
+            del.disabled = true;
+            try {
+              await api("/v1/files/" + encodeURIComponent(f.id), { method: "DELETE", signal });
+              loadFiles();
+            } catch (e) {
+              if (e.name !== "AbortError") flash("Could not delete " + f.id + ": " + e.message, "error");
+              del.disabled = false;
+            }
+          });
+          tbody.append(
+            h(
+              "tr",
+              {},
+              h("td", {}, h("span", { text: f.filename }), h("br"), h("code", { class: "small muted", text: f.id })),
+              h("td", { text: f.whet && f.whet.examples !== undefined ? plural(f.whet.examples, "example") + (f.whet.task ? ", " + f.whet.task : "") : f.purpose }),
+              h("td", { class: "num", text: fmtNum(f.bytes) }),
+              h("td", { text: fmtTime(f.created_at) }),
+              h("td", {}, h("a", { href: "#/new?training_file=" + encodeURIComponent(f.id), text: "New job" }), " ", del),
+            ),
+          );
+        }
+        files.append(h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, ["File", "Contents", "Bytes", "Uploaded", ""].map((t) => h("th", { scope: "col", text: t })))), tbody)));
+      } catch (e) {
+        if (e.name !== "AbortError") clear(files).append(errorBox(e));
+      }
+    }
+    loadFiles();
+  }
+
+  function validationView(name, v) {
+    const box = h("div", { class: "validation " + (v.valid ? "ok" : "flag") });
+    box.append(
+      h(
+        "p",
+        { class: "verdict" },
+        h("strong", { text: v.valid ? "Valid: " : "Not valid: " }),
+        name + " — " + plural(v.examples ?? v.count ?? 0, "example") + (v.task ? ", task " + v.task : "") + (v.errors && v.errors.length ? ", " + plural(v.error_total ?? v.errorTotal ?? v.errors.length, "error") : "") + ".",
+      ),
+    );
+    if (v.errors && v.errors.length) {
+      box.append(
+        h(
+          "div",
+          { class: "table-wrap" },
+          h(
+            "table",
+            { id: "validation-errors" },
+            h("caption", { text: "Errors (fix these, then choose the file again)" }),
+            h("thead", {}, h("tr", {}, ["Line", "Field", "Message"].map((t) => h("th", { scope: "col", text: t })))),
+            h(
+              "tbody",
+              {},
+              v.errors.map((e) =>
+                h("tr", {}, h("td", { class: "num line", text: e.line ? e.line + (e.column ? ":" + e.column : "") : "file" }), h("td", { class: "mono", text: e.field || "—" }), h("td", { text: e.message })),
+              ),
+            ),
+          ),
+        ),
+      );
+    }
+    const stats = v.stats || {};
+    const simple = [];
+    for (const [k, val] of Object.entries(stats)) {
+      // The verdict line already says these; labels and advice have their own lists below.
+      if (["labels", "advice", "errors", "task", "count", "errorTotal", "error_total", "valid", "file", "filename"].includes(k)) continue;
+      if (val === null || typeof val !== "object") simple.push([k, fmtNum(val)]);
+      else if (!Array.isArray(val)) for (const [k2, v2] of Object.entries(val)) if (v2 === null || typeof v2 !== "object") simple.push([k + " " + k2, fmtNum(v2)]);
+    }
+    if (simple.length) {
+      const dl = h("dl", { class: "details", id: "validation-stats" });
+      const names = { records: "records read", imbalanceRatio: "imbalance (largest / smallest class)" };
+      const human = (k) => names[k] || k.replace(/_/g, " ").replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
+      for (const [k, val] of simple) dl.append(h("div", {}, h("dt", { text: human(k) }), h("dd", { text: val })));
+      box.append(h("h3", { text: "Statistics" }), dl);
+    }
+    if (stats.labels && typeof stats.labels === "object") {
+      const entries = Object.entries(stats.labels).sort((a, b) => b[1] - a[1]);
+      const max = Math.max(1, ...entries.map((e) => e[1]));
+      const bars = h("ul", { class: "bars" });
+      for (const [label, n] of entries.slice(0, 50)) {
+        const fill = h("span", { class: "bar-fill" });
+        fill.style.width = ((n / max) * 100).toFixed(1) + "%";
+        bars.append(h("li", {}, h("span", { class: "bar-label", text: label }), h("span", { class: "bar", "aria-hidden": "true" }, fill), h("span", { class: "bar-value num", text: fmtNum(n) })));
+      }
+      box.append(h("h3", { text: "Examples per label" }), bars);
+      if (entries.length > 50) box.append(h("p", { class: "muted", text: "… and " + (entries.length - 50) + " more labels." }));
+    }
+    if (Array.isArray(stats.advice) && stats.advice.length) {
+      box.append(h("h3", { text: "Advice" }), h("ul", {}, stats.advice.map((a) => h("li", { text: typeof a === "string" ? a : a.message || JSON.stringify(a) }))));
+    }
+    return box;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // New job.
+
+  function newJobPage(main, { params, signal }) {
+    const field = (id, label, control, help) =>
+      h("div", { class: "field" }, h("label", { for: id, text: label }), control, help ? h("p", { class: "muted", id: id + "-help", text: help }) : null);
+    const model = h("select", { id: "job-model", required: true }, h("option", { value: "", text: "loading…" }));
+    const training = h("select", { id: "job-training-file", required: true }, h("option", { value: "", text: "loading…" }));
+    const validation = h("select", { id: "job-validation-file" }, h("option", { value: "", text: "none" }));
+    const epochs = h("input", { id: "job-epochs", placeholder: "auto", inputmode: "numeric", "aria-describedby": "job-epochs-help" });
+    const batch = h("input", { id: "job-batch-size", placeholder: "auto", inputmode: "numeric" });
+    const lrm = h("input", { id: "job-lr-multiplier", placeholder: "auto", inputmode: "decimal" });
+    const suffix = h("input", { id: "job-suffix", maxlength: 64, pattern: "[A-Za-z0-9_\\-]*" });
+    const seed = h("input", { id: "job-seed", inputmode: "numeric", placeholder: "random" });
+    const task = h("select", { id: "job-task" }, [["", "from the training file"], ["classify", "classify (one label)"], ["multilabel", "multilabel"], ["pair", "pair (two texts, one label)"]].map(([v, t]) => h("option", { value: v, text: t })));
+    const method = h("select", { id: "job-method" }, [["", "default (full)"], ["full", "full fine-tuning"], ["lora", "LoRA adapters"], ["freeze", "freeze lower layers"]].map(([v, t]) => h("option", { value: v, text: t })));
+    const extra = h("textarea", { id: "job-whet-extra", rows: 2, spellcheck: "false", placeholder: '{"max_length": 128}', "aria-describedby": "job-whet-extra-help" });
+    const submit = h("button", { type: "submit", id: "job-submit", text: "Start fine-tuning" });
+    const error = h("div", { "aria-live": "assertive", id: "job-error" });
+    const form = h(
+      "form",
+      { class: "card form-grid", id: "new-job-form", novalidate: true },
+      h("fieldset", {}, h("legend", { text: "Model and data" }), field("job-model", "Base model", model), field("job-training-file", "Training file", training), field("job-validation-file", "Validation file (optional)", validation)),
+      h(
+        "fieldset",
+        {},
+        h("legend", { text: "Hyperparameters" }),
+        field("job-epochs", "Epochs", epochs, "Empty means auto."),
+        field("job-batch-size", "Batch size", batch),
+        field("job-lr-multiplier", "Learning-rate multiplier", lrm),
+        field("job-seed", "Seed", seed),
+        field("job-suffix", "Suffix", suffix, "Part of the model name: ft:<base>:<suffix>:<job>."),
+      ),
+      h(
+        "fieldset",
+        {},
+        h("legend", { text: "Whet options" }),
+        field("job-task", "Task", task),
+        field("job-method", "Method", method),
+        field("job-whet-extra", "More Whet options (JSON object)", extra, "Merged into the request's whet object, e.g. max_length."),
+      ),
+      h("div", { class: "actions" }, submit),
+      error,
+    );
+    main.append(h("h1", { text: "New fine-tuning job" }), form);
+
+    const fill = (select, items, empty) => {
+      clear(select);
+      if (empty !== null) select.append(h("option", { value: "", text: empty }));
+      for (const [value, text] of items) select.append(h("option", { value, text }));
+    };
+
+    (async () => {
+      try {
+        const [models, files] = await Promise.all([listAll("/v1/models", signal, 1), listAll("/v1/files?limit=100", signal, 5)]);
+        const bases = models.filter((m) => !String(m.id).startsWith("ft:"));
+        const tuned = models.filter((m) => String(m.id).startsWith("ft:"));
+        fill(model, [...bases, ...tuned].map((m) => [m.id, m.id + (m.owned_by ? " (" + m.owned_by + ")" : "")]), null);
+        const fineTune = files.filter((f) => !f.purpose || f.purpose === "fine-tune");
+        const about = (f) => (f.whet && f.whet.examples !== undefined ? " (" + plural(f.whet.examples, "example") + (f.whet.task ? ", " + f.whet.task : "") + ")" : "");
+        const fileItems = fineTune.map((f) => [f.id, f.filename + about(f) + " — " + f.id]);
+        fill(training, fileItems, fileItems.length ? null : "no files: upload one first");
+        fill(validation, fileItems, "none");
+        const wanted = params.get("training_file");
+        if (wanted) training.value = wanted;
+        if (params.get("validation_file")) validation.value = params.get("validation_file");
+        if (params.get("model")) model.value = params.get("model");
+      } catch (e) {
+        if (e.name !== "AbortError") error.append(errorBox(e));
+      }
+    })();
+
+    const auto = (input, parse) => {
+      const raw = input.value.trim();
+      if (raw === "" || raw === "auto") return "auto";
+      const v = parse(raw);
+      if (!Number.isFinite(v) || v <= 0) throw new Error(input.labels[0].textContent + ": enter a positive number or leave it empty for auto.");
+      return v;
+    };
+
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      clear(error);
+      let body;
+      try {
+        if (!model.value) throw new Error("Choose a base model.");
+        if (!training.value) throw new Error("Choose a training file (upload one first).");
+        const hyperparameters = {
+          n_epochs: auto(epochs, (x) => (/^\d+$/.test(x) ? Number(x) : NaN)),
+          batch_size: auto(batch, (x) => (/^\d+$/.test(x) ? Number(x) : NaN)),
+          learning_rate_multiplier: auto(lrm, Number),
+        };
+        const whet = {};
+        if (extra.value.trim()) {
+          let parsed;
+          try {
+            parsed = JSON.parse(extra.value);
+          } catch (e) {
+            throw new Error("More Whet options is not valid JSON: " + e.message);
+          }
+          if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("More Whet options must be a JSON object.");
+          Object.assign(whet, parsed);
+        }
+        if (task.value) whet.task = task.value;
+        if (method.value) whet.method = method.value;
+        body = { model: model.value, training_file: training.value, method: { type: "supervised", supervised: { hyperparameters } } };
+        if (validation.value) body.validation_file = validation.value;
+        if (suffix.value.trim()) body.suffix = suffix.value.trim();
+        if (seed.value.trim()) {
+          if (!/^\d+$/.test(seed.value.trim())) throw new Error("Seed: enter a whole number or leave it empty.");
+          body.seed = Number(seed.value.trim());
+        }
+        if (Object.keys(whet).length) body.whet = whet;
+      } catch (e) {
+        error.append(errorBox(e));
+        return;
+      }
+      submit.disabled = true;
+      try {
+        const job = await api("/v1/fine_tuning/jobs", { body, signal });
+        location.hash = routeHref("jobs", job.id);
+      } catch (e) {
+        if (e.name !== "AbortError") error.append(errorBox(e));
+      } finally {
+        submit.disabled = false;
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Models.
+
+  function modelsPage(main, { signal }) {
+    const box = h("div", { id: "models" }, h("p", { class: "muted", text: "loading…" }));
+    const tryBox = h("div", { id: "models-try" });
+    main.append(h("h1", { text: "Models" }), h("section", { class: "card" }, box), tryBox);
+    async function load() {
+      try {
+        const models = await listAll("/v1/models", signal, 1);
+        const tbody = h("tbody");
+        for (const m of models) {
+          const tuned = String(m.id).startsWith("ft:");
+          // The service fine-tunes classifiers; base models are encoders, tried as embeddings.
+          const tryButton = h("button", { type: "button", class: "link", text: tuned ? "Classify…" : "Embed…", "aria-label": "Try " + m.id });
+          tryButton.addEventListener("click", () => {
+            clear(tryBox).append(h("section", { class: "card" }, h("h2", {}, "Try ", h("code", { text: m.id })), tryItBox(m.id, tuned ? "classify" : null, signal)));
+            tryBox.querySelector("textarea").focus();
+          });
+          const actions = h("td", {}, tryButton);
+          if (tuned) {
+            const del = h("button", { type: "button", class: "link danger", text: "Delete", "aria-label": "Delete " + m.id });
+            del.addEventListener("click", async () => {
+              del.disabled = true;
+              try {
+                await api("/v1/models/" + encodeURIComponent(m.id), { method: "DELETE", signal });
+                load();
+              } catch (e) {
+                if (e.name !== "AbortError") flash("Could not delete " + m.id + ": " + e.message, "error");
+                del.disabled = false;
+              }
+            });
+            actions.append(" ", del);
+          }
+          tbody.append(h("tr", {}, h("td", { class: "mono", text: m.id }), h("td", { text: m.owned_by || "—" }), h("td", { text: m.created ? fmtTime(m.created) : "built in" }), actions));
+        }
+        clear(box).append(h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, ["Model", "Owner", "Created", ""].map((t) => h("th", { scope: "col", text: t })))), tbody)));
+      } catch (e) {
+        if (e.name !== "AbortError") clear(box).append(errorBox(e));
+      }
+    }
+    load();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  document.getElementById("logout").addEventListener("click", () => {
+    localStorage.removeItem(KEY_STORAGE);
+    flash("Logged out.", "info");
+    if (location.hash === "#/login") route();
+    else location.hash = "#/login";
+  });
+  window.addEventListener("hashchange", () => {
+    if (!location.hash.startsWith("#/login")) flash("");
+    route();
+  });
+  route();
+})();

@@ -1,0 +1,313 @@
+package dev.whet.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.whet.model.TinyBert;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.support.ui.Select;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The dashboard as a person uses it, in a real headless Chromium (Debian's {@code chromium} and
+ * {@code chromedriver}, installed by scripts/ci-deps.sh) against the real server: log in with a
+ * key, upload data (and see a bad file's line-precise error), start a job, watch the loss chart
+ * grow while it trains, see it succeed, read the report and try the model. Any browser console
+ * message other than the deliberate wrong-key 401 fails the test. Skipped only when chromium or
+ * chromedriver is missing.
+ */
+@Tag("browser")
+@Tag("engine")
+class DashboardBrowserTest {
+  @TempDir static Path dir;
+  static TestServer s;
+  static InferenceRoutes inference;
+  static String url;
+  static List<String> sst2;
+
+  @BeforeAll
+  static void startServer() throws Exception {
+    assumeTrue(
+        Browser.available(),
+        "skipping the dashboard browser test: /usr/bin/chromium or /usr/bin/chromedriver is"
+            + " missing (scripts/ci-deps.sh installs them)");
+    Path home = dir.resolve("home");
+    // A base model under WHET_HOME/models is listed and resolved by its directory name.
+    TinyBert.create(home.resolve("models").resolve("tiny-bert"), 3);
+    s =
+        TestServer.start(
+            home,
+            b ->
+                b.trainThreads(1)
+                    .routesWithModels(
+                        models -> {
+                          inference = new InferenceRoutes(models::resolve);
+                          return inference::register;
+                        }));
+    url = s.url("/");
+    try (InputStream in = TinyBert.class.getResourceAsStream("/data/sst2/dev-200.jsonl")) {
+      sst2 = new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+    }
+  }
+
+  @AfterAll
+  static void stopServer() {
+    if (s != null) s.close();
+    if (inference != null) inference.close();
+  }
+
+  @Test
+  void logInUploadTrainWatchAndTryTheModel() throws Exception {
+    Path bad = dir.resolve("bad.jsonl");
+    Files.writeString(
+        bad,
+        "{\"text\": \"fine\", \"label\": \"<img src=x id=injected>\"}\n"
+            + "{\"text\": \"no label here\"}\n");
+    Path train = Files.write(dir.resolve("train.jsonl"), sst2.subList(0, 64));
+    Path val = Files.write(dir.resolve("val.jsonl"), sst2.subList(64, 96));
+    List<String> console = new ArrayList<>();
+
+    try (Browser b = new Browser(1280, 1000)) {
+      var d = b.driver;
+      WebDriverWait wait = new WebDriverWait(d, Duration.ofSeconds(20));
+
+      // Log in: a wrong key gets a clear message, the right one opens the jobs list.
+      d.get(url);
+      wait.until(x -> x.getCurrentUrl().endsWith("#/login"));
+      d.findElement(By.id("api-key")).sendKeys("sk-wrong");
+      d.findElement(By.cssSelector("#login-form button[type=submit]")).click();
+      wait.until(x -> text(x.findElement(By.id("login-error"))).contains("not accepted (401)"));
+      d.findElement(By.id("api-key")).clear();
+      d.findElement(By.id("api-key")).sendKeys(s.key);
+      d.findElement(By.cssSelector("#login-form button[type=submit]")).click();
+      wait.until(x -> !x.findElements(By.id("jobs-table")).isEmpty());
+      List<String> login = b.console();
+      assertTrue(
+          login.stream().allMatch(l -> l.contains("401")), "only the wrong key's 401: " + login);
+
+      // Upload: the bad file's errors name the line; its text stays text.
+      d.findElement(By.linkText("Upload data")).click();
+      WebElement file = wait.until(x -> x.findElement(By.id("upload-file")));
+      file.sendKeys(bad.toString());
+      WebElement errors = wait.until(x -> x.findElement(By.id("validation-errors")));
+      String errorText = text(errors);
+      assertTrue(errorText.matches("(?s).*\\b2\\b.*label.*"), "line 2, field label: " + errorText);
+      assertFalse(d.findElement(By.id("upload-button")).isEnabled(), "a bad file is not uploaded");
+      assertTrue(d.findElements(By.id("injected")).isEmpty(), "server text became markup");
+      shot(b, "upload-bad");
+      assertTrue(text(d.findElement(By.id("validation"))).contains("<img src=x id=injected>"));
+
+      String trainId = upload(b, wait, train, "64 examples");
+      String valId = upload(b, wait, val, "32 examples");
+
+      // New job: a tiny model, many short steps, so training lasts long enough to watch.
+      d.findElement(By.linkText("New job")).click();
+      wait.until(
+          x ->
+              x.findElements(By.cssSelector("#job-model option[value='tiny-bert']")).size() == 1
+                  && x.findElements(By.cssSelector("#job-validation-file option")).size() > 2);
+      new Select(d.findElement(By.id("job-model"))).selectByValue("tiny-bert");
+      new Select(d.findElement(By.id("job-training-file"))).selectByValue(trainId);
+      new Select(d.findElement(By.id("job-validation-file"))).selectByValue(valId);
+      d.findElement(By.id("job-epochs")).sendKeys("12");
+      d.findElement(By.id("job-batch-size")).sendKeys("4");
+      d.findElement(By.id("job-lr-multiplier")).sendKeys("20");
+      d.findElement(By.id("job-suffix")).sendKeys("dash");
+      new Select(d.findElement(By.id("job-task"))).selectByValue("classify");
+      d.findElement(By.id("job-whet-extra")).sendKeys("{\"max_length\": 32}");
+      d.findElement(By.id("job-submit")).click();
+      wait.until(x -> x.getCurrentUrl().contains("#/jobs/ftjob-"));
+      String jobId = d.getCurrentUrl().substring(d.getCurrentUrl().indexOf("#/jobs/") + 7);
+
+      // The loss chart gains points while the job runs (read from the event stream).
+      WebDriverWait training = new WebDriverWait(d, Duration.ofSeconds(150));
+      training.pollingEvery(Duration.ofMillis(100));
+      int[] first = new int[1];
+      training
+          .withMessage("the loss chart never showed points while the job was running")
+          .until(
+              x -> {
+                first[0] = points(x, "train-loss");
+                return first[0] > 0 && status(x).equals("running");
+              });
+      training
+          .withMessage("the loss chart did not grow beyond " + first[0] + " points while running")
+          .until(x -> points(x, "train-loss") > first[0] && status(x).equals("running"));
+      shot(b, "running");
+      training.withMessage("the job did not succeed").until(x -> status(x).equals("succeeded"));
+      assertTrue(points(d, "learning-rate") > 1, "learning-rate chart");
+      wait.until(x -> points(x, "valid-metric") > 0);
+      String model = text(wait.until(x -> x.findElement(By.id("fine-tuned-model"))));
+      assertEquals("ft:tiny-bert:dash:" + jobId, model);
+      assertTrue(text(d.findElement(By.id("events"))).contains("successfully completed"));
+      assertFalse(d.findElement(By.id("cancel-job")).isDisplayed(), "a finished job has no cancel");
+      wait.until(x -> !x.findElements(By.cssSelector("#checkpoints-table tbody tr")).isEmpty());
+
+      // The evaluation report in its sandboxed frame (no scripts, no access to this page).
+      WebElement frame = wait.until(x -> x.findElement(By.id("report-frame")));
+      assertEquals("", frame.getAttribute("sandbox"));
+      d.switchTo().frame(frame);
+      wait.until(x -> !x.findElements(By.cssSelector("svg[data-chart]")).isEmpty());
+      assertFalse(text(d.findElement(By.tagName("h1"))).isBlank());
+      d.switchTo().defaultContent();
+
+      // Try it: classify two sentences, see a label and probability bars for each.
+      WebElement input = d.findElement(By.id("try-input"));
+      input.sendKeys("a charming and affecting journey\nbleak and desperate");
+      d.findElement(By.id("try-run")).click();
+      wait.until(x -> x.findElements(By.cssSelector("#try-output .predicted-label")).size() == 2);
+      for (WebElement label : d.findElements(By.cssSelector("#try-output .predicted-label"))) {
+        assertTrue(List.of("negative", "positive").contains(text(label)), text(label));
+      }
+      double sum = 0;
+      for (WebElement bar : d.findElements(By.cssSelector("#try-output .bar[role=meter]"))) {
+        sum += Double.parseDouble(bar.getAttribute("aria-valuenow"));
+      }
+      assertEquals(2.0, sum, 1e-3, "two predictions' probabilities");
+
+      shot(b, "job-finished");
+      // A second job, cancelled from its page.
+      d.findElement(By.linkText("New job")).click();
+      wait.until(
+          x -> x.findElements(By.cssSelector("#job-model option[value='tiny-bert']")).size() == 1);
+      new Select(d.findElement(By.id("job-model"))).selectByValue("tiny-bert");
+      new Select(d.findElement(By.id("job-training-file"))).selectByValue(trainId);
+      d.findElement(By.id("job-submit")).click();
+      wait.until(
+          x -> x.getCurrentUrl().contains("#/jobs/ftjob-") && !x.getCurrentUrl().endsWith(jobId));
+      String secondId = d.getCurrentUrl().substring(d.getCurrentUrl().indexOf("#/jobs/") + 7);
+      wait.until(
+              x -> {
+                WebElement c = x.findElement(By.id("cancel-job"));
+                return c.isDisplayed() ? c : null;
+              })
+          .click();
+      wait.until(x -> status(x).equals("cancelled"));
+      wait.until(x -> !x.findElement(By.id("cancel-job")).isDisplayed());
+
+      // The jobs list shows both.
+      d.findElement(By.linkText("Jobs")).click();
+      WebElement row =
+          wait.until(
+              x -> x.findElement(By.cssSelector("#jobs-table tr[data-job='" + jobId + "']")));
+      assertTrue(text(row).contains("succeeded"), text(row));
+      WebElement second =
+          wait.until(
+              x -> x.findElement(By.cssSelector("#jobs-table tr[data-job='" + secondId + "']")));
+      assertTrue(text(second).contains("cancelled"), text(second));
+
+      // The models page: embeddings from the base model, with their cosine similarities.
+      d.findElement(By.linkText("Models")).click();
+      wait.until(x -> x.findElement(By.cssSelector("button[aria-label='Try tiny-bert']"))).click();
+      wait.until(x -> x.findElement(By.id("try-input")))
+          .sendKeys("a charming journey\nbleak and desperate");
+      d.findElement(By.id("try-run")).click();
+      String embedded = text(wait.until(x -> x.findElement(By.id("embed-summary"))));
+      assertTrue(embedded.startsWith("2 vectors of dimension 32"), embedded);
+      assertEquals(4, d.findElements(By.cssSelector("#try-output table.cosine td")).size());
+
+      // A narrow screen: no page scrolls sideways (wide tables scroll inside their own box).
+      d.manage().window().setSize(new Dimension(500, 900));
+      for (String page :
+          List.of("#/jobs/" + jobId, "#/jobs", "#/new", "#/upload", "#/models", "#/login")) {
+        d.get(url + page);
+        wait.until(x -> !x.findElements(By.cssSelector("main h1")).isEmpty());
+        Thread.sleep(300); // let the page's first fetch fill it
+        Object overflow =
+            ((JavascriptExecutor) d)
+                .executeScript(
+                    "return document.documentElement.scrollWidth - document.documentElement"
+                        + ".clientWidth;");
+        assertEquals(0L, ((Number) overflow).longValue(), page + " scrolls sideways at 500 px");
+        // Every control has a label a screen reader can read out.
+        Object unlabelled =
+            ((JavascriptExecutor) d)
+                .executeScript(
+                    "return [...document.querySelectorAll('main input, main select, main"
+                        + " textarea')].filter(e => e.labels.length === 0 &&"
+                        + " !e.getAttribute('aria-label')).map(e => e.id || e.name).join(',');");
+        assertEquals("", unlabelled, page + " has unlabelled controls");
+        shot(b, "narrow-" + page.replaceAll("[^a-z]", ""));
+      }
+
+      // Log out: the key is forgotten and the next page asks for it again.
+      d.findElement(By.id("logout")).click();
+      wait.until(x -> x.getCurrentUrl().endsWith("#/login"));
+      assertEquals(
+          null,
+          ((JavascriptExecutor) d).executeScript("return localStorage.getItem('whet.apiKey')"));
+      d.get(url + "#/jobs");
+      wait.until(x -> x.getCurrentUrl().endsWith("#/login"));
+      console.addAll(b.console());
+    }
+    assertTrue(console.isEmpty(), "browser console: " + console);
+    assertTrue(Browser.seleniumManagerRuns().isEmpty(), "Selenium Manager ran");
+  }
+
+  /** Chooses a file on the upload page, waits for it to validate, uploads it; its file id. */
+  private static String upload(Browser b, WebDriverWait wait, Path file, String expect)
+      throws Exception {
+    var d = b.driver;
+    d.findElement(By.id("upload-file")).sendKeys(file.toString());
+    wait.until(
+        x -> {
+          String v = text(x.findElement(By.id("validation")));
+          return v.contains("Valid:") && v.contains(file.getFileName().toString());
+        });
+    assertTrue(text(d.findElement(By.id("validation"))).contains(expect));
+    shot(b, "upload-" + file.getFileName().toString().replace(".jsonl", ""));
+    d.findElement(By.id("upload-button")).click();
+    return text(wait.until(x -> x.findElement(By.cssSelector("#uploaded-file .file-id"))));
+  }
+
+  // Read in one script call: the page redraws these elements, so a held reference goes stale.
+  private static int points(org.openqa.selenium.WebDriver d, String chart) {
+    Object n =
+        ((JavascriptExecutor) d)
+            .executeScript(
+                "const s = document.querySelector(`svg[data-chart='${arguments[0]}']`);"
+                    + " return s ? Number(s.dataset.points) : 0;",
+                chart);
+    return ((Number) n).intValue();
+  }
+
+  private static String status(org.openqa.selenium.WebDriver d) {
+    Object s =
+        ((JavascriptExecutor) d)
+            .executeScript(
+                "const b = document.querySelector('.title-main .badge');"
+                    + " return b ? b.textContent : '';");
+    return (String) s;
+  }
+
+  /** With {@code -Dwhet.dashboard.screenshots=DIR}, saves what the browser shows, for a look. */
+  private static void shot(Browser b, String name) throws Exception {
+    String dir = System.getProperty("whet.dashboard.screenshots");
+    if (dir != null) {
+      Files.createDirectories(Path.of(dir));
+      Files.write(Path.of(dir, name + ".png"), b.driver.getScreenshotAs(OutputType.BYTES));
+    }
+  }
+
+  private static String text(WebElement e) {
+    return e.getText();
+  }
+}
