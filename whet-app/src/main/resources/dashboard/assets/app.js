@@ -736,19 +736,32 @@
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Try it: classify (classifiers) or embed (everything else) with a fine-tuned or base model.
+  // Try it: classify (classifiers), chat (generative fine-tunes, task sft) or embed (encoders),
+  // with a fine-tuned or base model.
+
+  const TRY_MODES = {
+    classify: { verb: "classify", button: "Classify", endpoint: "/v1/whet/classify", help: "One input per line" },
+    chat: { verb: "send as a user message", button: "Generate", endpoint: "/v1/chat/completions", help: "The whole text is one user message" },
+    embed: { verb: "embed", button: "Embed", endpoint: "/v1/embeddings", help: "One input per line" },
+  };
+
+  function tryMode(task) {
+    if (CLASSIFY_TASKS.has(task)) return "classify";
+    return task === "sft" ? "chat" : "embed";
+  }
 
   function tryItBox(model, task, signal) {
-    const classify = CLASSIFY_TASKS.has(task);
+    const mode = tryMode(task);
+    const m = TRY_MODES[mode];
     const input = h("textarea", { id: "try-input", rows: 3, "aria-describedby": "try-help" });
-    const button = h("button", { type: "submit", id: "try-run", text: classify ? "Classify" : "Embed" });
+    const button = h("button", { type: "submit", id: "try-run", text: m.button });
     const out = h("div", { id: "try-output", "aria-live": "polite" });
     const form = h(
       "form",
       { class: "try" },
-      h("label", { for: "try-input", text: "Text to " + (classify ? "classify" : "embed") }),
+      h("label", { for: "try-input", text: "Text to " + m.verb }),
       input,
-      h("p", { id: "try-help", class: "muted" }, "One input per line; sent to ", h("code", { text: classify ? "POST /v1/whet/classify" : "POST /v1/embeddings" }), " with model ", h("code", { text: model }), "."),
+      h("p", { id: "try-help", class: "muted" }, m.help + "; sent to ", h("code", { text: "POST " + m.endpoint }), " with model ", h("code", { text: model }), "."),
       button,
       out,
     );
@@ -759,13 +772,18 @@
         clear(out).append(h("p", { class: "flash error", role: "alert", text: "Type at least one line of text." }));
         return;
       }
+      const body =
+        mode === "chat"
+          ? { model, messages: [{ role: "user", content: input.value.trim() }], max_tokens: 128, temperature: 0 }
+          : { model, input: lines };
       button.disabled = true;
       clear(out).append(h("p", { class: "muted", text: "Running…" }));
       try {
         const started = performance.now();
-        const res = await api(classify ? "/v1/whet/classify" : "/v1/embeddings", { body: { model, input: lines }, signal });
+        const res = await api(m.endpoint, { body, signal });
         const ms = Math.round(performance.now() - started);
-        clear(out).append(classify ? classifyResult(lines, res) : embedResult(lines, res), h("p", { class: "muted", text: ms + " ms" }));
+        const shown = mode === "classify" ? classifyResult(lines, res) : mode === "chat" ? chatResult(res) : embedResult(lines, res);
+        clear(out).append(shown, h("p", { class: "muted", text: ms + " ms" }));
       } catch (e) {
         if (e.name !== "AbortError") clear(out).append(errorBox(e));
       } finally {
@@ -773,6 +791,18 @@
       }
     });
     return form;
+  }
+
+  function chatResult(res) {
+    const choice = (res.choices || [])[0] || {};
+    const text = (choice.message && choice.message.content) || "";
+    const usage = res.usage || {};
+    return h(
+      "div",
+      { class: "chat-reply" },
+      h("p", { class: "quote", id: "chat-reply", text: text || "(empty reply)" }),
+      h("p", { class: "muted", text: "finish_reason: " + (choice.finish_reason || "?") + " · " + (usage.completion_tokens ?? "?") + " tokens" }),
+    );
   }
 
   function classifyResult(lines, res) {
@@ -1020,8 +1050,8 @@
     const lrm = h("input", { id: "job-lr-multiplier", placeholder: "auto", inputmode: "decimal" });
     const suffix = h("input", { id: "job-suffix", maxlength: 64, pattern: "[A-Za-z0-9_\\-]*" });
     const seed = h("input", { id: "job-seed", inputmode: "numeric", placeholder: "random" });
-    const task = h("select", { id: "job-task" }, [["", "from the training file"], ["classify", "classify (one label)"], ["multilabel", "multilabel"], ["pair", "pair (two texts, one label)"]].map(([v, t]) => h("option", { value: v, text: t })));
-    const method = h("select", { id: "job-method" }, [["", "default (full)"], ["full", "full fine-tuning"], ["lora", "LoRA adapters"], ["freeze", "freeze lower layers"]].map(([v, t]) => h("option", { value: v, text: t })));
+    const task = h("select", { id: "job-task" }, [["", "from the training file"], ["classify", "classify (one label)"], ["multilabel", "multilabel"], ["pair", "pair (two texts, one label)"], ["sft", "sft (generative: chat or prompt → completion)"]].map(([v, t]) => h("option", { value: v, text: t })));
+    const method = h("select", { id: "job-method" }, [["", "default (full; LoRA for sft)"], ["full", "full fine-tuning"], ["lora", "LoRA adapters"], ["freeze", "freeze lower layers"]].map(([v, t]) => h("option", { value: v, text: t })));
     const extra = h("textarea", { id: "job-whet-extra", rows: 2, spellcheck: "false", placeholder: '{"max_length": 128}', "aria-describedby": "job-whet-extra-help" });
     const submit = h("button", { type: "submit", id: "job-submit", text: "Start fine-tuning" });
     const error = h("div", { "aria-live": "assertive", id: "job-error" });
