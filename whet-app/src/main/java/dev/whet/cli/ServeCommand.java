@@ -79,7 +79,7 @@ final class ServeCommand implements Callable<Integer> {
     List<InferenceRoutes> inference = new CopyOnWriteArrayList<>();
     b.routesWithModels(
         models -> {
-          InferenceRoutes r = new InferenceRoutes(models::resolve, inferenceOptions);
+          InferenceRoutes r = new InferenceRoutes(models, inferenceOptions);
           inference.add(r);
           return r;
         });

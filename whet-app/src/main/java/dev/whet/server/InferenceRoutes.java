@@ -41,6 +41,19 @@ public final class InferenceRoutes implements Routes, AutoCloseable {
     this(resolver, Options.DEFAULT);
   }
 
+  /**
+   * Routes over a server's resolver: its fine-tuned models, and unloading a model when {@code
+   * DELETE /v1/models/{id}} deletes it.
+   */
+  public InferenceRoutes(ModelResolver models) {
+    this(models, Options.DEFAULT);
+  }
+
+  public InferenceRoutes(ModelResolver models, Options options) {
+    this(models::resolve, options);
+    models.onDelete(this::unload);
+  }
+
   public InferenceRoutes(BiFunction<Caller, String, Path> resolver, Options options) {
     this.resolver = resolver;
     this.options = options;

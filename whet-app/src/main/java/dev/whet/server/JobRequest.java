@@ -20,7 +20,9 @@ import java.util.Set;
  *   <li>{@code n_epochs} → {@code epochs}; {@code batch_size} → {@code batch_size}; {@code seed} →
  *       {@code seed}; {@code "auto"} keeps Whet's choice.
  *   <li>{@code learning_rate_multiplier} m → {@code lr = m × } the method's auto learning rate
- *       (5e-5 full, 1e-4 freeze, 5e-4 LoRA); {@code "auto"} is m = 1.
+ *       (5e-5 full, 1e-4 freeze, 5e-4 LoRA, the default for sft); {@code "auto"} is m = 1.
+ *   <li>The task is the training file's: {@code sft} for prompt/completion, chat and instruction
+ *       records.
  *   <li>{@code whet}: any other job key (snake_case, as in job.yaml), nested sections as objects,
  *       e.g. {@code {"task": "multilabel", "method": "lora", "lora": {"rank": 16}}}.
  * </ul>
@@ -48,6 +50,17 @@ record JobRequest(
       Set.of("base", "train", "val", "test", "out", "epochs", "batch_size", "seed");
 
   static final long DEFAULT_SEED = new JobConfig().seed;
+
+  /** Data-check tasks of supervised fine-tuning records; a job on such a file is an sft job. */
+  static final Set<String> SFT_FILE_TASKS = Set.of("generate", "chat", "instruct");
+
+  /**
+   * The job task a training file implies: {@code sft} for prompt/completion, chat and instruction
+   * records, else the file's own task (classify, multilabel, pair).
+   */
+  static String jobTask(String fileTask) {
+    return fileTask != null && SFT_FILE_TASKS.contains(fileTask) ? "sft" : fileTask;
+  }
 
   /** Checks a request body; every problem is a 400 naming the parameter. */
   static JobRequest of(ObjectNode body) {
@@ -199,7 +212,7 @@ record JobRequest(
     c.train = train.toString();
     c.val = val == null ? null : val.toString();
     c.out = runDir.toString();
-    c.task = fileTask;
+    c.task = jobTask(fileTask);
     c.threads = threads;
     try {
       c = c.with(whet);
@@ -219,7 +232,7 @@ record JobRequest(
             "Give either learning_rate_multiplier or whet.lr, not both.",
             "learning_rate_multiplier");
       }
-      c.lr = Double.toString(lrMultiplier * JobConfig.autoLr(c.method));
+      c.lr = Double.toString(lrMultiplier * JobConfig.autoLr(effectiveMethod(c)));
     }
     try {
       c.validate();
@@ -227,6 +240,14 @@ record JobRequest(
       throw ApiError.invalid(e.getMessage(), "whet");
     }
     return c;
+  }
+
+  /** The method {@code auto} stands for: LoRA for sft, else full fine-tuning. */
+  static String effectiveMethod(JobConfig c) {
+    if (!c.method.equals("auto")) {
+      return c.method;
+    }
+    return c.trainsDecoder() ? "lora" : "full";
   }
 
   /** The request as stored with the job (and read back by the worker). */

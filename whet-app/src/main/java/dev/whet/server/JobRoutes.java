@@ -21,7 +21,7 @@ import java.util.TreeMap;
  * stream) and checkpoints; and {@code /v1/whet/jobs/{id}/report}, the run's evaluation report.
  */
 final class JobRoutes implements Routes {
-  private static final List<String> TASKS = List.of("classify", "multilabel", "pair");
+  private static final List<String> TASKS = List.of("classify", "multilabel", "pair", "sft");
   private static final long STREAM_POLL_MS = 250;
 
   private final Store store;
@@ -57,7 +57,7 @@ final class JobRoutes implements Routes {
           "Whet fine-tunes base models; continuing from a fine-tuned model is not supported yet.",
           "model");
     }
-    models.resolve(caller, req.model()); // 404 unless a base model this server has
+    Path baseDir = models.resolve(caller, req.model()); // 404 unless a base model this server has
     Store.FileRow train = trainingFile(caller, req.trainingFile(), "training_file");
     Store.FileRow val =
         req.validationFile() == null
@@ -77,13 +77,13 @@ final class JobRoutes implements Routes {
           req.trainingFile()
               + " holds '"
               + train.task()
-              + "' examples; the service fine-tunes classifiers so far (tasks "
-              + String.join(", ", TASKS)
-              + ").",
+              + "' examples; the service fine-tunes classifiers (text/label, text/labels,"
+              + " text/text_pair/label records) and decoders (chat messages, prompt/completion or"
+              + " instruction records).",
           "training_file",
           "invalid_file");
     }
-    if (!config.task.equals(train.task())) {
+    if (!config.task.equals(JobRequest.jobTask(train.task()))) {
       throw ApiError.invalid(
           "The job's task is '"
               + config.task
@@ -94,7 +94,7 @@ final class JobRoutes implements Routes {
               + "' examples.",
           "whet.task");
     }
-    if (val != null && !val.task().equals(train.task())) {
+    if (val != null && !JobRequest.jobTask(val.task()).equals(JobRequest.jobTask(train.task()))) {
       throw ApiError.invalid(
           req.validationFile()
               + " holds '"
@@ -105,6 +105,7 @@ final class JobRoutes implements Routes {
           "validation_file",
           "invalid_file");
     }
+    checkBase(req.model(), baseDir, config);
     store.insertJob(
         new Store.Job(
             id,
@@ -135,6 +136,34 @@ final class JobRoutes implements Routes {
     store.addEvent(id, "info", "message", "Files validated, moving job to queued state", null);
     worker.wake();
     ctx.json(object(store.job(caller.project(), id)));
+  }
+
+  /** A decoder base for sft, an encoder base for the classifier tasks; else 400 saying which. */
+  private static void checkBase(String model, Path baseDir, JobConfig config) {
+    boolean decoder;
+    try {
+      decoder = LoadedModels.kindOf(baseDir) == LoadedModels.Kind.DECODER;
+    } catch (dev.whet.WhetException e) {
+      throw ApiError.invalid("Model '" + model + "' cannot be read: " + e.getMessage(), "model");
+    }
+    if (config.trainsDecoder() && !decoder) {
+      throw ApiError.invalid(
+          "Model '"
+              + model
+              + "' is not a decoder (Llama, Mistral or Qwen2 architecture); supervised"
+              + " fine-tuning on chat, prompt/completion or instruction records needs one.",
+          "model");
+    }
+    if (!config.trainsDecoder() && decoder) {
+      throw ApiError.invalid(
+          "Model '"
+              + model
+              + "' is a decoder; it is fine-tuned on chat, prompt/completion or instruction"
+              + " records (task sft), not on '"
+              + config.task
+              + "' examples. Use an encoder base such as minilm-l6 for classifiers.",
+          "model");
+    }
   }
 
   private Store.FileRow trainingFile(Caller caller, String id, String param) {
@@ -394,6 +423,9 @@ final class JobRoutes implements Routes {
     } catch (IOException ex) {
       return null;
     }
+    if (e.path("task").asText().equals("sft")) {
+      return sftSummary(e, runDir);
+    }
     Map<String, Object> s = new LinkedHashMap<>();
     s.put("n", e.path("n").asInt());
     s.put("accuracy", e.path("accuracy").asDouble());
@@ -412,6 +444,36 @@ final class JobRoutes implements Routes {
     s.put("verdict", e.path("verdict").asText(null));
     s.put("report", "/v1/whet/jobs/" + runDir.getFileName() + "/report");
     return s;
+  }
+
+  /**
+   * An SFT run's eval.json headline: held-out loss and perplexity before and after, exact match and
+   * ROUGE-L of the generated held-out completions before and after, and the forgetting check.
+   */
+  private static Map<String, Object> sftSummary(JsonNode e, Path runDir) {
+    Map<String, Object> s = new LinkedHashMap<>();
+    s.put("task", "sft");
+    JsonNode held = e.path("held_out");
+    Map<String, Object> h = new LinkedHashMap<>();
+    for (String k : List.of("loss_before", "loss_after", "perplexity_before", "perplexity_after")) {
+      h.put(k, numberOrNull(held.path(k)));
+    }
+    s.put("held_out", h);
+    JsonNode gen = e.path("generation");
+    Map<String, Object> g = new LinkedHashMap<>();
+    g.put("n", gen.path("n").asInt());
+    for (String k :
+        List.of("exact_match_before", "exact_match_after", "rouge_l_before", "rouge_l_after")) {
+      g.put(k, numberOrNull(gen.path(k)));
+    }
+    s.put("generation", g);
+    s.put("forgetting", e.get("forgetting")); // {task, before, after, verdict…} as written
+    s.put("report", "/v1/whet/jobs/" + runDir.getFileName() + "/report");
+    return s;
+  }
+
+  private static Double numberOrNull(JsonNode n) {
+    return n.isNumber() ? n.asDouble() : null;
   }
 
   /** OpenAI's {@code fine_tuning.job.event} object. */

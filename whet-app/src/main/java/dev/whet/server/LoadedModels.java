@@ -7,6 +7,7 @@ import dev.whet.engine.Tensors;
 import dev.whet.infer.LanguageModel;
 import dev.whet.io.Tokenizer;
 import dev.whet.model.ClassifierModel;
+import dev.whet.model.DecoderFiles;
 import dev.whet.model.Encoder;
 import dev.whet.model.Pooling;
 import java.io.IOException;
@@ -262,6 +263,9 @@ final class LoadedModels implements AutoCloseable {
 
   /** What {@code dir} holds; {@link WhetException} when it is not a model directory. */
   static Kind kindOf(Path dir) {
+    if (DecoderFiles.isAdapter(dir)) {
+      return Kind.DECODER; // a LoRA adapter of a decoder (LanguageModel loads it with its base)
+    }
     JsonNode config = readJson(dir.resolve("config.json"));
     if (config == null) {
       throw new WhetException(dir.getFileName() + ": not a model directory (no config.json)");

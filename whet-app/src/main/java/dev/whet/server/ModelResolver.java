@@ -2,8 +2,12 @@ package dev.whet.server;
 
 import dev.whet.WhetException;
 import dev.whet.io.ModelCatalog;
+import dev.whet.model.DecoderFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /**
  * Turns a model id from a request into a model directory: a base model (built-in name, or a model
@@ -13,9 +17,20 @@ import java.nio.file.Path;
  */
 public final class ModelResolver {
   private final Store store;
+  private final List<Consumer<Path>> onDelete = new CopyOnWriteArrayList<>();
 
   ModelResolver(Store store) {
     this.store = store;
+  }
+
+  /** Calls {@code action} with a fine-tuned model's directory before its files are deleted. */
+  public void onDelete(Consumer<Path> action) {
+    onDelete.add(action);
+  }
+
+  /** Tells every {@link #onDelete} listener (e.g. the inference cache) that {@code dir} goes. */
+  void deleting(Path dir) {
+    onDelete.forEach(a -> a.accept(dir));
   }
 
   /** The model's directory; {@link ApiError} 404 when the caller has no such model. */
@@ -26,7 +41,8 @@ public final class ModelResolver {
     if (modelId.startsWith("ft:")) {
       Store.Job job = fineTuned(caller, modelId);
       Path dir = Path.of(job.runDir()).resolve("model");
-      if (!Files.isRegularFile(dir.resolve("config.json"))) {
+      // A classifier or merged decoder has config.json; a LoRA SFT run saves an adapter.
+      if (!Files.isRegularFile(dir.resolve("config.json")) && !DecoderFiles.isAdapter(dir)) {
         throw ApiError.notFound("model", modelId);
       }
       return dir;

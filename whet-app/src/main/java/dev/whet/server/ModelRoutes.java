@@ -72,7 +72,9 @@ final class ModelRoutes implements Routes {
     }
     Store.Job j = models.fineTuned(caller, id);
     store.markModelDeleted(caller.project(), j.id());
-    deleteTree(Path.of(j.runDir()).resolve("model"));
+    Path dir = Path.of(j.runDir()).resolve("model");
+    models.deleting(dir); // out of the inference cache before its files go
+    deleteTree(dir);
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("id", id);
     out.put("object", "model");

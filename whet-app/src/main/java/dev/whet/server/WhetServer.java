@@ -27,7 +27,7 @@ import java.util.function.Function;
  *
  * <pre>{@code
  * WhetServer server = WhetServer.builder().port(0)
- *     .routesWithModels(models -> new InferenceRoutes(models::resolve)).start();
+ *     .routesWithModels(models -> new InferenceRoutes(models)).start();
  * }</pre>
  */
 public final class WhetServer implements AutoCloseable {

@@ -61,7 +61,7 @@ class ServerOpenAiSdkTest {
             .home(home)
             .port(0)
             .trainThreads(1)
-            .routesWithModels(models -> new InferenceRoutes(models::resolve))
+            .routesWithModels(models -> new InferenceRoutes(models))
             .start();
     client =
         OpenAIOkHttpClient.builder().apiKey(key).baseUrl(server.apiBase()).maxRetries(0).build();

@@ -40,7 +40,7 @@ class WhetServerInferenceTest {
             .home(home)
             .port(0)
             .worker(false)
-            .routesWithModels(models -> new InferenceRoutes(models::resolve))
+            .routesWithModels(models -> new InferenceRoutes(models))
             .start();
   }
 
