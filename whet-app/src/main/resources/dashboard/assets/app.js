@@ -597,6 +597,7 @@
 
     function evalSummary(e) {
       if (!e) return null;
+      if (e.task === "sft") return sftSummary(e);
       const rows = [["fine-tuned", e]];
       for (const [name, b] of Object.entries(e.baselines || {})) if (name !== "fine_tuned") rows.push([name.replace(/_/g, " "), b]);
       return h(
@@ -611,6 +612,38 @@
             h("caption", { text: "Test set: " + fmtNum(e.n) + " examples (details and verdict in the report below)" }),
             h("thead", {}, h("tr", {}, h("th", { scope: "col", text: "System" }), h("th", { scope: "col", class: "num", text: "Accuracy" }), h("th", { scope: "col", class: "num", text: "Macro F1" }))),
             h("tbody", {}, rows.map(([name, r]) => h("tr", {}, h("th", { scope: "row", text: name }), h("td", { class: "num", text: fmtNum(r.accuracy) }), h("td", { class: "num", text: fmtNum(r.f1_macro) })))),
+          ),
+        ),
+      );
+    }
+
+    // A generative fine-tune's headline: held-out loss and perplexity, and how close greedy
+    // generations came to the held-out completions, before and after.
+    function sftSummary(e) {
+      const held = e.held_out || {};
+      const gen = e.generation || {};
+      const row = (name, before, after) => h("tr", {}, h("th", { scope: "row", text: name }), h("td", { class: "num", text: fmtNum(before) }), h("td", { class: "num", text: fmtNum(after) }));
+      const f = e.forgetting || null;
+      return h(
+        "div",
+        { id: "eval-summary" },
+        h(
+          "div",
+          { class: "table-wrap" },
+          h(
+            "table",
+            { class: "compact" },
+            h("caption", { text: "Held-out completions, base model vs fine-tuned (" + fmtNum(gen.n) + " generated; details in the report below)" }),
+            h("thead", {}, h("tr", {}, h("th", { scope: "col", text: "Measure" }), h("th", { scope: "col", class: "num", text: "Base" }), h("th", { scope: "col", class: "num", text: "Fine-tuned" }))),
+            h(
+              "tbody",
+              {},
+              row("loss per completion token", held.loss_before, held.loss_after),
+              row("perplexity", held.perplexity_before, held.perplexity_after),
+              row("exact match", gen.exact_match_before, gen.exact_match_after),
+              row("ROUGE-L", gen.rouge_l_before, gen.rouge_l_after),
+              f && typeof f.before === "number" ? row("general-text " + (f.task || "check"), f.before, f.after) : null,
+            ),
           ),
         ),
       );
@@ -1178,10 +1211,13 @@
         const tbody = h("tbody");
         for (const m of models) {
           const tuned = String(m.id).startsWith("ft:");
-          // The service fine-tunes classifiers; base models are encoders, tried as embeddings.
-          const tryButton = h("button", { type: "button", class: "link", text: tuned ? "Classify…" : "Embed…", "aria-label": "Try " + m.id });
+          // whet.kind says which endpoint serves the model: classifiers classify, decoders chat,
+          // encoders embed.
+          const kind = (m.whet && m.whet.kind) || (tuned ? "classifier" : "encoder");
+          const task = kind === "classifier" ? "classify" : kind === "decoder" ? "sft" : null;
+          const tryButton = h("button", { type: "button", class: "link", text: TRY_MODES[tryMode(task)].button + "…", "aria-label": "Try " + m.id });
           tryButton.addEventListener("click", () => {
-            clear(tryBox).append(h("section", { class: "card" }, h("h2", {}, "Try ", h("code", { text: m.id })), tryItBox(m.id, tuned ? "classify" : null, signal)));
+            clear(tryBox).append(h("section", { class: "card" }, h("h2", {}, "Try ", h("code", { text: m.id })), tryItBox(m.id, task, signal)));
             tryBox.querySelector("textarea").focus();
           });
           const actions = h("td", {}, tryButton);

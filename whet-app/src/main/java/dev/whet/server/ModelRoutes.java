@@ -1,6 +1,7 @@
 package dev.whet.server;
 
 import dev.whet.io.ModelCatalog;
+import dev.whet.model.LlamaConfig;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import java.io.IOException;
@@ -10,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -38,10 +40,10 @@ final class ModelRoutes implements Routes {
     Caller caller = Caller.of(ctx);
     List<Map<String, Object>> data = new ArrayList<>();
     for (ModelCatalog.Entry e : ModelCatalog.list()) {
-      data.add(object(e.name(), 0, "whet"));
+      data.add(object(e.name(), 0, "whet", baseKind(e)));
     }
     for (Store.Job j : store.fineTunedModels(caller.project())) {
-      data.add(object(j.fineTunedModel(), j.finishedAt(), caller.project()));
+      data.add(object(j.fineTunedModel(), j.finishedAt(), caller.project(), tunedKind(j)));
     }
     ctx.json(Http.list(data, false));
   }
@@ -51,11 +53,11 @@ final class ModelRoutes implements Routes {
     String id = ctx.pathParam("id");
     if (id.startsWith("ft:")) {
       Store.Job j = models.fineTuned(caller, id);
-      ctx.json(object(id, j.finishedAt(), caller.project()));
+      ctx.json(object(id, j.finishedAt(), caller.project(), tunedKind(j)));
       return;
     }
-    models.resolve(caller, id);
-    ctx.json(object(id, 0, "whet"));
+    Path dir = models.resolve(caller, id);
+    ctx.json(object(id, 0, "whet", kindName(LoadedModels.kindOf(dir))));
   }
 
   void delete(Context ctx) throws IOException {
@@ -93,13 +95,32 @@ final class ModelRoutes implements Routes {
     }
   }
 
-  /** OpenAI's {@code model} object. */
-  static Map<String, Object> object(String id, long created, String ownedBy) {
+  /**
+   * OpenAI's {@code model} object, plus {@code whet.kind} ({@code encoder}, {@code classifier} or
+   * {@code decoder}): which inference endpoint serves it, so clients (the dashboard) need not
+   * guess.
+   */
+  static Map<String, Object> object(String id, long created, String ownedBy, String kind) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("id", id);
     m.put("object", "model");
     m.put("created", created);
     m.put("owned_by", ownedBy);
+    m.put("whet", Map.of("kind", kind));
     return m;
+  }
+
+  /** A base in the catalog, from its config's model_type (it may not be imported yet). */
+  private static String baseKind(ModelCatalog.Entry e) {
+    return LlamaConfig.SUPPORTED.contains(e.architecture()) ? "decoder" : "encoder";
+  }
+
+  private static String tunedKind(Store.Job j) {
+    Path dir = Path.of(j.runDir()).resolve("model");
+    return Files.isDirectory(dir) ? kindName(LoadedModels.kindOf(dir)) : "unknown";
+  }
+
+  private static String kindName(LoadedModels.Kind kind) {
+    return kind.name().toLowerCase(Locale.ROOT);
   }
 }
