@@ -14,7 +14,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -162,9 +164,18 @@ class ServerJobsTest {
 
     JsonNode models = s.get("/v1/models", s.key).json();
     List<String> ids = new ArrayList<>();
-    models.get("data").forEach(m -> ids.add(m.get("id").asText()));
+    Map<String, String> kinds = new HashMap<>();
+    models
+        .get("data")
+        .forEach(
+            m -> {
+              ids.add(m.get("id").asText());
+              kinds.put(m.get("id").asText(), m.path("whet").path("kind").asText());
+            });
     assertTrue(
         ids.contains(model) && ids.contains("tiny") && ids.contains("minilm-l6"), ids.toString());
+    assertEquals("classifier", kinds.get(model), "which endpoint serves it");
+    assertEquals("encoder", kinds.get("minilm-l6"));
     assertFalse(
         s.get("/v1/models", s.otherKey).body().contains(model), "another project does not see it");
     assertEquals(404, s.get("/v1/models/" + model, s.otherKey).status());

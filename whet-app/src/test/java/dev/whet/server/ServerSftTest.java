@@ -254,6 +254,10 @@ class ServerSftTest {
         GenerationScores.rougeL(tuned, held[1]) > GenerationScores.rougeL(base, held[1]) + 0.2,
         "base '" + base + "', fine-tuned '" + tuned + "', target '" + held[1] + "'");
 
+    assertEquals(
+        "decoder",
+        server.get("/v1/models/" + model, server.key).json().path("whet").path("kind").asText(),
+        "an SFT adapter is served by the chat endpoints");
     // Deleting the model unloads it from the inference cache; it is then gone for chat too.
     assertTrue(inference.models().loaded().contains(modelDir.toAbsolutePath().normalize()));
     assertEquals(200, server.delete("/v1/models/" + model, server.key).status());
