@@ -94,6 +94,9 @@ final class ServeCommand implements Callable<Integer> {
                   stopped.countDown();
                 }));
     System.out.println("whet serve: listening on " + server.apiBase() + " (GET /health)");
+    String base = server.apiBase();
+    System.out.println(
+        "whet serve: dashboard at " + base.substring(0, base.length() - "v1".length()));
     stopped.await();
     return 0;
   }
