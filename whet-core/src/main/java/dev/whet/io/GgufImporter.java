@@ -17,6 +17,7 @@ import java.util.Map;
  */
 public final class GgufImporter {
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String ROPE_FREQS = "rope_freqs.weight";
 
   private GgufImporter() {}
 
@@ -47,11 +48,21 @@ public final class GgufImporter {
               + headDim
               + " (partial rotary embeddings are not supported)");
     }
-    if (g.tensors().containsKey("rope_freqs.weight")) {
-      throw new WhetException(
-          g.file()
-              + ": tensor 'rope_freqs.weight' (Llama-3.1 rope scaling stored as factors) is not"
-              + " supported yet");
+    double theta =
+        ((Number) g.metadata().getOrDefault("llama.rope.freq_base", 10000.0)).doubleValue();
+    Llama3RopeScaling ropeScaling = null;
+    if (g.tensors().containsKey(ROPE_FREQS)) {
+      // Llama 3.1/3.2 files carry their rope_scaling as per-frequency divisors; config.json needs
+      // the parameters behind them.
+      ropeScaling = Llama3RopeScaling.fromDivisors(g.floats(ROPE_FREQS), theta, headDim);
+      if (ropeScaling == null) {
+        throw new WhetException(
+            g.file()
+                + ": tensor '"
+                + ROPE_FREQS
+                + "' holds rotary frequency divisors that match no Llama-3 rope_scaling; Whet"
+                + " cannot express them in config.json");
+      }
     }
     int layers = (int) g.requireLong("llama.block_count");
     List<?> tokens = (List<?>) g.require("tokenizer.ggml.tokens");
@@ -59,6 +70,9 @@ public final class GgufImporter {
 
     Map<String, TensorData> out = new LinkedHashMap<>();
     for (Gguf.TensorInfo t : g.tensors().values()) {
+      if (t.name().equals(ROPE_FREQS)) {
+        continue; // written as config.json's rope_scaling instead
+      }
       String name = hfName(t.name(), g);
       float[] values = g.floats(t.name());
       if (t.name().endsWith("attn_q.weight")) {
@@ -83,9 +97,15 @@ public final class GgufImporter {
         "rms_norm_eps",
         ((Number) g.metadata().getOrDefault("llama.attention.layer_norm_rms_epsilon", 1e-5))
             .doubleValue());
-    c.put(
-        "rope_theta",
-        ((Number) g.metadata().getOrDefault("llama.rope.freq_base", 10000.0)).doubleValue());
+    c.put("rope_theta", theta);
+    if (ropeScaling != null) {
+      ObjectNode r = c.putObject("rope_scaling");
+      r.put("rope_type", "llama3");
+      r.put("factor", ropeScaling.factor());
+      r.put("low_freq_factor", ropeScaling.lowFreqFactor());
+      r.put("high_freq_factor", ropeScaling.highFreqFactor());
+      r.put("original_max_position_embeddings", ropeScaling.originalMaxPositions());
+    }
     c.put(
         "max_position_embeddings",
         ((Number) g.metadata().getOrDefault("llama.context_length", 2048)).intValue());

@@ -3,6 +3,7 @@ package dev.whet.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.whet.WhetException;
+import dev.whet.io.Llama3RopeScaling;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,7 +33,7 @@ public record LlamaConfig(
     int headDim,
     double rmsNormEps,
     double ropeTheta,
-    RopeScaling ropeScaling,
+    Llama3RopeScaling ropeScaling,
     boolean tieWordEmbeddings,
     int maxPositions,
     int bosTokenId,
@@ -42,13 +43,6 @@ public record LlamaConfig(
     int slidingWindow) {
 
   public static final List<String> SUPPORTED = List.of("llama", "mistral", "qwen2");
-
-  /**
-   * Llama 3.1's {@code rope_scaling} ({@code rope_type: llama3}): low frequencies divided by {@code
-   * factor}, high ones kept, the band between interpolated.
-   */
-  public record RopeScaling(
-      double factor, double lowFreqFactor, double highFreqFactor, int originalMaxPositions) {}
 
   public LlamaConfig {
     eosTokenIds = List.copyOf(eosTokenIds);
@@ -151,7 +145,7 @@ public record LlamaConfig(
         window);
   }
 
-  private static RopeScaling ropeScaling(JsonNode s, Path source) {
+  private static Llama3RopeScaling ropeScaling(JsonNode s, Path source) {
     if (s.isMissingNode() || s.isNull()) {
       return null;
     }
@@ -173,7 +167,7 @@ public record LlamaConfig(
         throw new WhetException(source + ": rope_scaling." + f + " is missing or not a number");
       }
     }
-    return new RopeScaling(
+    return new Llama3RopeScaling(
         s.path("factor").asDouble(),
         s.path("low_freq_factor").asDouble(),
         s.path("high_freq_factor").asDouble(),
@@ -186,27 +180,10 @@ public record LlamaConfig(
     for (int i = 0; i < inv.length; i++) {
       inv[i] = 1.0 / Math.pow(ropeTheta, (2.0 * i) / headDim);
       if (ropeScaling != null) {
-        inv[i] = scaled(inv[i], ropeScaling);
+        inv[i] = ropeScaling.scale(inv[i]);
       }
     }
     return inv;
-  }
-
-  // transformers' _compute_llama3_parameters, per frequency.
-  private static double scaled(double freq, RopeScaling s) {
-    double lowWavelen = s.originalMaxPositions() / s.lowFreqFactor();
-    double highWavelen = s.originalMaxPositions() / s.highFreqFactor();
-    double wavelen = 2 * Math.PI / freq;
-    if (wavelen < highWavelen) {
-      return freq;
-    }
-    if (wavelen > lowWavelen) {
-      return freq / s.factor();
-    }
-    double smooth =
-        (s.originalMaxPositions() / wavelen - s.lowFreqFactor())
-            / (s.highFreqFactor() - s.lowFreqFactor());
-    return (1 - smooth) * freq / s.factor() + smooth * freq;
   }
 
   private static int reqInt(JsonNode c, String field, Path source) {
