@@ -1,6 +1,5 @@
 package dev.whet.model;
 
-import static org.bytedeco.pytorch.global.torch.dropout;
 import static org.bytedeco.pytorch.global.torch.gelu;
 import static org.bytedeco.pytorch.global.torch.relu;
 import static org.bytedeco.pytorch.global.torch.scaled_dot_product_attention;
@@ -124,10 +123,15 @@ public final class BertModel extends Block {
     Tensor x = wordEmbeddings.forward(ids); // (B, T, H)
     x = x.add(positionEmbeddings.forward(positionIds(ids, mask)));
     x = x.add(tokenTypeEmbeddings.forward(typeIds != null ? typeIds : torch.zeros_like(ids)));
-    x = dropout(embeddingsNorm.forward(x), dropout, is_training());
-    // SDPA takes a boolean mask where true means "may attend": (B, 1, 1, T) broadcasts over heads
-    // and query positions.
-    Tensor attend = mask.to(torch.ScalarType.Bool).unsqueeze(1).unsqueeze(2);
+    x = Dropout.apply(embeddingsNorm.forward(x), dropout, is_training());
+    Tensor attend;
+    if (is_training() && dropout > 0) {
+      attend = Attention.paddingBias(mask); // (B, 1, 1, T) additive, or null without padding
+    } else {
+      // SDPA takes a boolean mask where true means "may attend": (B, 1, 1, T) broadcasts over
+      // heads and query positions.
+      attend = mask.to(torch.ScalarType.Bool).unsqueeze(1).unsqueeze(2);
+    }
     for (Layer layer : layers) {
       x = layer.forward(x, attend);
     }
@@ -210,7 +214,8 @@ public final class BertModel extends Block {
 
     /**
      * @param x (B, T, H)
-     * @param attend (B, 1, 1, T) boolean, true where attention is allowed
+     * @param attend in training with dropout: (B, 1, 1, T) additive float mask or null (no
+     *     padding); otherwise (B, 1, 1, T) boolean, true where attention is allowed
      */
     Tensor forward(Tensor x, Tensor attend) {
       long b = x.size(0);
@@ -220,20 +225,29 @@ public final class BertModel extends Block {
       Tensor q = query.forward(x).view(b, t, heads, d).transpose(1, 2); // (B, heads, T, d)
       Tensor k = key.forward(x).view(b, t, heads, d).transpose(1, 2); // (B, heads, T, d)
       Tensor v = value.forward(x).view(b, t, heads, d).transpose(1, 2); // (B, heads, T, d)
-      Tensor a =
-          scaled_dot_product_attention(
-              q,
-              k,
-              v,
-              new TensorOptional(attend),
-              is_training() ? dropout : 0.0,
-              false,
-              new DoubleOptional(),
-              false); // (B, heads, T, d)
+      Tensor a;
+      if (is_training() && dropout > 0) {
+        // SDPA's CPU kernels take no dropout; its fallback draws the mask with libtorch's slow
+        // dropout (see Dropout), so training spells the attention out.
+        a = Attention.withDropout(q, k, v, attend, dropout); // (B, heads, T, d)
+      } else {
+        a =
+            scaled_dot_product_attention(
+                q,
+                k,
+                v,
+                new TensorOptional(attend),
+                0.0,
+                false,
+                new DoubleOptional(),
+                false); // (B, heads, T, d)
+      }
       a = a.transpose(1, 2).reshape(b, t, h); // (B, T, H)
-      x = attentionNorm.forward(x.add(dropout(attentionOut.forward(a), dropout, is_training())));
+      x =
+          attentionNorm.forward(
+              x.add(Dropout.apply(attentionOut.forward(a), dropout, is_training())));
       Tensor f = output.forward(activation.apply(intermediate.forward(x))); // (B, T, H)
-      return outputNorm.forward(x.add(dropout(f, dropout, is_training())));
+      return outputNorm.forward(x.add(Dropout.apply(f, dropout, is_training())));
     }
 
     /** The layer's projections, for merging adapters. */

@@ -251,6 +251,19 @@ public final class ClassifierModel implements AutoCloseable {
         label2id.put(labels.get(i), i);
       }
       cfg.put("num_labels", labels.size());
+      // Transformers' BertForSequenceClassification classifies the [CLS] vector after a trained
+      // tanh pooler; this head reads the pooling below, without a pooler, so loading this
+      // directory there gives a newly initialised pooler and different predictions. Say so in
+      // the config a user will open (README, "The saved classifier and Transformers").
+      String pooling = module.pooling().mode().name().toLowerCase(java.util.Locale.ROOT);
+      cfg.put("whet_pooling", pooling);
+      cfg.put(
+          "whet_note",
+          "Trained by Whet with "
+              + pooling
+              + " pooling and no pooler layer: load it with Whet (whet.json) for the trained"
+              + " predictions. Transformers' BertForSequenceClassification would use [CLS] and a"
+              + " newly initialised pooler instead.");
       cfg.put(
           "problem_type",
           multiLabel() ? "multi_label_classification" : "single_label_classification");

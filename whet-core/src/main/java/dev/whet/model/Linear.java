@@ -1,7 +1,5 @@
 package dev.whet.model;
 
-import static org.bytedeco.pytorch.global.torch.dropout;
-
 import dev.whet.engine.Tensors;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -119,7 +117,7 @@ public final class Linear extends Block {
       y = torch.linear(x, weight, bias == null ? new TensorOptional() : new TensorOptional(bias));
     }
     if (loraA != null && loraEnabled) {
-      Tensor h = dropout(x, loraDropout, is_training());
+      Tensor h = Dropout.apply(x, loraDropout, is_training());
       Tensor delta = torch.linear(torch.linear(h, loraA), loraB); // (..., out)
       y = y.add(delta.mul(new Scalar(scaling)));
     }

@@ -1,7 +1,5 @@
 package dev.whet.model;
 
-import static org.bytedeco.pytorch.global.torch.dropout;
-
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 
@@ -57,6 +55,6 @@ public final class SequenceClassifier extends Block {
    */
   public Tensor forward(Tensor ids, Tensor mask, Tensor typeIds) {
     Tensor pooled = pooling.apply(bert.forward(ids, mask, typeIds), mask); // (B, H)
-    return classifier.forward(dropout(pooled, dropout, is_training()));
+    return classifier.forward(Dropout.apply(pooled, dropout, is_training()));
   }
 }

@@ -159,6 +159,8 @@ class TrainerTest {
     assertEquals("BertForSequenceClassification", config.get("architectures").get(0).asText());
     assertEquals("positive", config.get("id2label").get("1").asText());
     assertEquals(0, config.get("label2id").get("negative").asInt());
+    assertEquals(
+        "mean", config.get("whet_pooling").asText(), "the head's pooling, for other tools");
     assertTrue(
         Safetensors.read(r.modelDir().resolve("model.safetensors"))
             .containsKey("classifier.weight"));

@@ -1,0 +1,50 @@
+package dev.whet.model;
+
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * Scaled dot-product attention written out with {@link Dropout} on the probabilities, for training.
+ * libtorch's {@code scaled_dot_product_attention} has no CPU kernel that takes dropout: with
+ * dropout it falls back to this same sequence of ops but draws the mask with libtorch's {@code
+ * dropout}: with the hidden-state dropouts, 58M serial Bernoulli draws per 32 × 128 step of the
+ * default model, about 0.66 s of a 6.6 s step on the 2-core AVX2 machine (docs/benchmarks.md).
+ * Without dropout (evaluation, inference) the model calls SDPA itself; a test holds the two equal.
+ */
+final class Attention {
+  private Attention() {}
+
+  /**
+   * @param q (B, heads, T, d)
+   * @param k (B, heads, T, d)
+   * @param v (B, heads, T, d)
+   * @param bias (B, 1, 1, T) added to the scores (0 or a large negative number), or null
+   * @return (B, heads, T, d)
+   */
+  static Tensor withDropout(Tensor q, Tensor k, Tensor v, Tensor bias, double p) {
+    double scale = 1.0 / Math.sqrt(q.size(3));
+    // Scale q rather than the scores: (B, heads, T, d) is T/d times smaller than (B, heads, T, T).
+    Tensor scores = q.mul(new Scalar(scale)).matmul(k.transpose(-2, -1)); // (B, heads, T, T)
+    if (bias != null) {
+      scores = scores.add_(bias); // in place: matmul's backward needs its inputs, not its output
+    }
+    return Dropout.apply(scores.softmax(-1), p, true).matmul(v); // (B, heads, T, d)
+  }
+
+  /**
+   * @param mask (B, T) 1 for real tokens, 0 for padding
+   * @return (B, 1, 1, T) float, 0 where attention is allowed and -1e9 on padding; null when the
+   *     batch has no padding, so the scores need no mask at all
+   */
+  static Tensor paddingBias(Tensor mask) {
+    if (mask.min().item_long() != 0) {
+      return null;
+    }
+    return mask.eq(new Scalar(0))
+        .to(torch.ScalarType.Float)
+        .mul_(new Scalar(-1e9))
+        .unsqueeze(1)
+        .unsqueeze(2); // (B, 1, 1, T)
+  }
+}

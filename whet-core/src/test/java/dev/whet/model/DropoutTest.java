@@ -1,0 +1,63 @@
+package dev.whet.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+import dev.whet.engine.Engine;
+import dev.whet.engine.Tensors;
+import org.bytedeco.pytorch.DoubleOptional;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.global.torch;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/** The training fast paths (Dropout, Attention) against what they replace. */
+@Tag("engine")
+class DropoutTest {
+  @Test
+  void dropsAboutPAndScalesTheRest() {
+    Engine.init();
+    torch.manual_seed(3);
+    int n = 1_000_000;
+    Tensor x = torch.ones(new long[] {n}).requires_grad_(true);
+    Tensor y = Dropout.apply(x, 0.1, true);
+    double zeros = y.eq(new Scalar(0)).sum().item_double() / n;
+    // Binomial(1e6, 0.1): standard deviation 3e-4.
+    assertEquals(0.1, zeros, 0.002, "share dropped");
+    double kept = y.sum().item_double() / (n * (1 - zeros));
+    assertEquals(1 / 0.9, kept, 1e-5, "kept values scaled by 1 / (1 - p)");
+    y.sum().backward();
+    assertEquals(0.0, x.grad().sub(y).abs().max().item_double(), 0.0, "gradient is the mask");
+
+    torch.manual_seed(3);
+    Tensor again = Dropout.apply(torch.ones(new long[] {n}), 0.1, true);
+    assertEquals(0.0, again.sub(y).abs().max().item_double(), 0.0, "same seed, same mask");
+    assertSame(x, Dropout.apply(x, 0.1, false), "identity outside training");
+  }
+
+  @Test
+  void attentionWrittenOutMatchesSdpa() {
+    Engine.init();
+    torch.manual_seed(5);
+    Tensor q = torch.randn(new long[] {2, 3, 5, 4}); // (B, heads, T, d)
+    Tensor k = torch.randn(new long[] {2, 3, 5, 4});
+    Tensor v = torch.randn(new long[] {2, 3, 5, 4});
+    Tensor mask = Tensors.fromLongs(new long[] {1, 1, 1, 1, 1, 1, 1, 1, 0, 0}, 2, 5);
+    Tensor attend = mask.to(torch.ScalarType.Bool).unsqueeze(1).unsqueeze(2);
+    Tensor sdpa =
+        torch.scaled_dot_product_attention(
+            q, k, v, new TensorOptional(attend), 0.0, false, new DoubleOptional(), false);
+    Tensor mine = Attention.withDropout(q, k, v, Attention.paddingBias(mask), 0.0);
+    assertEquals(0.0, mine.sub(sdpa).abs().max().item_double(), 1e-6);
+
+    Tensor full = torch.ones(new long[] {2, 5}).to(torch.ScalarType.Long);
+    assertEquals(null, Attention.paddingBias(full), "no padding, no mask");
+    Tensor plain =
+        torch.scaled_dot_product_attention(
+            q, k, v, new TensorOptional(), 0.0, false, new DoubleOptional(), false);
+    Tensor unmasked = Attention.withDropout(q, k, v, null, 0.0);
+    assertEquals(0.0, unmasked.sub(plain).abs().max().item_double(), 1e-6);
+  }
+}
