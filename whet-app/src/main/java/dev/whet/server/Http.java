@@ -15,22 +15,9 @@ final class Http {
 
   private Http() {}
 
-  /** The request body as a JSON object; 400 for anything else. */
+  /** The request body as a JSON object; 400 for anything else (parsed by {@link Requests}). */
   static ObjectNode body(Context ctx) {
-    JsonNode n;
-    try {
-      n = JSON.readTree(ctx.body());
-    } catch (JsonProcessingException e) {
-      throw ApiError.invalid(
-          "We could not parse the JSON body of your request: "
-              + e.getOriginalMessage()
-              + ". Send valid JSON with 'Content-Type: application/json'.",
-          null);
-    }
-    if (!(n instanceof ObjectNode o)) {
-      throw ApiError.invalid("The request body must be a JSON object.", null);
-    }
-    return o;
+    return (ObjectNode) Requests.object(ctx);
   }
 
   /** A string field, or null when absent or null; 400 when it has another type. */
@@ -41,7 +28,8 @@ final class Http {
     }
     if (!n.isTextual()) {
       throw ApiError.invalid(
-          "Invalid type for '" + param + "': expected a string, got " + kind(n) + ".", param);
+          "Invalid type for '" + param + "': expected a string, got " + Requests.type(n) + ".",
+          param);
     }
     return n.asText();
   }
@@ -62,20 +50,10 @@ final class Http {
     }
     if (!(n instanceof ObjectNode o)) {
       throw ApiError.invalid(
-          "Invalid type for '" + param + "': expected an object, got " + kind(n) + ".", param);
+          "Invalid type for '" + param + "': expected an object, got " + Requests.type(n) + ".",
+          param);
     }
     return o;
-  }
-
-  static String kind(JsonNode n) {
-    return switch (n.getNodeType()) {
-      case STRING -> "a string";
-      case NUMBER -> "a number";
-      case BOOLEAN -> "a boolean";
-      case ARRAY -> "an array";
-      case OBJECT -> "an object";
-      default -> "null";
-    };
   }
 
   /** {@code ?limit=}: 1 to {@code max}, default {@code dflt}. */
