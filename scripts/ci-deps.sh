@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond the JDK and Maven, from Debian's packages, when missing:
-# Chromium and its driver for the report's browser test (ReportBrowserTest, tag "browser");
+# Chromium and its driver for the browser tests (ReportBrowserTest, DashboardBrowserTest, tag "browser");
 # PostgreSQL's server binaries for the service's shared-database test (ServerPostgresTest starts
 # a throwaway cluster with initdb/pg_ctl; no system service is used).
 # Safe to run repeatedly; needs root (CI runs as root) or sudo.
