@@ -22,6 +22,7 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
@@ -88,6 +89,8 @@ class DashboardBrowserTest {
     try (Browser b = new Browser(1280, 1000)) {
       var d = b.driver;
       WebDriverWait wait = new WebDriverWait(d, Duration.ofSeconds(20));
+      // Pages redraw as data arrives; an element read mid-redraw is tried again, not a failure.
+      wait.ignoring(StaleElementReferenceException.class);
 
       // Log in: a wrong key gets a clear message, the right one opens the jobs list.
       d.get(url);
@@ -155,10 +158,15 @@ class DashboardBrowserTest {
       training.withMessage("the job did not succeed").until(x -> status(x).equals("succeeded"));
       assertTrue(points(d, "learning-rate") > 1, "learning-rate chart");
       wait.until(x -> points(x, "valid-metric") > 0);
-      String model = text(wait.until(x -> x.findElement(By.id("fine-tuned-model"))));
+      // The job page redraws as the job's state arrives: read its text in one script call, never
+      // through an element handle that a redraw may have replaced.
+      String model =
+          wait.until(
+              x ->
+                  textOf(x, "#fine-tuned-model").isEmpty() ? null : textOf(x, "#fine-tuned-model"));
       assertEquals("ft:tiny-bert:dash:" + jobId, model);
-      assertTrue(text(d.findElement(By.id("events"))).contains("successfully completed"));
-      assertFalse(d.findElement(By.id("cancel-job")).isDisplayed(), "a finished job has no cancel");
+      wait.until(x -> textOf(x, "#events").contains("successfully completed"));
+      wait.until(x -> !x.findElement(By.id("cancel-job")).isDisplayed()); // finished: no cancel
       wait.until(x -> !x.findElements(By.cssSelector("#checkpoints-table tbody tr")).isEmpty());
 
       // The evaluation report in its sandboxed frame (no scripts, no access to this page).
@@ -287,6 +295,16 @@ class DashboardBrowserTest {
                     + " return s ? Number(s.dataset.points) : 0;",
                 chart);
     return ((Number) n).intValue();
+  }
+
+  /** The visible text of the first element matching {@code css}, or "" when there is none. */
+  private static String textOf(org.openqa.selenium.WebDriver d, String css) {
+    Object t =
+        ((JavascriptExecutor) d)
+            .executeScript(
+                "const e = document.querySelector(arguments[0]); return e ? e.innerText : '';",
+                css);
+    return ((String) t).strip();
   }
 
   private static String status(org.openqa.selenium.WebDriver d) {
