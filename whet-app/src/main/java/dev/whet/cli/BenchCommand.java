@@ -27,7 +27,7 @@ import picocli.CommandLine.Option;
 /** {@code whet bench}: speed measurements to record in docs/benchmarks.md. */
 @Command(
     name = "bench",
-    description = "Measure training, embedding and generation speed on this machine.",
+    description = "Measure training, embedding, generation and serving speed on this machine.",
     mixinStandardHelpOptions = true,
     subcommands = {
       BenchCommand.Train.class,
