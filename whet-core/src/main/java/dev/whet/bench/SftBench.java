@@ -5,18 +5,18 @@ import dev.whet.model.LlamaConfig;
 import dev.whet.model.LlamaModel;
 import dev.whet.model.Lora;
 import dev.whet.model.Weights;
+import dev.whet.train.FusedAdamW;
 import dev.whet.train.SftEncoding;
 import dev.whet.train.SftTask;
+import dev.whet.train.Trainer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.AdamW;
-import org.bytedeco.pytorch.AdamWOptions;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
 /**
@@ -47,19 +47,17 @@ public final class SftBench {
     Engine.init();
     torch.manual_seed(0);
     LlamaModel model = LlamaModel.of(config, lora);
-    TensorVector adapters = new TensorVector();
+    Map<String, Tensor> adapters = new LinkedHashMap<>();
     long total = 0;
+    long trainable = 0;
     for (Map.Entry<String, Tensor> p : Weights.parameters(model).entrySet()) {
       total += p.getValue().numel();
       if (p.getKey().contains(".lora_")) {
-        adapters.push_back(p.getValue());
+        adapters.put(p.getKey(), p.getValue());
+        trainable += p.getValue().numel();
       } else {
         p.getValue().set_requires_grad(false);
       }
-    }
-    long trainable = 0;
-    for (long i = 0; i < adapters.size(); i++) {
-      trainable += adapters.get(i).numel();
     }
     Random random = new Random(0);
     List<SftEncoding.Example> rows = new ArrayList<>();
@@ -73,26 +71,16 @@ public final class SftBench {
     SftTask task = new SftTask(model, lora, null, rows, null, 0, 0);
     int[] all = new int[batch];
     Arrays.setAll(all, i -> i);
-    AdamW optimizer = new AdamW(adapters, new AdamWOptions(1e-4));
+    FusedAdamW optimizer = new FusedAdamW();
+    optimizer.addGroup(adapters, 1e-4, 0.0);
     model.train(true);
     double[] times = new double[steps];
     for (int i = -1; i < steps; i++) { // one warm-up step
       long t0 = System.nanoTime();
       try (PointerScope scope = new PointerScope()) {
-        optimizer.zero_grad(true);
-        Tensor loss;
-        if (bf16) {
-          torch.set_autocast_enabled(torch.DeviceType.CPU, true);
-          torch.set_autocast_dtype(torch.DeviceType.CPU, torch.ScalarType.BFloat16);
-        }
-        try {
-          loss = task.loss(all);
-        } finally {
-          torch.set_autocast_enabled(torch.DeviceType.CPU, false);
-          torch.clear_cache();
-        }
-        loss.backward();
-        optimizer.step();
+        optimizer.zeroGrad();
+        Trainer.autocast(bf16, () -> task.loss(all)).backward();
+        optimizer.step(1, 1);
       }
       if (i >= 0) {
         times[i] = (System.nanoTime() - t0) / 1e6;

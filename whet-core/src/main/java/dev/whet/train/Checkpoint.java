@@ -15,10 +15,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.bytedeco.pytorch.InputArchive;
 import org.bytedeco.pytorch.Module;
-import org.bytedeco.pytorch.Optimizer;
-import org.bytedeco.pytorch.OutputArchive;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
@@ -42,7 +39,7 @@ public record Checkpoint(
     byte[] rngState) {
 
   static final String WEIGHTS = "model.safetensors";
-  static final String OPTIMIZER = "optimizer.pt";
+  static final String OPTIMIZER = "optimizer.safetensors";
   static final String STATE = "trainer_state.json";
 
   /**
@@ -51,7 +48,7 @@ public record Checkpoint(
    * @param weights the tensors to save by name: every parameter, or only the trained ones (LoRA
    *     runs keep the frozen base out of their checkpoints; it is reloaded from the base model)
    */
-  Path save(RunDir run, Map<String, Tensor> weights, Optimizer optimizer) {
+  Path save(RunDir run, Map<String, Tensor> weights, FusedAdamW optimizer) {
     Path dir = run.checkpoint(step);
     Path tmp = run.path().resolve(".tmp-checkpoint-" + step);
     try {
@@ -60,9 +57,7 @@ public record Checkpoint(
       Map<String, TensorData> tensors = new LinkedHashMap<>();
       weights.forEach((name, t) -> tensors.put(name, Weights.toData(name, t)));
       Safetensors.write(tmp.resolve(WEIGHTS), tensors, Map.of("format", "pt"));
-      OutputArchive archive = new OutputArchive();
-      optimizer.save(archive);
-      archive.save_to(tmp.resolve(OPTIMIZER).toString());
+      Safetensors.write(tmp.resolve(OPTIMIZER), optimizer.stateData(), Map.of("format", "pt"));
       Map<String, Object> state = new LinkedHashMap<>();
       state.put("global_step", step);
       state.put("epoch", epoch);
@@ -122,10 +117,9 @@ public record Checkpoint(
     }
   }
 
-  static void loadOptimizer(Path dir, Optimizer optimizer) {
-    InputArchive archive = new InputArchive();
-    archive.load_from(dir.resolve(OPTIMIZER).toString());
-    optimizer.load(archive);
+  static void loadOptimizer(Path dir, FusedAdamW optimizer) {
+    Path file = dir.resolve(OPTIMIZER);
+    optimizer.loadState(Safetensors.read(file), file.toString());
   }
 
   /** The default CPU generator's state (dropout masks come from it). */

@@ -6,25 +6,19 @@ import dev.whet.engine.Engine;
 import dev.whet.model.ClassifierModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.AdamW;
-import org.bytedeco.pytorch.AdamWOptions;
-import org.bytedeco.pytorch.OptimizerParamGroup;
-import org.bytedeco.pytorch.OptimizerParamGroupVector;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
 /**
  * Fine-tunes a model on a {@link TrainTask} (a classifier, or a decoder learning completions): one
  * readable loop (setup, train, evaluate, checkpoint, resume), built from libtorch pieces —
- * autograd, AdamW with parameter groups, CPU autocast. Side effects go through {@link
- * TrainerListener}s.
+ * autograd, its fused AdamW kernel ({@link FusedAdamW}) with parameter groups, CPU autocast. Side
+ * effects go through {@link TrainerListener}s.
  */
 public final class Trainer {
   /**
@@ -37,9 +31,7 @@ public final class Trainer {
   private final RunDir run;
   private final TrainTask task;
   private final List<TrainerListener> listeners;
-  private final AdamW optimizer;
-  private final List<Double> groupLr = new ArrayList<>();
-  private final TensorVector trainable = new TensorVector();
+  private final FusedAdamW optimizer = new FusedAdamW();
   private final boolean bf16;
 
   /**
@@ -68,7 +60,6 @@ public final class Trainer {
     this.listeners = listeners;
     this.bf16 = job.precision.equals("bf16");
     task.freeze(job);
-    this.optimizer = new AdamW(new OptimizerParamGroupVector(), new AdamWOptions(job.lrValue()));
     addParameterGroups();
   }
 
@@ -78,7 +69,7 @@ public final class Trainer {
    * decay^(L + 1)}, the head the full rate.
    */
   private void addParameterGroups() {
-    Map<String, TensorVector> groups = new TreeMap<>();
+    Map<String, Map<String, Tensor>> groups = new TreeMap<>();
     Map<String, double[]> settings = new TreeMap<>();
     for (Map.Entry<String, Tensor> p :
         dev.whet.model.Weights.parameters(task.module()).entrySet()) {
@@ -86,28 +77,23 @@ public final class Trainer {
       if (!t.requires_grad()) {
         continue;
       }
-      trainable.push_back(t);
       String name = p.getKey();
       boolean noDecay = task.noDecay(name);
       int depth = task.layerDepth(name); // distance from the head
       double lr = job.lrValue() * Math.pow(job.layerLrDecay, depth);
       double wd = noDecay ? 0.0 : job.weightDecay;
       String key = depth + "/" + wd;
-      groups.computeIfAbsent(key, k -> new TensorVector()).push_back(t);
+      groups.computeIfAbsent(key, k -> new LinkedHashMap<>()).put(name, t);
       settings.put(key, new double[] {lr, wd});
     }
-    for (String key : groups.keySet()) {
-      AdamWOptions o = new AdamWOptions(settings.get(key)[0]);
-      o.weight_decay().put(settings.get(key)[1]);
-      optimizer.add_param_group(new OptimizerParamGroup(groups.get(key), o));
-      groupLr.add(settings.get(key)[0]);
-    }
+    groups.forEach(
+        (key, params) -> optimizer.addGroup(params, settings.get(key)[0], settings.get(key)[1]));
   }
 
   public long trainableParameters() {
     long n = 0;
-    for (long i = 0; i < trainable.size(); i++) {
-      n += trainable.get(i).numel();
+    for (Tensor t : optimizer.parameters()) {
+      n += t.numel();
     }
     return n;
   }
@@ -221,22 +207,14 @@ public final class Trainer {
             scaled.backward();
             loss += scaled.item_double();
           }
-          gradNorm =
-              torch.clip_grad_norm_(
-                  trainable,
-                  job.maxGradNorm > 0 ? job.maxGradNorm : Double.POSITIVE_INFINITY,
-                  2.0,
-                  false);
+          gradNorm = optimizer.gradNorm();
           if (!Double.isFinite(loss) || !(gradNorm < EXPLODING_GRAD_NORM)) {
             diverged(step, loss, gradNorm);
           }
           double factor = Schedule.parse(job.schedule).factor(step, warmupSteps(), total);
-          for (int g = 0; g < groupLr.size(); g++) {
-            optimizer.param_groups().get(g).options().set_lr(groupLr.get(g) * factor);
-          }
           lr = job.lrValue() * factor;
-          optimizer.step();
-          optimizer.zero_grad(true);
+          optimizer.step(factor, clipDivisor(gradNorm));
+          optimizer.zeroGrad();
         }
         batchPos += micro;
         step++;
@@ -294,8 +272,18 @@ public final class Trainer {
     return finish(step, best, bestStep, realTokens, seconds, stop);
   }
 
+  /**
+   * What the gradients are divided by to clip their joint norm to {@code max_grad_norm} (1 when
+   * they are within it), as {@code clip_grad_norm_} scales them by {@code max / (norm + 1e-6)}.
+   */
+  private double clipDivisor(double gradNorm) {
+    return job.maxGradNorm > 0 && gradNorm + 1e-6 > job.maxGradNorm
+        ? (gradNorm + 1e-6) / job.maxGradNorm
+        : 1;
+  }
+
   /** {@code f} with bf16 CPU autocast on when {@code bf16}; results come back as float32. */
-  static Tensor autocast(boolean bf16, java.util.function.Supplier<Tensor> f) {
+  public static Tensor autocast(boolean bf16, java.util.function.Supplier<Tensor> f) {
     if (!bf16) {
       return f.get();
     }
