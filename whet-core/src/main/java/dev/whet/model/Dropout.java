@@ -1,5 +1,11 @@
 package dev.whet.model;
 
+import dev.whet.engine.Tensors;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.bytedeco.pytorch.GeneratorOptional;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -15,10 +21,25 @@ import org.bytedeco.pytorch.global.torch;
  * 2-core AVX2 machine, seven such masks per layer per step. One float uniform per element ({@code
  * uniform_}, also serial) compared with {@code p} is the same distribution (keep probability {@code
  * 1 - p} to within 2⁻²⁴) at half the cost (33 ms), and the comparison and scaling are vectorised.
- * The mask still comes from the default CPU generator, so a checkpoint's RNG state resumes it
- * exactly.
+ *
+ * <p>{@code uniform_} is serial too, so a large mask is drawn in two halves at once, each from its
+ * own generator on its own core (the second half on {@link #SECOND_HALF}'s thread). Both generators
+ * are seeded from the default CPU generator, so the mask still follows from its state and a
+ * checkpoint's RNG state resumes it exactly.
  */
 public final class Dropout {
+  /** Below this many elements one serial draw is cheaper than handing half to another thread. */
+  private static final long PARALLEL_MIN = 1 << 18;
+
+  /** The thread that draws the second half of large masks. */
+  private static final ExecutorService SECOND_HALF =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "whet-dropout-mask");
+            t.setDaemon(true);
+            return t;
+          });
+
   private Dropout() {}
 
   /**
@@ -33,11 +54,40 @@ public final class Dropout {
       return torch.dropout(x, p, true); // its own argument checks and the p = 1 case
     }
     // The mask is drawn in fp32 whatever x's dtype: a bf16 uniform has only 8 significant bits.
-    Tensor noise = torch.rand(x.sizes()); // U[0, 1), same shape as x
+    Tensor noise = uniform(x.sizes().vec().get()); // U[0, 1), same shape as x
     noise.ge_(new Scalar(p)).div_(new Scalar(1 - p)); // 0 or 1 / (1 - p)
     if (noise.scalar_type() != x.scalar_type()) {
       noise = noise.to(x.scalar_type());
     }
     return x.mul(noise);
+  }
+
+  /**
+   * U[0, 1) floats of {@code shape}; large ones are filled on two cores, each half from a generator
+   * seeded by the default generator.
+   */
+  static Tensor uniform(long[] shape) {
+    Tensor out = torch.empty(shape);
+    long n = out.numel();
+    if (n < PARALLEL_MIN || torch.get_num_threads() < 2) {
+      return out.uniform_(0, 1, new GeneratorOptional());
+    }
+    long[] seeds = Tensors.toLongs(torch.randint(0, Long.MAX_VALUE, new long[] {2}));
+    Tensor flat = out.view(-1);
+    Tensor first = flat.narrow(0, 0, n / 2);
+    Tensor second = flat.narrow(0, n / 2, n - n / 2);
+    Future<?> other =
+        SECOND_HALF.submit(
+            () -> second.uniform_(0, 1, new GeneratorOptional(torch.createCPUGenerator(seeds[1]))));
+    first.uniform_(0, 1, new GeneratorOptional(torch.createCPUGenerator(seeds[0])));
+    try {
+      other.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while drawing a dropout mask", e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("drawing a dropout mask failed", e.getCause());
+    }
+    return out;
   }
 }

@@ -2,6 +2,7 @@ package dev.whet.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.whet.engine.Engine;
 import dev.whet.engine.Tensors;
@@ -35,6 +36,34 @@ class DropoutTest {
     Tensor again = Dropout.apply(torch.ones(new long[] {n}), 0.1, true);
     assertEquals(0.0, again.sub(y).abs().max().item_double(), 0.0, "same seed, same mask");
     assertSame(x, Dropout.apply(x, 0.1, false), "identity outside training");
+  }
+
+  @Test
+  void largeMasksAreDrawnInTwoHalvesFromTheDefaultGeneratorsState() {
+    Engine.init();
+    long[] shape = {3, 1000, 500}; // 1.5M, above the parallel threshold
+    torch.manual_seed(11);
+    Tensor u = Dropout.uniform(shape);
+    torch.manual_seed(11);
+    Tensor again = Dropout.uniform(shape);
+    assertEquals(0.0, u.sub(again).abs().max().item_double(), 0.0, "same seed, same draw");
+    Tensor next = Dropout.uniform(shape);
+    assertTrue(
+        u.ne(next).to(torch.ScalarType.Float).mean().item_double() > 0.99, "next draw differs");
+
+    Tensor flat = u.view(-1);
+    Tensor first = flat.narrow(0, 0, 750_000);
+    Tensor second = flat.narrow(0, 750_000, 750_000);
+    for (Tensor half : new Tensor[] {first, second}) {
+      // U[0, 1) over 750k draws: mean 0.5 with standard deviation 3.3e-4, variance 1/12.
+      assertEquals(0.5, half.mean().item_double(), 0.002);
+      assertEquals(1.0 / 12, half.var().item_double(), 0.001);
+      assertTrue(half.min().item_double() >= 0 && half.max().item_double() < 1);
+    }
+    // Two generators, not one stream twice: the halves are unrelated.
+    double corr =
+        first.sub(new Scalar(0.5)).mul(second.sub(new Scalar(0.5))).mean().item_double() * 12;
+    assertEquals(0.0, corr, 0.01, "correlation of the two halves");
   }
 
   @Test
