@@ -106,6 +106,13 @@ final class BenchCommand implements Runnable {
         description = "auto (bf16 only where the CPU has it natively), fp32 or bf16.")
     String precision;
 
+    @Option(
+        names = "--attention-dropout",
+        description =
+            "Encoders: dropout on the attention probabilities (default: what `whet train` uses,"
+                + " ${DEFAULT-VALUE}); above 0 the attention cannot use the fused kernel.")
+    double attentionDropout = new dev.whet.train.JobConfig().attentionDropout;
+
     @Option(names = "--json", description = "Print one JSON object.")
     boolean json;
 
@@ -122,7 +129,8 @@ final class BenchCommand implements Runnable {
       if (decoder != null) {
         return decoder(decoder, bf16);
       }
-      EncoderConfig config = EncoderConfig.read(base.resolve().resolve("config.json"));
+      EncoderConfig read = EncoderConfig.read(base.resolve().resolve("config.json"));
+      EncoderConfig config = read.withDropout(read.hiddenDropout(), attentionDropout);
       TrainBench.Result r = TrainBench.run(config, batch == null ? 32 : batch, seqLen, steps, bf16);
       if (json) {
         Map<String, Object> out = new LinkedHashMap<>();
@@ -131,6 +139,7 @@ final class BenchCommand implements Runnable {
         out.put("seq_len", r.seqLen());
         out.put("steps", r.steps());
         out.put("precision", r.precision());
+        out.put("attention_dropout", attentionDropout);
         out.put("ms_per_step", r.msPerStep());
         out.put("tokens_per_second", r.tokensPerSecond());
         out.put("gflops", r.gflops());
@@ -142,11 +151,12 @@ final class BenchCommand implements Runnable {
       } else {
         System.out.printf(
             Locale.ROOT,
-            "%s, batch %d x %d, %s, %d threads on %s:%n  %.0f ms/step, %.0f tokens/s, %.1f GFLOP/s = %.0f%% of this machine's %.0f GFLOP/s matrix multiply%n",
+            "%s, batch %d x %d, %s, attention dropout %s, %d threads on %s:%n  %.0f ms/step, %.0f tokens/s, %.1f GFLOP/s = %.0f%% of this machine's %.0f GFLOP/s matrix multiply%n",
             base.base,
             r.batch(),
             r.seqLen(),
             r.precision(),
+            attentionDropout,
             r.threads(),
             machine(),
             r.msPerStep(),
@@ -192,6 +202,7 @@ final class BenchCommand implements Runnable {
             r.batch(),
             r.seqLen(),
             r.precision(),
+            attentionDropout,
             r.threads(),
             machine(),
             r.msPerStep(),

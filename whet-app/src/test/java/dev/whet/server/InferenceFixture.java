@@ -71,7 +71,7 @@ final class InferenceFixture implements AutoCloseable {
     private static Path classifier(Path base, Path dir, String task, List<String> labels) {
       try (ClassifierModel m =
           ClassifierModel.fromBase(
-              base, task, labels, 64, 0, null, null, Map.of("base", base.toString()))) {
+              base, task, labels, 64, 0, 0, null, null, Map.of("base", base.toString()))) {
         m.save(dir, Map.of());
       }
       return dir.toAbsolutePath();

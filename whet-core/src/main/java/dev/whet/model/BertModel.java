@@ -30,6 +30,7 @@ public final class BertModel extends Block {
   private final LayerNormImpl embeddingsNorm;
   private final Layer[] layers;
   private final double dropout;
+  private final double attentionDropout;
   private final int positionOffset;
   private final int padTokenId;
 
@@ -47,11 +48,13 @@ public final class BertModel extends Block {
       int typeVocabSize,
       double layerNormEps,
       double dropout,
+      double attentionDropout,
       Activation activation,
       int padTokenId,
       int positionOffset,
       Lora lora) {
     this.dropout = dropout;
+    this.attentionDropout = attentionDropout;
     this.positionOffset = positionOffset;
     this.padTokenId = padTokenId;
     embeddings = child(this, "embeddings", new Module());
@@ -65,7 +68,16 @@ public final class BertModel extends Block {
     ModuleListImpl list = child(encoder, "layer", new ModuleListImpl());
     layers = new Layer[numLayers];
     for (int i = 0; i < numLayers; i++) {
-      layers[i] = new Layer(hidden, heads, intermediate, layerNormEps, dropout, activation, lora);
+      layers[i] =
+          new Layer(
+              hidden,
+              heads,
+              intermediate,
+              layerNormEps,
+              dropout,
+              attentionDropout,
+              activation,
+              lora);
       list.push_back(layers[i]);
     }
   }
@@ -84,6 +96,7 @@ public final class BertModel extends Block {
         c.typeVocabSize(),
         c.layerNormEps(),
         c.hiddenDropout(),
+        c.attentionDropout(),
         Activation.of(c.hiddenAct()),
         c.padTokenId(),
         c.positionOffset(),
@@ -125,7 +138,7 @@ public final class BertModel extends Block {
     x = x.add(tokenTypeEmbeddings.forward(typeIds != null ? typeIds : torch.zeros_like(ids)));
     x = Dropout.apply(embeddingsNorm.forward(x), dropout, is_training());
     Tensor attend;
-    if (is_training() && dropout > 0) {
+    if (is_training() && attentionDropout > 0) {
       attend = Attention.paddingBias(mask); // (B, 1, 1, T) additive, or null without padding
     } else {
       // SDPA takes a boolean mask where true means "may attend": (B, 1, 1, T) broadcasts over
@@ -184,6 +197,7 @@ public final class BertModel extends Block {
     private final LayerNormImpl outputNorm;
     private final int heads;
     private final double dropout;
+    private final double attentionDropout;
     private final Activation activation;
 
     Layer(
@@ -192,10 +206,12 @@ public final class BertModel extends Block {
         int ffn,
         double eps,
         double dropout,
+        double attentionDropout,
         Activation activation,
         Lora lora) {
       this.heads = heads;
       this.dropout = dropout;
+      this.attentionDropout = attentionDropout;
       this.activation = activation;
       Module attention = child(this, "attention", new Module());
       Module self = child(attention, "self", new Module());
@@ -214,8 +230,8 @@ public final class BertModel extends Block {
 
     /**
      * @param x (B, T, H)
-     * @param attend in training with dropout: (B, 1, 1, T) additive float mask or null (no
-     *     padding); otherwise (B, 1, 1, T) boolean, true where attention is allowed
+     * @param attend in training with attention dropout: (B, 1, 1, T) additive float mask or null
+     *     (no padding); otherwise (B, 1, 1, T) boolean, true where attention is allowed
      */
     Tensor forward(Tensor x, Tensor attend) {
       long b = x.size(0);
@@ -226,10 +242,10 @@ public final class BertModel extends Block {
       Tensor k = key.forward(x).view(b, t, heads, d).transpose(1, 2); // (B, heads, T, d)
       Tensor v = value.forward(x).view(b, t, heads, d).transpose(1, 2); // (B, heads, T, d)
       Tensor a;
-      if (is_training() && dropout > 0) {
+      if (is_training() && attentionDropout > 0) {
         // SDPA's CPU kernels take no dropout; its fallback draws the mask with libtorch's slow
         // dropout (see Dropout), so training spells the attention out.
-        a = Attention.withDropout(q, k, v, attend, dropout); // (B, heads, T, d)
+        a = Attention.withDropout(q, k, v, attend, attentionDropout); // (B, heads, T, d)
       } else {
         a =
             scaled_dot_product_attention(

@@ -65,6 +65,8 @@ public final class ClassifierModel implements AutoCloseable {
    * A new classifier on a pretrained encoder: the base weights loaded, the head freshly
    * initialised.
    *
+   * @param dropout on hidden states and before the head
+   * @param attentionDropout on the attention probabilities
    * @param pooling null for the base model's sentence pooling (mean when it declares none)
    * @param lora adapters to add, or null
    */
@@ -74,13 +76,14 @@ public final class ClassifierModel implements AutoCloseable {
       List<String> labels,
       int maxLength,
       double dropout,
+      double attentionDropout,
       Pooling.Mode pooling,
       Lora lora,
       Map<String, Object> info) {
     Engine.init();
     Path configFile = baseDir.resolve("config.json");
     EncoderConfig config = EncoderConfig.read(configFile);
-    EncoderConfig withDropout = config.withDropout(dropout);
+    EncoderConfig withDropout = config.withDropout(dropout, attentionDropout);
     Tokenizer tokenizer =
         Tokenizer.load(
             baseDir.resolve("tokenizer.json"), Math.min(maxLength, config.maxSequenceLength()));

@@ -93,8 +93,8 @@ public record EncoderConfig(
     return config;
   }
 
-  /** The same architecture with both dropout probabilities set to {@code p}. */
-  public EncoderConfig withDropout(double p) {
+  /** The same architecture with these dropout probabilities. */
+  public EncoderConfig withDropout(double hidden, double attention) {
     return new EncoderConfig(
         modelType,
         vocabSize,
@@ -105,8 +105,8 @@ public record EncoderConfig(
         maxPositions,
         typeVocabSize,
         layerNormEps,
-        p,
-        p,
+        hidden,
+        attention,
         hiddenAct,
         padTokenId,
         positionOffset);

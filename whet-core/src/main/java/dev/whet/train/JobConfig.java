@@ -56,7 +56,16 @@ public final class JobConfig {
   public int gradAccum = 1;
   public double maxGradNorm = 1.0;
   public int maxLength = 128;
+
+  /** On hidden states (after embeddings, attention output, feed-forward) and before the head. */
   public double dropout = 0.1;
+
+  /**
+   * On the attention probabilities (BERT's {@code attention_probs_dropout_prob}). Above 0, training
+   * cannot use the fused attention kernel and spells attention out (docs/benchmarks.md).
+   */
+  public double attentionDropout = 0.1;
+
   public long seed = 42;
 
   // --- evaluation, checkpoints, stopping
@@ -207,6 +216,7 @@ public final class JobConfig {
     require(gradAccum > 0, "grad_accum must be positive");
     require(maxLength >= 8, "max_length must be at least 8");
     require(dropout >= 0 && dropout < 1, "dropout must be in [0, 1)");
+    require(attentionDropout >= 0 && attentionDropout < 1, "attention_dropout must be in [0, 1)");
     require(weightDecay >= 0, "weight_decay must not be negative");
     require(warmup >= 0, "warmup must not be negative");
     require(maxGradNorm >= 0, "max_grad_norm must not be negative (0 turns clipping off)");

@@ -103,7 +103,15 @@ public final class Training {
     TrainResult result;
     try (ClassifierModel model =
         ClassifierModel.fromBase(
-            in.baseDir, job.task, in.labels, job.maxLength, job.dropout, pooling, lora, info)) {
+            in.baseDir,
+            job.task,
+            in.labels,
+            job.maxLength,
+            job.dropout,
+            job.attentionDropout,
+            pooling,
+            lora,
+            info)) {
       EncodedSet train = in.encode(model, in.train);
       EncodedSet val = in.val == null ? null : in.encode(model, in.val);
       List<TrainerListener> all = new ArrayList<>();

@@ -89,4 +89,34 @@ class DropoutTest {
     Tensor unmasked = Attention.withDropout(q, k, v, null, 0.0);
     assertEquals(0.0, unmasked.sub(plain).abs().max().item_double(), 1e-6);
   }
+
+  @Test
+  void attentionDropoutIsSetApartFromHiddenDropout() {
+    Engine.init();
+    Tensor ids = Tensors.fromLongs(new long[] {1, 5, 9, 12, 3, 7, 0, 0}, 2, 4);
+    Tensor mask = Tensors.fromLongs(new long[] {1, 1, 1, 1, 1, 1, 0, 0}, 2, 4);
+    torch.manual_seed(2);
+    BertModel none =
+        new BertModel(
+            100, 16, 2, 2, 32, 32, 2, 1e-12, 0.0, 0.0, BertModel.Activation.GELU, 0, 0, null);
+    none.train(true);
+    Tensor trained = none.forward(ids, mask, null);
+    none.eval();
+    Tensor evaluated = none.forward(ids, mask, null);
+    assertEquals(
+        0.0,
+        trained.sub(evaluated).abs().max().item_double(),
+        1e-6,
+        "without any dropout, training runs the same attention as evaluation");
+
+    torch.manual_seed(2);
+    BertModel attentionOnly =
+        new BertModel(
+            100, 16, 2, 2, 32, 32, 2, 1e-12, 0.0, 0.5, BertModel.Activation.GELU, 0, 0, null);
+    attentionOnly.train(true);
+    Tensor dropped = attentionOnly.forward(ids, mask, null);
+    assertTrue(
+        dropped.sub(evaluated).abs().max().item_double() > 1e-3,
+        "attention dropout alone changes the training forward pass");
+  }
 }

@@ -20,7 +20,7 @@ class LoraTest {
     Engine.init();
     torch.manual_seed(11);
     return new BertModel(
-        100, 16, 2, 2, 32, 32, 2, 1e-12, 0.0, BertModel.Activation.GELU, 0, 0, lora);
+        100, 16, 2, 2, 32, 32, 2, 1e-12, 0.0, 0.0, BertModel.Activation.GELU, 0, 0, lora);
   }
 
   static Tensor run(BertModel m) {

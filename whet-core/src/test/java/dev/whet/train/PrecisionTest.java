@@ -28,7 +28,7 @@ class PrecisionTest {
       SequenceClassifier m =
           new SequenceClassifier(
               new BertModel(
-                  200, 32, 2, 4, 64, 32, 2, 1e-12, 0.0, BertModel.Activation.GELU, 0, 0, null),
+                  200, 32, 2, 4, 64, 32, 2, 1e-12, 0.0, 0.0, BertModel.Activation.GELU, 0, 0, null),
               32,
               3,
               new Pooling(Pooling.Mode.MEAN, false),

@@ -74,7 +74,7 @@ class TrainerTest {
     torch.manual_seed(j.seed);
     ClassifierModel model =
         ClassifierModel.fromBase(
-            base, j.task, LABELS, j.maxLength, j.dropout, null, null, Map.of());
+            base, j.task, LABELS, j.maxLength, j.dropout, j.attentionDropout, null, null, Map.of());
     EncodedSet train = encode(model, 0, 160);
     EncodedSet val = encode(model, 160, 200);
     return new Trainer(j, run, model, train, val, listeners);
@@ -142,7 +142,7 @@ class TrainerTest {
         };
     Trainer t = trainer(j, run, List.of(run.logger(), record));
     ClassifierModel encoderOnly =
-        ClassifierModel.fromBase(base, "classify", LABELS, 64, 0, null, null, Map.of());
+        ClassifierModel.fromBase(base, "classify", LABELS, 64, 0, 0, null, null, Map.of());
     EncodedSet trainSet = encode(encoderOnly, 0, 160);
     double before = t.evaluate(trainSet).get("loss");
     TrainResult r = t.train(null);
@@ -246,6 +246,7 @@ class TrainerTest {
             LABELS,
             j.maxLength,
             j.dropout,
+            j.attentionDropout,
             null,
             new dev.whet.model.Lora(j.lora.rank, j.lora.alpha, j.lora.dropout, j.lora.targets),
             Map.of());
