@@ -241,6 +241,7 @@ final class ExampleParser {
     }
     List<ChatExample.Message> out = new ArrayList<>();
     boolean assistant = false;
+    boolean learned = false; // an assistant turn with weight 1
     for (int i = 0; i < ms.size(); i++) {
       String at = "messages[" + i + "]";
       JsonNode m = ms.get(i);
@@ -286,10 +287,15 @@ final class ExampleParser {
         weight = w.asInt();
       }
       assistant |= r.equals("assistant");
+      learned |= weight == 1;
       out.add(new ChatExample.Message(r, content.textValue(), weight));
     }
     if (c.ok && !assistant) {
       c.fail("the conversation has no assistant turn — add the answer the model should learn");
+    } else if (c.ok && !learned) {
+      c.fail(
+          "every assistant turn has weight 0, so there is nothing to learn — set weight 1 on the"
+              + " answers to train on, or drop the record");
     }
     return c.ok ? new ChatExample(out, c.row.line()) : null;
   }

@@ -30,7 +30,7 @@ public final class SftData {
           template != null
               ? encoding.chat(List.of(new Message("user", i.input()), assistant(i.output())))
               : encoding.promptCompletion(instructionPrompt(i), i.output());
-      case ChatExample c -> encoding.chat(messages(c.messages()));
+      case ChatExample c -> encoding.chat(messages(c.messages()), learned(c.messages()));
       default -> throw unsupported(e);
     };
   }
@@ -82,6 +82,15 @@ public final class SftData {
 
   private static List<Message> messages(List<ChatExample.Message> in) {
     return in.stream().map(m -> new Message(m.role(), m.content())).toList();
+  }
+
+  /** Which turns to learn from: assistant turns without {@code weight: 0}. */
+  private static boolean[] learned(List<ChatExample.Message> in) {
+    boolean[] learn = new boolean[in.size()];
+    for (int i = 0; i < learn.length; i++) {
+      learn[i] = in.get(i).weight() == 1;
+    }
+    return learn;
   }
 
   private static WhetException unsupported(Example e) {

@@ -76,12 +76,22 @@ public final class SftEncoding {
   }
 
   /**
-   * A conversation rendered with the chat template; the assistant turns (their text and the
-   * template's end-of-turn marker) are trained, the rest only when {@code trainOnPrompt}. Each turn
-   * is the difference between renderings of successive prefixes of the conversation, so the tokens
-   * are exactly the template's text.
+   * A conversation in which every assistant turn is trained (see {@link #chat(List, boolean[])}).
    */
   public Example chat(List<Message> messages) {
+    boolean[] learn = new boolean[messages.size()];
+    Arrays.fill(learn, true);
+    return chat(messages, learn);
+  }
+
+  /**
+   * A conversation rendered with the chat template; the assistant turns with {@code learn[i]}
+   * (their text and the template's end-of-turn marker) are trained, the other assistant turns never
+   * (OpenAI's {@code weight: 0}), the rest only when {@code trainOnPrompt}. Each turn is the
+   * difference between renderings of successive prefixes of the conversation, so the tokens are
+   * exactly the template's text.
+   */
+  public Example chat(List<Message> messages, boolean[] learn) {
     if (template == null) {
       throw new WhetException(
           "this model has no chat template (tokenizer_config.json's chat_template); use"
@@ -96,9 +106,9 @@ public final class SftEncoding {
         String full = template.render(upTo, false);
         b.add(tokenizer.encodeRaw(suffix(done, header)), trainOnPrompt);
         long[] reply = tokenizer.encodeRaw(suffix(header, full));
-        b.add(reply, true);
+        b.add(reply, learn[i]);
         if (Arrays.stream(reply).noneMatch(id -> id == eosId)) {
-          b.add(new long[] {eosId}, true); // the template ends turns without EOS: add it
+          b.add(new long[] {eosId}, learn[i]); // the template ends turns without EOS: add it
         }
         done = full;
       } else {

@@ -140,7 +140,9 @@ class CorruptFixturesTest {
             "chat.jsonl:4: messages[1].weight must be 0 or 1, found 2",
             "chat.jsonl:5: field \"messages\" is empty — a conversation needs at least a user and"
                 + " an assistant turn",
-            "chat.jsonl:6: messages[1].content is empty — remove the turn or fill it in"),
+            "chat.jsonl:6: messages[1].content is empty — remove the turn or fill it in",
+            "chat.jsonl:7: every assistant turn has weight 0, so there is nothing to learn — set"
+                + " weight 1 on the answers to train on, or drop the record"),
         errors("chat.jsonl"));
   }
 
@@ -206,10 +208,10 @@ class CorruptFixturesTest {
     Path file = TestFiles.copy("corrupt/chat.jsonl", dir);
     ValidationReport r = Validator.validate(file, DataOptions.defaults().withMaxErrors(2), e -> {});
     assertEquals(2, r.errors().size());
-    assertEquals(6, r.errorTotal());
+    assertEquals(7, r.errorTotal());
     assertEquals(1, r.count());
-    assertEquals(6, r.records());
-    assertTrue(r.describeErrors().endsWith("... and 4 more errors"));
+    assertEquals(7, r.records());
+    assertTrue(r.describeErrors().endsWith("... and 5 more errors"));
   }
 
   @Test

@@ -58,6 +58,24 @@ class SftEncodingTest {
       }
       assertEquals("Blue.<|im_end|>\nRed.<|im_end|>\n", trained.toString());
       assertEquals(2, eosTrained);
+
+      // OpenAI's weight 0 on the first answer: the same tokens, only the second answer trained.
+      SftEncoding.Example skipFirst =
+          enc.chat(
+              List.of(
+                  new Message("user", "Name a colour."),
+                  new Message("assistant", "Blue."),
+                  new Message("user", "Another?"),
+                  new Message("assistant", "Red.")),
+              new boolean[] {false, false, false, true});
+      assertArrayEquals(e.inputIds(), skipFirst.inputIds());
+      StringBuilder second = new StringBuilder();
+      for (int i = 0; i < skipFirst.length(); i++) {
+        if (skipFirst.labels()[i] != SftEncoding.IGNORE) {
+          second.append(tok.decode(new long[] {skipFirst.inputIds()[i]}, false));
+        }
+      }
+      assertEquals("Red.<|im_end|>\n", second.toString());
       // SmolLM2 declares pad = <|im_end|> = EOS: padding never takes EOS's id here.
       long pad = SftEncoding.padId(tok, eos);
       assertNotEquals(eos, pad);
