@@ -95,10 +95,7 @@ class DropoutTest {
     Engine.init();
     Tensor ids = Tensors.fromLongs(new long[] {1, 5, 9, 12, 3, 7, 0, 0}, 2, 4);
     Tensor mask = Tensors.fromLongs(new long[] {1, 1, 1, 1, 1, 1, 0, 0}, 2, 4);
-    torch.manual_seed(2);
-    BertModel none =
-        new BertModel(
-            100, 16, 2, 2, 32, 32, 2, 1e-12, 0.0, 0.0, BertModel.Activation.GELU, 0, 0, null);
+    BertModel none = tinyEncoder(0.0);
     none.train(true);
     Tensor trained = none.forward(ids, mask, null);
     none.eval();
@@ -109,14 +106,31 @@ class DropoutTest {
         1e-6,
         "without any dropout, training runs the same attention as evaluation");
 
-    torch.manual_seed(2);
-    BertModel attentionOnly =
-        new BertModel(
-            100, 16, 2, 2, 32, 32, 2, 1e-12, 0.0, 0.5, BertModel.Activation.GELU, 0, 0, null);
+    BertModel attentionOnly = tinyEncoder(0.5);
     attentionOnly.train(true);
     Tensor dropped = attentionOnly.forward(ids, mask, null);
     assertTrue(
         dropped.sub(evaluated).abs().max().item_double() > 1e-3,
         "attention dropout alone changes the training forward pass");
+  }
+
+  /** A 2-layer encoder without hidden dropout, the same weights for every call. */
+  private static BertModel tinyEncoder(double attentionDropout) {
+    torch.manual_seed(2);
+    return new BertModel(
+        100,
+        16,
+        2,
+        2,
+        32,
+        32,
+        2,
+        1e-12,
+        0.0,
+        attentionDropout,
+        BertModel.Activation.GELU,
+        0,
+        0,
+        null);
   }
 }

@@ -41,13 +41,13 @@ class SftEncodingTest {
     try (Tokenizer tok = Tokenizer.load(SMOL.resolve("tokenizer.json"), 2048)) {
       long eos = tok.tokenId("<|im_end|>");
       SftEncoding enc = new SftEncoding(tok, ChatTemplate.load(SMOL), eos, false, 2048);
-      SftEncoding.Example e =
-          enc.chat(
-              List.of(
-                  new Message("user", "Name a colour."),
-                  new Message("assistant", "Blue."),
-                  new Message("user", "Another?"),
-                  new Message("assistant", "Red.")));
+      List<Message> conversation =
+          List.of(
+              new Message("user", "Name a colour."),
+              new Message("assistant", "Blue."),
+              new Message("user", "Another?"),
+              new Message("assistant", "Red."));
+      SftEncoding.Example e = enc.chat(conversation);
       StringBuilder trained = new StringBuilder();
       int eosTrained = 0;
       for (int i = 0; i < e.length(); i++) {
@@ -61,13 +61,7 @@ class SftEncodingTest {
 
       // OpenAI's weight 0 on the first answer: the same tokens, only the second answer trained.
       SftEncoding.Example skipFirst =
-          enc.chat(
-              List.of(
-                  new Message("user", "Name a colour."),
-                  new Message("assistant", "Blue."),
-                  new Message("user", "Another?"),
-                  new Message("assistant", "Red.")),
-              new boolean[] {false, false, false, true});
+          enc.chat(conversation, new boolean[] {false, false, false, true});
       assertArrayEquals(e.inputIds(), skipFirst.inputIds());
       StringBuilder second = new StringBuilder();
       for (int i = 0; i < skipFirst.length(); i++) {
