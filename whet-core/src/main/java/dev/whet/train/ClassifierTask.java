@@ -72,16 +72,8 @@ public final class ClassifierTask implements TrainTask {
 
   @Override
   public int layerDepth(String name) {
-    int layers = model.module().bert().layers().length;
-    if (name.startsWith("bert.embeddings.")) {
-      return layers + 1;
-    }
-    String marker = "bert.encoder.layer.";
-    if (name.startsWith(marker)) {
-      int end = name.indexOf('.', marker.length());
-      return layers - Integer.parseInt(name.substring(marker.length(), end));
-    }
-    return 0;
+    return TrainTask.layerDepth(
+        name, model.module().bert().layers().length, "bert.embeddings.", "bert.encoder.layer.");
   }
 
   @Override

@@ -255,7 +255,7 @@ public final class JobConfig {
         "eval_every must be epoch or a positive number of steps");
     Schedule.parse(schedule);
     if (method.equals("lora") || (method.equals("auto") && trainsDecoder())) {
-      new dev.whet.model.Lora(lora.rank, lora.alpha, lora.dropout, lora.targets);
+      loraAdapters(); // its constructor checks rank, alpha, dropout and targets
     }
     require(train != null, "no training data: give --train FILE or train: in the job file");
   }
@@ -295,6 +295,15 @@ public final class JobConfig {
       case "freeze" -> 1e-4;
       default -> 5e-5;
     };
+  }
+
+  /** The LoRA adapters a resolved job adds to its model, or null when its method is not lora. */
+  public dev.whet.model.Lora adapters() {
+    return method.equals("lora") ? loraAdapters() : null;
+  }
+
+  private dev.whet.model.Lora loraAdapters() {
+    return new dev.whet.model.Lora(lora.rank, lora.alpha, lora.dropout, lora.targets);
   }
 
   /** Whether this job fine-tunes a decoder (task sft) rather than a classifier. */

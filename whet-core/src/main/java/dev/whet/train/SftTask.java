@@ -119,16 +119,8 @@ public final class SftTask implements TrainTask {
 
   @Override
   public int layerDepth(String name) {
-    int layers = model.layers().length;
-    if (name.startsWith("model.embed_tokens.")) {
-      return layers + 1;
-    }
-    String marker = "model.layers.";
-    if (name.startsWith(marker)) {
-      int end = name.indexOf('.', marker.length());
-      return layers - Integer.parseInt(name.substring(marker.length(), end));
-    }
-    return 0;
+    return TrainTask.layerDepth(
+        name, model.layers().length, "model.embed_tokens.", "model.layers.");
   }
 
   @Override

@@ -25,6 +25,21 @@ public interface TrainTask {
    */
   int layerDepth(String name);
 
+  /**
+   * {@link #layerDepth} for a model of {@code layers} layers whose embedding parameters start with
+   * {@code embeddings} and whose layer i's start with {@code layerPrefix} + i + ".".
+   */
+  static int layerDepth(String name, int layers, String embeddings, String layerPrefix) {
+    if (name.startsWith(embeddings)) {
+      return layers + 1;
+    }
+    if (name.startsWith(layerPrefix)) {
+      int end = name.indexOf('.', layerPrefix.length());
+      return layers - Integer.parseInt(name.substring(layerPrefix.length(), end));
+    }
+    return 0;
+  }
+
   /** Whether a parameter goes without weight decay (biases, norms). */
   boolean noDecay(String name);
 

@@ -83,17 +83,19 @@ public final class Training {
     return run(resolved, in, run, from, listeners);
   }
 
-  private static TrainResult run(
-      JobConfig job, Inputs in, RunDir run, Checkpoint from, List<TrainerListener> listeners) {
+  /** Threads and seed before the model is built: the seed draws the new head and adapters. */
+  private static void startEngine(JobConfig job) {
     Engine.init();
     if (job.threads > 0) {
       torch.set_num_threads(job.threads);
     }
     torch.manual_seed(job.seed);
-    Lora lora =
-        job.method.equals("lora")
-            ? new Lora(job.lora.rank, job.lora.alpha, job.lora.dropout, job.lora.targets)
-            : null;
+  }
+
+  private static TrainResult run(
+      JobConfig job, Inputs in, RunDir run, Checkpoint from, List<TrainerListener> listeners) {
+    startEngine(job);
+    Lora lora = job.adapters();
     Pooling.Mode pooling =
         job.pooling.equals("auto")
             ? null
@@ -160,15 +162,8 @@ public final class Training {
 
   private static TrainResult runSft(
       JobConfig job, SftInputs in, RunDir run, Checkpoint from, List<TrainerListener> listeners) {
-    Engine.init();
-    if (job.threads > 0) {
-      torch.set_num_threads(job.threads);
-    }
-    torch.manual_seed(job.seed);
-    Lora lora =
-        job.method.equals("lora")
-            ? new Lora(job.lora.rank, job.lora.alpha, job.lora.dropout, job.lora.targets)
-            : null;
+    startEngine(job);
+    Lora lora = job.adapters();
     boolean bf16 = job.precision.equals("bf16");
     LlamaModel model = LlamaModel.load(in.baseDir, lora);
     Decoder d = Decoder.of(in.baseDir, job);

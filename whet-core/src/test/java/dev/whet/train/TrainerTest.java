@@ -248,7 +248,7 @@ class TrainerTest {
             j.dropout,
             j.attentionDropout,
             null,
-            new dev.whet.model.Lora(j.lora.rank, j.lora.alpha, j.lora.dropout, j.lora.targets),
+            j.adapters(),
             Map.of());
     Trainer t =
         new Trainer(j, run, model, encode(model, 0, 160), encode(model, 160, 200), List.of());
