@@ -177,11 +177,7 @@ final class LoadedModels implements AutoCloseable {
       this.model = model;
       this.thread =
           Executors.newSingleThreadExecutor(
-              r -> {
-                Thread t = new Thread(r, "generate-" + dir.getFileName());
-                t.setDaemon(true);
-                return t;
-              });
+              Thread.ofPlatform().name("generate-" + dir.getFileName()).daemon().factory());
     }
 
     @Override
@@ -239,12 +235,7 @@ final class LoadedModels implements AutoCloseable {
   }
 
   private static final ExecutorService LOADERS =
-      Executors.newCachedThreadPool(
-          r -> {
-            Thread t = new Thread(r, "model-loader");
-            t.setDaemon(true);
-            return t;
-          });
+      Executors.newCachedThreadPool(Thread.ofPlatform().name("model-loader").daemon().factory());
 
   private final int capacity;
   private final Batching batching;

@@ -35,11 +35,7 @@ final class Worker implements AutoCloseable {
   private final Thread thread;
   private final ScheduledExecutorService leases =
       Executors.newSingleThreadScheduledExecutor(
-          r -> {
-            Thread t = new Thread(r, "whet-lease");
-            t.setDaemon(true);
-            return t;
-          });
+          Thread.ofPlatform().name("whet-lease").daemon().factory());
   private volatile boolean stopping;
 
   Worker(Store store, Blobs blobs, Path home, long leaseSeconds, int trainThreads) {

@@ -34,11 +34,7 @@ public final class Dropout {
   /** The thread that draws the second half of large masks. */
   private static final ExecutorService SECOND_HALF =
       Executors.newSingleThreadExecutor(
-          r -> {
-            Thread t = new Thread(r, "whet-dropout-mask");
-            t.setDaemon(true);
-            return t;
-          });
+          Thread.ofPlatform().name("whet-dropout-mask").daemon().factory());
 
   private Dropout() {}
 
