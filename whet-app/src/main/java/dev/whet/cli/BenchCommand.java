@@ -70,6 +70,8 @@ final class BenchCommand implements Runnable {
   static final class Train implements Callable<Integer> {
     @Mixin BaseModelOption base;
 
+    @Mixin ThreadsOption threads;
+
     @Option(
         names = "--batch-size",
         description = "Rows per batch (default: 32 for encoders, 4 for decoders).")
@@ -118,6 +120,7 @@ final class BenchCommand implements Runnable {
 
     @Override
     public Integer call() {
+      threads.apply();
       boolean bf16 =
           switch (precision) {
             case "auto" -> Engine.cpuHasNativeBf16();
@@ -239,6 +242,8 @@ final class BenchCommand implements Runnable {
           "Embedding latency and throughput of the default model, beside ONNX Runtime on the same .onnx.",
       mixinStandardHelpOptions = true)
   static final class Embed implements Callable<Integer> {
+    @Mixin ThreadsOption threads;
+
     @Option(
         names = "--tokens",
         defaultValue = "64",
@@ -256,6 +261,7 @@ final class BenchCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
+      threads.apply();
       int batchRuns = Math.max(5, runs / 20);
       try (Encoder encoder = Encoder.load(ModelCatalog.resolve(ModelCatalog.DEFAULT), 0)) {
         long[][] rows = EmbedBench.inputs(encoder.tokenizer(), tokens, 64);
@@ -370,20 +376,14 @@ final class BenchCommand implements Runnable {
         description = "Timed runs after one warm-up (default: ${DEFAULT-VALUE}).")
     int runs;
 
-    @Option(
-        names = "--threads",
-        defaultValue = "0",
-        description = "libtorch intra-op threads; 0 for its default, one per core.")
-    int threads;
+    @Mixin ThreadsOption threads;
 
     @Option(names = "--json", description = "Print one JSON object.")
     boolean json;
 
     @Override
     public Integer call() {
-      if (threads > 0) {
-        Engine.threads(threads);
-      }
+      threads.apply();
       if (newTokens < 2) {
         throw new WhetException("--new-tokens must be at least 2");
       }

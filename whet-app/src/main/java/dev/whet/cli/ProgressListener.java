@@ -21,11 +21,12 @@ final class ProgressListener implements TrainerListener {
   public void onStart(Start s) {
     System.err.printf(
         Locale.ROOT,
-        "training %,d of %,d parameters (%.2f%%), %s, %d steps%s%n",
+        "training %,d of %,d parameters (%.2f%%), %s on %d threads, %d steps%s%n",
         s.trainableParams(),
         s.totalParams(),
         100.0 * s.trainableParams() / s.totalParams(),
         s.precision(),
+        s.threads(),
         s.totalSteps(),
         s.resumed() ? ", resuming at step " + s.step() : "");
     bar =

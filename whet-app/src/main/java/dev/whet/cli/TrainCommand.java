@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -115,6 +116,8 @@ final class TrainCommand implements Callable<Integer> {
       description = "auto (bf16 only on CPUs with native bf16), fp32 or bf16.")
   String precision;
 
+  @Mixin ThreadsOption threads;
+
   @Option(
       names = "--set",
       paramLabel = "KEY=VALUE",
@@ -161,6 +164,7 @@ final class TrainCommand implements Callable<Integer> {
     if (seed != null) job.seed = seed;
     if (method != null) job.method = method;
     if (precision != null) job.precision = precision;
+    if (threads.threads != null) job.threads = threads.threads;
     if (generateEval != null) job.sft.generateEval = generateEval;
     return job.with(overrides);
   }

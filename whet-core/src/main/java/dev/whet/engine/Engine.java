@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Locale;
 import org.bytedeco.javacpp.Loader;
+import org.bytedeco.openblas.global.openblas_full;
 import org.bytedeco.pytorch.global.torch;
 
 /**
@@ -35,6 +36,7 @@ public final class Engine {
     }
     Loader.load(torch.class);
     ready = true;
+    threads(defaultThreads());
   }
 
   /** JavaCPP logs every library it loads when its logger is at debug; keep start-up silent. */
@@ -47,10 +49,50 @@ public final class Engine {
     }
   }
 
-  /** Sets libtorch's intra-op thread count (one per core by default). */
+  /**
+   * Sets the intra-op thread count of libtorch (its OpenMP pool: elementwise ops, oneDNN's bf16
+   * GEMMs) and of OpenBLAS (fp32 GEMMs) together, so neither runs on fewer cores than the other.
+   */
   public static void threads(int n) {
     init();
+    if (n < 1) {
+      throw new IllegalArgumentException("thread count must be at least 1, not " + n);
+    }
     torch.set_num_threads(n);
+    openblas_full.openblas_set_num_threads(n);
+  }
+
+  /** libtorch's current intra-op thread count. */
+  public static int threads() {
+    init();
+    return torch.get_num_threads();
+  }
+
+  /**
+   * The thread count Whet starts with: {@code OMP_NUM_THREADS} when the user set it, else every
+   * processor this JVM may run on ({@code availableProcessors} honours the affinity mask and the
+   * cgroup CPU quota). libtorch's own default cannot be trusted: on a 2-core EPYC with one thread
+   * per core it chose 1, halving every bf16 op (DESIGN.md, engine notes).
+   */
+  public static int defaultThreads() {
+    return threadsFrom(
+        System.getenv("OMP_NUM_THREADS"), Runtime.getRuntime().availableProcessors());
+  }
+
+  static int threadsFrom(String ompNumThreads, int processors) {
+    if (ompNumThreads != null && !ompNumThreads.isBlank()) {
+      // OpenMP allows a list ("4,2" for nested levels); the first entry is the outer pool.
+      String first = ompNumThreads.split(",")[0].trim();
+      try {
+        int n = Integer.parseInt(first);
+        if (n > 0) {
+          return n;
+        }
+      } catch (NumberFormatException e) {
+        // fall through: OpenMP ignores a value it cannot read, and so do we
+      }
+    }
+    return Math.max(1, processors);
   }
 
   /** What the CPU can do natively, read from /proc/cpuinfo (never assumed). */

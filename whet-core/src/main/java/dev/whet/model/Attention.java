@@ -5,12 +5,20 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * Scaled dot-product attention written out with {@link Dropout} on the probabilities, for training.
- * libtorch's {@code scaled_dot_product_attention} has no CPU kernel that takes dropout: with
- * dropout it falls back to this same sequence of ops but draws the mask with libtorch's {@code
- * dropout}: with the hidden-state dropouts, 58M serial Bernoulli draws per 32 × 128 step of the
- * default model, about 0.66 s of a 6.6 s step on the 2-core AVX2 machine (docs/benchmarks.md).
- * Without dropout (evaluation, inference) the model calls SDPA itself; a test holds the two equal.
+ * Scaled dot-product attention written out as matmul, softmax, matmul, with {@link Dropout} on the
+ * probabilities. Used where libtorch's fused {@code scaled_dot_product_attention} is slower:
+ *
+ * <ul>
+ *   <li>with dropout: SDPA has no CPU kernel that takes it and falls back to this same sequence of
+ *       ops, drawing the mask with libtorch's {@code dropout}: with the hidden-state dropouts, 58M
+ *       serial Bernoulli draws per 32 × 128 step of the default model, about 0.66 s of a 6.6 s step
+ *       on the 2-core AVX2 machine;
+ *   <li>in bf16: the fused kernel ran attention forward + backward 20x slower than these ops on a
+ *       2-core native-bf16 EPYC (311 vs 15 ms for 32 × 12 heads × 128 × 32, 2 threads), inference
+ *       likewise (128 vs 5.7 ms).
+ * </ul>
+ *
+ * Elsewhere (fp32 without dropout) the model calls SDPA itself; a test holds the two equal.
  */
 final class Attention {
   private Attention() {}
@@ -22,7 +30,7 @@ final class Attention {
    * @param bias (B, 1, 1, T) added to the scores (0 or a large negative number), or null
    * @return (B, heads, T, d)
    */
-  static Tensor withDropout(Tensor q, Tensor k, Tensor v, Tensor bias, double p) {
+  static Tensor spelledOut(Tensor q, Tensor k, Tensor v, Tensor bias, double p) {
     double scale = 1.0 / Math.sqrt(q.size(3));
     // Scale q rather than the scores: (B, heads, T, d) is T/d times smaller than (B, heads, T, T).
     Tensor scores = q.mul(new Scalar(scale)).matmul(k.transpose(-2, -1)); // (B, heads, T, T)
@@ -30,6 +38,11 @@ final class Attention {
       scores = scores.add_(bias); // in place: matmul's backward needs its inputs, not its output
     }
     return Dropout.apply(scores.softmax(-1), p, true).matmul(v); // (B, heads, T, d)
+  }
+
+  /** Whether {@code t} holds bf16, as a projection's output does under bf16 autocast. */
+  static boolean isBf16(Tensor t) {
+    return t.scalar_type().intern() == torch.ScalarType.BFloat16;
   }
 
   /**

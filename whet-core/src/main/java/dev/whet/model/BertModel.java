@@ -137,16 +137,9 @@ public final class BertModel extends Block {
     x = x.add(positionEmbeddings.forward(positionIds(ids, mask)));
     x = x.add(tokenTypeEmbeddings.forward(typeIds != null ? typeIds : torch.zeros_like(ids)));
     x = Dropout.apply(embeddingsNorm.forward(x), dropout, is_training());
-    Tensor attend;
-    if (is_training() && attentionDropout > 0) {
-      attend = Attention.paddingBias(mask); // (B, 1, 1, T) additive, or null without padding
-    } else {
-      // SDPA takes a boolean mask where true means "may attend": (B, 1, 1, T) broadcasts over
-      // heads and query positions.
-      attend = mask.to(torch.ScalarType.Bool).unsqueeze(1).unsqueeze(2);
-    }
+    Tensor bias = Attention.paddingBias(mask); // (B, 1, 1, T) additive, or null without padding
     for (Layer layer : layers) {
-      x = layer.forward(x, attend);
+      x = layer.forward(x, bias);
     }
     return x;
   }
@@ -230,10 +223,10 @@ public final class BertModel extends Block {
 
     /**
      * @param x (B, T, H)
-     * @param attend in training with attention dropout: (B, 1, 1, T) additive float mask or null
-     *     (no padding); otherwise (B, 1, 1, T) boolean, true where attention is allowed
+     * @param bias (B, 1, 1, T) added to the attention scores (0 or -1e9 on padding), or null when
+     *     the batch has no padding
      */
-    Tensor forward(Tensor x, Tensor attend) {
+    Tensor forward(Tensor x, Tensor bias) {
       long b = x.size(0);
       long t = x.size(1);
       long h = x.size(2);
@@ -241,22 +234,24 @@ public final class BertModel extends Block {
       Tensor q = query.forward(x).view(b, t, heads, d).transpose(1, 2); // (B, heads, T, d)
       Tensor k = key.forward(x).view(b, t, heads, d).transpose(1, 2); // (B, heads, T, d)
       Tensor v = value.forward(x).view(b, t, heads, d).transpose(1, 2); // (B, heads, T, d)
-      Tensor a;
-      if (is_training() && attentionDropout > 0) {
-        // SDPA's CPU kernels take no dropout; its fallback draws the mask with libtorch's slow
-        // dropout (see Dropout), so training spells the attention out.
-        a = Attention.withDropout(q, k, v, attend, attentionDropout); // (B, heads, T, d)
+      double p = is_training() ? attentionDropout : 0;
+      Tensor a; // (B, heads, T, d)
+      if (p > 0 || Attention.isBf16(q)) {
+        // SDPA's CPU kernels take no dropout (its fallback draws the mask with libtorch's slow
+        // dropout, see Dropout), and in bf16 libtorch 2.10's fused kernel is 20x slower than
+        // these three ops on a native-bf16 CPU (docs/benchmarks.md), so both spell it out.
+        a = Attention.spelledOut(q, k, v, bias, p);
       } else {
         a =
             scaled_dot_product_attention(
                 q,
                 k,
                 v,
-                new TensorOptional(attend),
+                bias == null ? new TensorOptional() : new TensorOptional(bias),
                 0.0,
                 false,
                 new DoubleOptional(),
-                false); // (B, heads, T, d)
+                false);
       }
       a = a.transpose(1, 2).reshape(b, t, h); // (B, T, H)
       x =

@@ -103,6 +103,7 @@ public final class JobConfig {
   /** {@code auto} (bf16 autocast only on CPUs with native bf16), {@code fp32} or {@code bf16}. */
   public String precision = "auto";
 
+  /** Intra-op threads; 0 for {@code Engine.defaultThreads()} (every core, or OMP_NUM_THREADS). */
   public int threads = 0;
 
   /**
@@ -237,6 +238,7 @@ public final class JobConfig {
     require(
         List.of("auto", "fp32", "bf16").contains(precision),
         "precision must be auto, fp32 or bf16");
+    require(threads >= 0, "threads must be 0 (every core) or a positive count, not " + threads);
     require(
         trainsDecoder()
             ? List.of("auto", "loss", "perplexity").contains(metric)

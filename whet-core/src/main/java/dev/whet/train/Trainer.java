@@ -163,7 +163,11 @@ public final class Trainer {
               + totalParameters()
               + " parameters for "
               + total
-              + " steps");
+              + " steps in "
+              + job.precision
+              + " on "
+              + Engine.threads()
+              + " threads");
     }
     for (TrainerListener l : listeners) {
       l.onStart(
@@ -174,6 +178,7 @@ public final class Trainer {
               trainableParameters(),
               totalParameters(),
               job.precision,
+              Engine.threads(),
               resume != null));
     }
     long evalEvery = job.evalEvery.equals("epoch") ? 0 : (long) Double.parseDouble(job.evalEvery);
@@ -371,6 +376,7 @@ public final class Trainer {
     Map<String, Object> info = new LinkedHashMap<>();
     info.put("method", job.method);
     info.put("precision", job.precision);
+    info.put("threads", Engine.threads());
     info.put("best_step", bestStep);
     info.put("train_seconds", seconds);
     info.put("trainable_parameters", trainableParameters());

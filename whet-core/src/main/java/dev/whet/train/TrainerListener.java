@@ -31,6 +31,7 @@ public interface TrainerListener {
       long trainableParams,
       long totalParams,
       String precision,
+      int threads,
       boolean resumed) {}
 
   /**

@@ -86,9 +86,7 @@ public final class Training {
   /** Threads and seed before the model is built: the seed draws the new head and adapters. */
   private static void startEngine(JobConfig job) {
     Engine.init();
-    if (job.threads > 0) {
-      torch.set_num_threads(job.threads);
-    }
+    Engine.threads(job.threads > 0 ? job.threads : Engine.defaultThreads());
     torch.manual_seed(job.seed);
   }
 

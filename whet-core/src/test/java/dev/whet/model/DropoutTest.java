@@ -78,15 +78,21 @@ class DropoutTest {
     Tensor sdpa =
         torch.scaled_dot_product_attention(
             q, k, v, new TensorOptional(attend), 0.0, false, new DoubleOptional(), false);
-    Tensor mine = Attention.withDropout(q, k, v, Attention.paddingBias(mask), 0.0);
+    Tensor bias = Attention.paddingBias(mask);
+    Tensor mine = Attention.spelledOut(q, k, v, bias, 0.0);
     assertEquals(0.0, mine.sub(sdpa).abs().max().item_double(), 1e-6);
+    // The model hands SDPA the same additive mask as the written-out path.
+    Tensor sdpaBias =
+        torch.scaled_dot_product_attention(
+            q, k, v, new TensorOptional(bias), 0.0, false, new DoubleOptional(), false);
+    assertEquals(0.0, sdpaBias.sub(sdpa).abs().max().item_double(), 1e-6);
 
     Tensor full = torch.ones(new long[] {2, 5}).to(torch.ScalarType.Long);
     assertEquals(null, Attention.paddingBias(full), "no padding, no mask");
     Tensor plain =
         torch.scaled_dot_product_attention(
             q, k, v, new TensorOptional(), 0.0, false, new DoubleOptional(), false);
-    Tensor unmasked = Attention.withDropout(q, k, v, null, 0.0);
+    Tensor unmasked = Attention.spelledOut(q, k, v, null, 0.0);
     assertEquals(0.0, unmasked.sub(plain).abs().max().item_double(), 1e-6);
   }
 
