@@ -12,6 +12,7 @@ import dev.whet.io.ModelCatalog;
 import dev.whet.io.Tokenizer;
 import dev.whet.model.Encoder;
 import dev.whet.model.EncoderConfig;
+import dev.whet.train.PrecisionChoice;
 import java.io.InputStream;
 import java.nio.LongBuffer;
 import java.util.HashMap;
@@ -105,7 +106,9 @@ final class BenchCommand implements Runnable {
     @Option(
         names = "--precision",
         defaultValue = "auto",
-        description = "auto (bf16 only where the CPU has it natively), fp32 or bf16.")
+        description =
+            "auto (what `whet train` picks: bf16 where this machine runs the model's layer"
+                + " clearly faster in it, measured once and cached), fp32 or bf16.")
     String precision;
 
     @Option(
@@ -120,20 +123,26 @@ final class BenchCommand implements Runnable {
 
     @Override
     public Integer call() {
-      threads.apply();
-      boolean bf16 =
-          switch (precision) {
-            case "auto" -> Engine.cpuHasNativeBf16();
-            case "bf16" -> true;
-            case "fp32" -> false;
-            default -> throw new WhetException("--precision must be auto, fp32 or bf16");
-          };
+      int n = threads.apply();
+      if (!List.of("auto", "bf16", "fp32").contains(precision)) {
+        throw new WhetException("--precision must be auto, fp32 or bf16");
+      }
       dev.whet.model.LlamaConfig decoder = decoderShape(base.base);
       if (decoder != null) {
-        return decoder(decoder, bf16);
+        dev.whet.model.Lora lora =
+            new dev.whet.model.Lora(loraRank, 2.0 * loraRank, 0.0, loraTargets);
+        boolean bf16 =
+            precision.equals("auto")
+                ? PrecisionChoice.forDecoder(decoder, lora, n).precision().equals("bf16")
+                : precision.equals("bf16");
+        return decoder(decoder, lora, bf16);
       }
       EncoderConfig read = EncoderConfig.read(base.resolve().resolve("config.json"));
       EncoderConfig config = read.withDropout(read.hiddenDropout(), attentionDropout);
+      boolean bf16 =
+          precision.equals("auto")
+              ? PrecisionChoice.forEncoder(config, null, n).precision().equals("bf16")
+              : precision.equals("bf16");
       TrainBench.Result r = TrainBench.run(config, batch == null ? 32 : batch, seqLen, steps, bf16);
       if (json) {
         Map<String, Object> out = new LinkedHashMap<>();
@@ -171,9 +180,7 @@ final class BenchCommand implements Runnable {
       return 0;
     }
 
-    private int decoder(dev.whet.model.LlamaConfig config, boolean bf16) {
-      dev.whet.model.Lora lora =
-          new dev.whet.model.Lora(loraRank, 2.0 * loraRank, 0.0, loraTargets);
+    private int decoder(dev.whet.model.LlamaConfig config, dev.whet.model.Lora lora, boolean bf16) {
       dev.whet.bench.SftBench.Result r =
           dev.whet.bench.SftBench.run(config, lora, batch == null ? 4 : batch, seqLen, steps, bf16);
       if (json) {
@@ -205,7 +212,6 @@ final class BenchCommand implements Runnable {
             r.batch(),
             r.seqLen(),
             r.precision(),
-            attentionDropout,
             r.threads(),
             machine(),
             r.msPerStep(),

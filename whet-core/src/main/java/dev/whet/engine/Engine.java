@@ -2,6 +2,8 @@ package dev.whet.engine;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Locale;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.openblas.global.openblas_full;
@@ -97,13 +99,27 @@ public final class Engine {
 
   /** What the CPU can do natively, read from /proc/cpuinfo (never assumed). */
   public static boolean cpuHasNativeBf16() {
+    String flags = cpuInfo("flags").toLowerCase(Locale.ROOT) + " ";
+    return flags.contains(" avx512_bf16 ") || flags.contains(" amx_bf16 ");
+  }
+
+  /** The CPU's model name and flags from /proc/cpuinfo: what tells two machine kinds apart. */
+  public static String cpuModel() {
+    return cpuInfo("model name") + " [" + cpuInfo("flags") + "]";
+  }
+
+  /** The value of the first /proc/cpuinfo line named {@code field}, or "" if there is none. */
+  private static String cpuInfo(String field) {
     try {
-      String flags =
-          java.nio.file.Files.readString(java.nio.file.Path.of("/proc/cpuinfo"))
-              .toLowerCase(Locale.ROOT);
-      return flags.contains(" avx512_bf16") || flags.contains(" amx_bf16");
+      for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+        int colon = line.indexOf(':');
+        if (colon > 0 && line.substring(0, colon).trim().equals(field)) {
+          return line.substring(colon + 1).trim();
+        }
+      }
     } catch (IOException e) {
-      return false;
+      // not Linux, or no /proc: nothing is known
     }
+    return "";
   }
 }

@@ -93,6 +93,25 @@ public record EncoderConfig(
     return config;
   }
 
+  /** The same architecture with {@code n} layers (to time or test one layer of it). */
+  public EncoderConfig withLayers(int n) {
+    return new EncoderConfig(
+        modelType,
+        vocabSize,
+        hiddenSize,
+        n,
+        heads,
+        intermediateSize,
+        maxPositions,
+        typeVocabSize,
+        layerNormEps,
+        hiddenDropout,
+        attentionDropout,
+        hiddenAct,
+        padTokenId,
+        positionOffset);
+  }
+
   /** The same architecture with these dropout probabilities. */
   public EncoderConfig withDropout(double hidden, double attention) {
     return new EncoderConfig(

@@ -53,6 +53,29 @@ public record LlamaConfig(
     return slidingWindow > 0 ? Math.min(maxPositions, slidingWindow) : maxPositions;
   }
 
+  /** The same architecture with {@code n} layers (to time or test one layer of it). */
+  public LlamaConfig withLayers(int n) {
+    return new LlamaConfig(
+        modelType,
+        vocabSize,
+        hiddenSize,
+        intermediateSize,
+        n,
+        heads,
+        kvHeads,
+        headDim,
+        rmsNormEps,
+        ropeTheta,
+        ropeScaling,
+        tieWordEmbeddings,
+        maxPositions,
+        bosTokenId,
+        eosTokenIds,
+        qkvBias,
+        oBias,
+        slidingWindow);
+  }
+
   /** Reads and checks {@code config.json}; every problem names the file and the field. */
   public static LlamaConfig read(Path configJson) {
     JsonNode c;

@@ -100,7 +100,10 @@ public final class JobConfig {
   public String pooling = "auto";
 
   // --- engine
-  /** {@code auto} (bf16 autocast only on CPUs with native bf16), {@code fp32} or {@code bf16}. */
+  /**
+   * {@code auto} (bf16 autocast where this machine runs the model's layer clearly faster in it, by
+   * measurement: {@link PrecisionChoice}), {@code fp32} or {@code bf16}.
+   */
   public String precision = "auto";
 
   /** Intra-op threads; 0 for {@code Engine.defaultThreads()} (every core, or OMP_NUM_THREADS). */
@@ -321,8 +324,14 @@ public final class JobConfig {
     return Double.parseDouble(epochs);
   }
 
-  /** Replaces every {@code auto} with the value chosen for this data. */
-  public JobConfig resolve(int trainExamples, boolean nativeBf16) {
+  /**
+   * Replaces every {@code auto} with the value chosen for this data.
+   *
+   * @param autoPrecision chooses the precision when it is {@code auto}, given the job resolved so
+   *     far (method, adapters, threads); see {@link PrecisionChoice}
+   */
+  public JobConfig resolve(
+      int trainExamples, java.util.function.Function<JobConfig, String> autoPrecision) {
     JobConfig r = copy();
     if (r.method.equals("auto")) {
       r.method = r.trainsDecoder() ? "lora" : "full";
@@ -338,7 +347,7 @@ public final class JobConfig {
       r.lr = Double.toString(autoLr(r.method));
     }
     if (r.precision.equals("auto")) {
-      r.precision = nativeBf16 ? "bf16" : "fp32";
+      r.precision = autoPrecision.apply(r);
     }
     return r;
   }

@@ -28,6 +28,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import org.bytedeco.pytorch.global.torch;
 
 /**
@@ -43,10 +45,12 @@ public final class Training {
     job.validate();
     if (job.trainsDecoder()) {
       SftInputs in = SftInputs.load(job);
-      JobConfig resolved = job.resolve(in.train.size(), Engine.cpuHasNativeBf16());
+      AtomicReference<PrecisionChoice> chosen = new AtomicReference<>();
+      JobConfig resolved = job.resolve(in.train.size(), measured(in.baseDir, chosen));
       RunDir run = RunDir.create(resolved.out);
       resolved.out = run.path().toString();
       resolved.write(run.jobYaml());
+      announce(chosen.get(), run, listeners);
       DataStats stats =
           DataStats.compute(
               Path.of(resolved.train),
@@ -58,10 +62,12 @@ public final class Training {
       return runSft(resolved, in, run, null, listeners);
     }
     Inputs in = Inputs.load(job);
-    JobConfig resolved = job.resolve(in.train.size(), Engine.cpuHasNativeBf16());
+    AtomicReference<PrecisionChoice> chosen = new AtomicReference<>();
+    JobConfig resolved = job.resolve(in.train.size(), measured(in.baseDir, chosen));
     RunDir run = RunDir.create(resolved.out);
     resolved.out = run.path().toString();
     resolved.write(run.jobYaml());
+    announce(chosen.get(), run, listeners);
     writeDataStats(resolved, in, run);
     return run(resolved, in, run, null, listeners);
   }
@@ -81,6 +87,26 @@ public final class Training {
     }
     Inputs in = Inputs.load(resolved);
     return run(resolved, in, run, from, listeners);
+  }
+
+  /** {@code precision: auto} by measurement on this machine, keeping the choice in {@code into}. */
+  private static Function<JobConfig, String> measured(
+      Path baseDir, AtomicReference<PrecisionChoice> into) {
+    return r -> {
+      into.set(PrecisionChoice.forJob(r, baseDir));
+      return into.get().precision();
+    };
+  }
+
+  /**
+   * Records why {@code auto} became this precision: events.jsonl, the CLI, the service's events.
+   */
+  private static void announce(PrecisionChoice c, RunDir run, List<TrainerListener> listeners) {
+    if (c == null) {
+      return;
+    }
+    run.logger().onEvent("precision", c.reason());
+    listeners.forEach(l -> l.onEvent("precision", c.reason()));
   }
 
   /** Threads and seed before the model is built: the seed draws the new head and adapters. */

@@ -66,7 +66,7 @@ class TrainerTest {
     j.keepCheckpoints = 2;
     j.maxLength = 64;
     j.validate();
-    return j.resolve(160, false);
+    return j.resolve(160, r -> "fp32");
   }
 
   /** Builds the model exactly as a run does: seed, then base weights and a new head. */
