@@ -37,3 +37,11 @@ export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 # taking a core from libtorch's OpenMP worker in the elementwise ops between GEMMs; 4 means 2^4 cycles.
 # Training step, 2-core AVX2 VM, alternating runs: 5,578 / 6,259 / 6,328 ms with it, 6,907 / 6,641 without.
 export OPENBLAS_THREAD_TIMEOUT="${OPENBLAS_THREAD_TIMEOUT:-4}"
+# glibc returns every freed block above 128 KiB-32 MiB to the kernel (mmap/munmap, then heap trims), so each
+# training step's activations are faulted in and zeroed afresh: about 30% of the step's CPU time was in the
+# kernel. Keeping freed memory in the heap (blocks up to 32 MiB, glibc's ceiling for the threshold; no trim;
+# 256 MiB grown at a time) took a bf16 training step from ~1,070 to ~700 ms and fp32 from ~2,300 to ~2,000 ms
+# (2-core native-bf16 EPYC, docs/benchmarks.md). The cost: the process keeps its peak memory until it exits.
+export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-33554432}"
+export MALLOC_TRIM_THRESHOLD_="${MALLOC_TRIM_THRESHOLD_:-4294967296}"
+export MALLOC_TOP_PAD_="${MALLOC_TOP_PAD_:-268435456}"
