@@ -10,6 +10,7 @@ import dev.whet.model.ClassifierModel;
 import dev.whet.model.DecoderFiles;
 import dev.whet.model.Encoder;
 import dev.whet.model.Pooling;
+import dev.whet.train.PrecisionChoice;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -386,7 +387,9 @@ final class LoadedModels implements AutoCloseable {
   }
 
   private BatchedModel encoder(Path dir) {
-    Encoder encoder = Encoder.load(dir, 0);
+    // Served in bf16 where that measured clearly faster on this machine (cosine >= 0.999 to fp32).
+    Encoder encoder =
+        Encoder.load(dir, 0, PrecisionChoice.forInference("auto", dir).equals("bf16"));
     return new BatchedModel(
         dir,
         Kind.ENCODER,

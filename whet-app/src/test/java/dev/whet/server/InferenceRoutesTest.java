@@ -10,6 +10,7 @@ import dev.whet.infer.Generator;
 import dev.whet.infer.LanguageModel;
 import dev.whet.io.ChatTemplate;
 import dev.whet.model.Encoder;
+import dev.whet.train.PrecisionChoice;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -64,7 +65,9 @@ class InferenceRoutesTest {
     assertEquals("list", r.get("object").asText());
     assertEquals("minilm-l6", r.get("model").asText());
     float[][] expected;
-    try (Encoder e = Encoder.load(models.minilm, 0)) {
+    // The library at the precision the service chose for this machine (bf16 where faster).
+    boolean bf16 = PrecisionChoice.forInference("auto", models.minilm).equals("bf16");
+    try (Encoder e = Encoder.load(models.minilm, 0, bf16)) {
       expected = e.embed(TEXTS);
     }
     assertEquals(3, r.get("data").size());

@@ -17,6 +17,7 @@ import com.openai.models.completions.CompletionCreateParams;
 import com.openai.models.embeddings.CreateEmbeddingResponse;
 import com.openai.models.embeddings.EmbeddingCreateParams;
 import dev.whet.model.Encoder;
+import dev.whet.train.PrecisionChoice;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -60,7 +61,9 @@ class OpenAiSdkInferenceTest {
   void embeddingsInBothEncodingsEqualTheLibrary() {
     List<String> texts = List.of("Fine-tuning as a service.", "Another sentence entirely.");
     float[][] expected;
-    try (Encoder e = Encoder.load(models.minilm, 0)) {
+    // The library at the precision the service chose for this machine (bf16 where faster).
+    boolean bf16 = PrecisionChoice.forInference("auto", models.minilm).equals("bf16");
+    try (Encoder e = Encoder.load(models.minilm, 0, bf16)) {
       expected = e.embed(texts);
     }
     for (EmbeddingCreateParams.EncodingFormat format :

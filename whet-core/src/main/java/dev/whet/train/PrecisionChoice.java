@@ -3,6 +3,7 @@ package dev.whet.train;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.whet.WhetException;
 import dev.whet.WhetHome;
 import dev.whet.engine.Engine;
 import dev.whet.io.Atomic;
@@ -24,6 +25,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
@@ -99,7 +101,7 @@ public record PrecisionChoice(String precision, double fp32Ms, double bf16Ms, St
             trainOnlyTheLayer(m, lora);
             Tensor ids = torch.randint(1, c.vocabSize(), new long[] {ROWS, LENGTH});
             Tensor mask = torch.ones(new long[] {ROWS, LENGTH}).to(torch.ScalarType.Long);
-            return timeStep(bf16, () -> m.forward(ids, mask, null));
+            return medianMs(1, 3, () -> step(bf16, () -> m.forward(ids, mask, null)));
           }
         });
   }
@@ -126,9 +128,70 @@ public record PrecisionChoice(String precision, double fp32Ms, double bf16Ms, St
           try (LlamaModel m = LlamaModel.of(c.withLayers(1), lora)) {
             trainOnlyTheLayer(m, lora);
             Tensor ids = torch.randint(0, c.vocabSize(), new long[] {ROWS, LENGTH});
-            return timeStep(bf16, () -> m.hidden(ids, null, null, null));
+            return medianMs(1, 3, () -> step(bf16, () -> m.hidden(ids, null, null, null)));
           }
         });
+  }
+
+  /**
+   * The precision to serve a BERT-family encoder in: {@code fp32}, {@code bf16}, or for {@code
+   * auto} bf16 where one layer's inference on a 64-token text measured clearly faster in it (the
+   * whole model's weights are converted, so the timing converts the layer's).
+   *
+   * @throws WhetException when {@code precision} is not auto, fp32 or bf16
+   */
+  public static String forInference(String precision, Path modelDir) {
+    switch (precision) {
+      case "fp32", "bf16" -> {
+        return precision;
+      }
+      case "auto" -> {
+        EncoderConfig c = EncoderConfig.read(modelDir.resolve("config.json"));
+        String shape =
+            String.format(
+                Locale.ROOT,
+                "inference %s h%d a%d f%d",
+                c.modelType(),
+                c.hiddenSize(),
+                c.heads(),
+                c.intermediateSize());
+        return choose(
+                shape,
+                Engine.threads(),
+                Engine.cpuHasNativeBf16(),
+                cacheDir(),
+                bf16 -> {
+                  try (BertModel m = BertModel.of(c.withLayers(1), null);
+                      InferenceMode guard = new InferenceMode()) {
+                    m.eval();
+                    if (bf16) {
+                      m.to(torch.ScalarType.BFloat16, false);
+                    }
+                    Tensor ids = torch.randint(1, c.vocabSize(), new long[] {1, 64});
+                    Tensor mask = torch.ones(new long[] {1, 64}).to(torch.ScalarType.Long);
+                    return medianMs(5, 25, () -> m.forward(ids, mask, null));
+                  }
+                })
+            .precision();
+      }
+      default -> throw new WhetException("precision must be auto, fp32 or bf16, not " + precision);
+    }
+  }
+
+  /** The median time of {@code runs} calls after {@code warmups} more, in milliseconds. */
+  private static double medianMs(int warmups, int runs, Runnable f) {
+    double[] ms = new double[runs];
+    for (int i = -warmups; i < runs; i++) {
+      long t0 = System.nanoTime();
+      try (PointerScope scope = new PointerScope()) {
+        f.run();
+      }
+      if (i >= 0) {
+        ms[i] = (System.nanoTime() - t0) / 1e6;
+      }
+    }
+    java.util.Arrays.sort(ms);
+    return ms[runs / 2];
   }
 
   /**
@@ -147,21 +210,10 @@ public record PrecisionChoice(String precision, double fp32Ms, double bf16Ms, St
   }
 
   /**
-   * The median of three timed forward + backward passes after one warm-up; the output's sum is the
-   * loss, so every trainable weight gets a gradient.
+   * A forward and backward pass; the output's sum is the loss, so every trainable weight learns.
    */
-  private static double timeStep(boolean bf16, Supplier<Tensor> forward) {
-    double[] ms = new double[4];
-    for (int i = 0; i < ms.length; i++) {
-      long t0 = System.nanoTime();
-      try (PointerScope scope = new PointerScope()) {
-        Trainer.autocast(bf16, forward).sum().backward();
-      }
-      ms[i] = (System.nanoTime() - t0) / 1e6;
-    }
-    double[] timed = java.util.Arrays.copyOfRange(ms, 1, ms.length);
-    java.util.Arrays.sort(timed);
-    return timed[1];
+  private static void step(boolean bf16, Supplier<Tensor> forward) {
+    Trainer.autocast(bf16, forward).sum().backward();
   }
 
   private static Path cacheDir() {

@@ -23,6 +23,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -114,6 +115,39 @@ class EncoderParityTest {
           "%s: max |hidden diff| %.3g, min cosine %.8f%n", name, worstHidden, worstCosine);
       assertTrue(worstHidden <= 1e-4, name + ": max abs hidden difference " + worstHidden);
       assertTrue(worstCosine >= 0.9999, name + ": min embedding cosine " + worstCosine);
+    }
+  }
+
+  /**
+   * The default model with bf16 weights (what {@code whet embed} serves where bf16 is native)
+   * against ONNX Runtime's fp32 embeddings: a short batch, since emulated bf16 (AVX2-only CPUs) is
+   * about a hundred times slower.
+   */
+  @Test
+  void bf16EmbeddingsStayWithinCosine0999OfOnnxRuntime() throws Exception {
+    List<String> texts = texts().subList(0, 12);
+    byte[] onnx;
+    try (InputStream in = EncoderParityTest.class.getResourceAsStream("/all-minilm-l6-v2.onnx")) {
+      onnx = in.readAllBytes();
+    }
+    try (Encoder encoder = Encoder.load(ModelCatalog.resolve("minilm-l6"), 128, true);
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        OrtSession session = env.createSession(onnx, new OrtSession.SessionOptions())) {
+      assertEquals("bf16", encoder.precision());
+      Tokenizer.Batch batch = encoder.tokenizer().batch(texts);
+      float[][][] reference = runOnnx(env, session, batch);
+      float[][] embeddings = encoder.embed(texts);
+      double worst = 1;
+      double differs = 0;
+      for (int i = 0; i < batch.rows(); i++) {
+        float[] expected = pool(encoder.pooling(), reference[i], batch.lengths()[i]);
+        double c = cosine(expected, embeddings[i]);
+        worst = Math.min(worst, c);
+        differs = Math.max(differs, 1 - c);
+      }
+      System.out.printf("minilm-l6 bf16: min cosine %.6f%n", worst);
+      assertTrue(worst >= 0.999, "min bf16 embedding cosine " + worst);
+      assertTrue(differs > 1e-7, "the weights really are bf16: not bit-equal to fp32");
     }
   }
 
