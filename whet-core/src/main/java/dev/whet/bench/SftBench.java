@@ -59,6 +59,9 @@ public final class SftBench {
         p.getValue().set_requires_grad(false);
       }
     }
+    if (bf16) {
+      Weights.storeFrozenIn(model, torch.ScalarType.BFloat16); // as SftTask.freeze does for LoRA
+    }
     Random random = new Random(0);
     List<SftEncoding.Example> rows = new ArrayList<>();
     for (int r = 0; r < batch; r++) {

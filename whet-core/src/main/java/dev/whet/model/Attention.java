@@ -40,6 +40,22 @@ final class Attention {
     return Dropout.apply(scores.softmax(-1), p, true).matmul(v); // (B, heads, T, d)
   }
 
+  /**
+   * As {@link #spelledOut} without dropout, for a boolean mask (decoders: causal or packed).
+   *
+   * @param allowed broadcastable to (B, heads, T, S), true where a query may attend a key; or null
+   * @return (B, heads, T, d)
+   */
+  static Tensor spelledOut(Tensor q, Tensor k, Tensor v, Tensor allowed) {
+    double scale = 1.0 / Math.sqrt(q.size(3));
+    Tensor scores = q.mul(new Scalar(scale)).matmul(k.transpose(-2, -1)); // (B, heads, T, S)
+    if (allowed != null) {
+      // Every row keeps at least its own position, so no row is all -inf.
+      scores = scores.masked_fill_(allowed.logical_not(), new Scalar(Double.NEGATIVE_INFINITY));
+    }
+    return scores.softmax(-1).matmul(v); // (B, heads, T, d)
+  }
+
   /** Whether {@code t} holds bf16, as a projection's output does under bf16 autocast. */
   static boolean isBf16(Tensor t) {
     return t.scalar_type().intern() == torch.ScalarType.BFloat16;

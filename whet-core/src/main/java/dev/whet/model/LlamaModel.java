@@ -399,16 +399,22 @@ public final class LlamaModel extends Block {
       }
       ks = repeatKv(ks); // (B, nh, S, d)
       vs = repeatKv(vs);
-      Tensor a =
-          scaled_dot_product_attention(
-              qs,
-              ks,
-              vs,
-              attend == null ? new TensorOptional() : new TensorOptional(attend),
-              0.0,
-              false,
-              new DoubleOptional(),
-              false); // (B, nh, T, d)
+      Tensor a; // (B, nh, T, d)
+      if (Attention.isBf16(qs)) {
+        // libtorch 2.10's fused bf16 attention is many times slower than these ops (Attention).
+        a = Attention.spelledOut(qs, ks, vs, attend);
+      } else {
+        a =
+            scaled_dot_product_attention(
+                qs,
+                ks,
+                vs,
+                attend == null ? new TensorOptional() : new TensorOptional(attend),
+                0.0,
+                false,
+                new DoubleOptional(),
+                false);
+      }
       a = a.transpose(1, 2).reshape(b, t, (long) heads * headDim); // (B, T, nh*d)
       x = x.add(o.forward(a)); // (B, T, H)
       h = postAttentionNorm.forward(x);

@@ -58,6 +58,27 @@ public final class Weights {
     return new TensorData(name, dev.whet.io.DType.F32, Tensors.shape(t), b);
   }
 
+  /**
+   * Stores every frozen floating-point parameter of {@code m} (those that do not require a
+   * gradient, such as a base model's weights under LoRA) in {@code type}, in place: Java's handles
+   * on them see the new data, and the old storage is freed. Trainable parameters keep their fp32
+   * master copy.
+   *
+   * @return the number of parameters converted
+   */
+  public static long storeFrozenIn(Module m, ScalarType type) {
+    long converted = 0;
+    try (NoGradGuard g = new NoGradGuard()) {
+      for (Tensor p : parameters(m).values()) {
+        if (!p.requires_grad() && p.is_floating_point() && p.scalar_type().intern() != type) {
+          p.__dispatch_set_data(p.to(type));
+          converted += p.numel();
+        }
+      }
+    }
+    return converted;
+  }
+
   /** All parameters of a module, keyed by name, in registration order. */
   public static Map<String, Tensor> parameters(Module m) {
     Map<String, Tensor> out = new LinkedHashMap<>();

@@ -127,6 +127,9 @@ public record PrecisionChoice(String precision, double fp32Ms, double bf16Ms, St
         bf16 -> {
           try (LlamaModel m = LlamaModel.of(c.withLayers(1), lora)) {
             trainOnlyTheLayer(m, lora);
+            if (bf16 && lora != null) {
+              Weights.storeFrozenIn(m, torch.ScalarType.BFloat16); // as SftTask.freeze does
+            }
             Tensor ids = torch.randint(0, c.vocabSize(), new long[] {ROWS, LENGTH});
             return medianMs(1, 3, () -> step(bf16, () -> m.hidden(ids, null, null, null)));
           }

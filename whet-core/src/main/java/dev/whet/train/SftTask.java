@@ -105,14 +105,20 @@ public final class SftTask implements TrainTask {
           ClassifierTask.requiresGrad(model.layers()[i], false);
         }
       }
-      case "lora" ->
-          Weights.parameters(model)
-              .forEach(
-                  (name, t) -> {
-                    if (!name.contains(".lora_")) {
-                      t.set_requires_grad(false);
-                    }
-                  });
+      case "lora" -> {
+        Weights.parameters(model)
+            .forEach(
+                (name, t) -> {
+                  if (!name.contains(".lora_")) {
+                    t.set_requires_grad(false);
+                  }
+                });
+        if (job.precision.equals("bf16")) {
+          // The frozen base is only ever read in bf16 under autocast: store it so, halving its
+          // memory and skipping autocast's per-step casts; adapters and their moments stay fp32.
+          Weights.storeFrozenIn(model, torch.ScalarType.BFloat16);
+        }
+      }
       default -> {}
     }
   }

@@ -82,6 +82,78 @@ class LlamaModelTest {
   }
 
   /**
+   * LoRA in bf16 as SFT trains it: the frozen base stored in bf16 (half the memory), attention
+   * written out instead of libtorch's slow fused bf16 kernel, adapters and their gradients in fp32.
+   * Logits, under causal and packed masks, and the adapters' gradients agree with the fp32 model to
+   * bf16's precision.
+   */
+  @Test
+  void loraWithAFrozenBf16BaseMatchesFp32() {
+    Lora lora = new Lora(2, 4, 0, List.of("q", "v", "down"));
+    LlamaModel full = TinyLlama.model(TinyLlama.config(), lora, 4);
+    LlamaModel half = TinyLlama.model(TinyLlama.config(), lora, 4);
+    long frozen = 0;
+    for (LlamaModel m : List.of(full, half)) {
+      for (Map.Entry<String, Tensor> p : Weights.parameters(m).entrySet()) {
+        if (!p.getKey().contains(".lora_")) {
+          p.getValue().set_requires_grad(false);
+          frozen += p.getValue().numel();
+        } else if (p.getKey().contains("lora_B")) {
+          try (NoGradGuard g = new NoGradGuard()) {
+            p.getValue().copy_(torch.randn(Tensors.shape(p.getValue())).mul(new Scalar(0.3)));
+          }
+        }
+      }
+    }
+    try (NoGradGuard g = new NoGradGuard()) { // the same B in both models
+      Map<String, Tensor> a = Weights.parameters(full);
+      Weights.parameters(half).forEach((k, v) -> v.copy_(a.get(k)));
+    }
+    assertEquals(frozen / 2, Weights.storeFrozenIn(half, torch.ScalarType.BFloat16));
+    for (Map.Entry<String, Tensor> p : Weights.parameters(half).entrySet()) {
+      boolean adapter = p.getKey().contains(".lora_");
+      assertEquals(
+          adapter ? torch.ScalarType.Float : torch.ScalarType.BFloat16,
+          p.getValue().scalar_type().intern(),
+          p.getKey());
+    }
+    long[] seq = {0, 0, 0, 1, 1, 1, 1};
+    Tensor ids = Tensors.fromLongs(new long[] {5, 9, 13, 7, 3, 11, 21}, 1, 7);
+    Tensor positions = Tensors.fromLongs(LlamaModel.packedPositions(seq, 7), 1, 7);
+    Tensor packed = LlamaModel.packedMask(Tensors.fromLongs(seq, 1, 7));
+    Tensor targets = Tensors.fromLongs(new long[] {9, 13, 2, 3, 11, 21, 2}, 7);
+    float[][] logits = new float[2][];
+    float[][] grads = new float[2][];
+    for (int run = 0; run < 2; run++) {
+      LlamaModel m = run == 0 ? full : half;
+      boolean bf16 = run == 1;
+      torch.set_autocast_enabled(torch.DeviceType.CPU, bf16);
+      torch.set_autocast_dtype(torch.DeviceType.CPU, torch.ScalarType.BFloat16);
+      Tensor causal = m.forward(ids).to(torch.ScalarType.Float); // (1, 7, vocab)
+      Tensor out = m.forward(ids, positions, packed, null).to(torch.ScalarType.Float);
+      torch.set_autocast_enabled(torch.DeviceType.CPU, false);
+      torch.clear_cache();
+      torch.cross_entropy(out.view(7, -1), targets).add(causal.mean()).backward();
+      logits[run] = concat(Tensors.toFloats(causal), Tensors.toFloats(out));
+      grads[run] =
+          Tensors.toFloats(
+              Weights.parameters(m).get("model.layers.1.self_attn.q_proj.lora_A.weight").grad());
+    }
+    assertTrue(relative(logits[0], logits[1]) < 0.03, "logits " + relative(logits[0], logits[1]));
+    assertTrue(relative(grads[0], grads[1]) < 0.1, "adapter grads " + relative(grads[0], grads[1]));
+  }
+
+  private static double relative(float[] expected, float[] actual) {
+    double num = 0;
+    double den = 0;
+    for (int i = 0; i < expected.length; i++) {
+      num += (expected[i] - actual[i]) * (double) (expected[i] - actual[i]);
+      den += expected[i] * (double) expected[i];
+    }
+    return Math.sqrt(num / den);
+  }
+
+  /**
    * Autograd through the whole decoder (RoPE, GQA, RMSNorm, SwiGLU, LoRA) agrees with central
    * finite differences of the loss, in double precision.
    */
