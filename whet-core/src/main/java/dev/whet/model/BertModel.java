@@ -12,8 +12,11 @@ import org.bytedeco.pytorch.LayerNormOptions;
 import org.bytedeco.pytorch.LongVector;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.ModuleListImpl;
+import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorArrayRef;
 import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
 /**
@@ -116,6 +119,18 @@ public final class BertModel extends Block {
     }
   }
 
+  /**
+   * Stores each layer's query, key and value weights side by side, so inference multiplies by them
+   * once instead of three times (one 64 × 384 × 1152 GEMM ran in 199 µs against 3 × 96 µs in bf16).
+   * For models that are no longer trained (an {@link Encoder}); layers with adapters are left
+   * alone.
+   */
+  public void fuseQkvForInference() {
+    for (Layer l : layers) {
+      l.fuseQkv();
+    }
+  }
+
   /** The embedding block (word, position, token type, norm), for freezing. */
   public Module embeddings() {
     return embeddings;
@@ -193,6 +208,11 @@ public final class BertModel extends Block {
     private final double attentionDropout;
     private final Activation activation;
 
+    /** (3H, H) and (3H): query, key and value side by side once fused; their weights view these. */
+    private Tensor qkvWeight;
+
+    private Tensor qkvBias;
+
     Layer(
         int hidden,
         int heads,
@@ -221,6 +241,27 @@ public final class BertModel extends Block {
       outputNorm = child(out, "LayerNorm", layerNorm(hidden, eps));
     }
 
+    private void fuseQkv() {
+      if (query.hasLora() || key.hasLora() || value.hasLora()) {
+        return;
+      }
+      long h = query.weight().size(0);
+      try (NoGradGuard g = new NoGradGuard()) {
+        qkvWeight = cat(query.weight(), key.weight(), value.weight()); // (3H, H)
+        qkvBias = cat(query.bias(), key.bias(), value.bias()); // (3H)
+        List<Linear> parts = List.of(query, key, value);
+        for (int i = 0; i < 3; i++) {
+          // The projections keep their names and shapes, now as views: one copy of each weight.
+          parts.get(i).weight().__dispatch_set_data(qkvWeight.narrow(0, i * h, h));
+          parts.get(i).bias().__dispatch_set_data(qkvBias.narrow(0, i * h, h));
+        }
+      }
+    }
+
+    private static Tensor cat(Tensor a, Tensor b, Tensor c) {
+      return torch.cat(new TensorArrayRef(new TensorVector(a, b, c)), 0);
+    }
+
     /**
      * @param x (B, T, H)
      * @param bias (B, 1, 1, T) added to the attention scores (0 or -1e9 on padding), or null when
@@ -231,9 +272,23 @@ public final class BertModel extends Block {
       long t = x.size(1);
       long h = x.size(2);
       long d = h / heads;
-      Tensor q = query.forward(x).view(b, t, heads, d).transpose(1, 2); // (B, heads, T, d)
-      Tensor k = key.forward(x).view(b, t, heads, d).transpose(1, 2); // (B, heads, T, d)
-      Tensor v = value.forward(x).view(b, t, heads, d).transpose(1, 2); // (B, heads, T, d)
+      Tensor q;
+      Tensor k;
+      Tensor v;
+      if (qkvWeight != null && !is_training()) {
+        Tensor qkv =
+            torch
+                .linear(x, qkvWeight, new TensorOptional(qkvBias))
+                .view(b, t, 3, heads, d)
+                .permute(2, 0, 3, 1, 4); // (3, B, heads, T, d)
+        q = qkv.select(0, 0); // (B, heads, T, d)
+        k = qkv.select(0, 1);
+        v = qkv.select(0, 2);
+      } else {
+        q = query.forward(x).view(b, t, heads, d).transpose(1, 2); // (B, heads, T, d)
+        k = key.forward(x).view(b, t, heads, d).transpose(1, 2); // (B, heads, T, d)
+        v = value.forward(x).view(b, t, heads, d).transpose(1, 2); // (B, heads, T, d)
+      }
       double p = is_training() ? attentionDropout : 0;
       Tensor a; // (B, heads, T, d)
       if (p > 0 || Attention.isBf16(q)) {

@@ -83,6 +83,7 @@ public final class Encoder implements AutoCloseable {
     if (bf16) {
       model.to(torch.ScalarType.BFloat16, false);
     }
+    model.fuseQkvForInference(); // an Encoder's weights never change again
     return new Encoder(dir, config, model, tokenizer, Pooling.read(dir), bf16);
   }
 
