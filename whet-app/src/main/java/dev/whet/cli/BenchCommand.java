@@ -497,11 +497,14 @@ final class BenchCommand implements Runnable {
             "Sequential requests for the single-request latency (default: ${DEFAULT-VALUE}).")
     int singles;
 
+    @Mixin ThreadsOption threads;
+
     @Option(names = "--json", description = "Print one JSON object.")
     boolean json;
 
     @Override
     public Integer call() throws Exception {
+      int n = threads.apply();
       if (clients < 1 || requests < 1 || singles < 0) {
         throw new WhetException(
             "--clients and --requests must be at least 1, --singles at least 0");
@@ -544,6 +547,7 @@ final class BenchCommand implements Runnable {
         out.put("max_ms", r.maxMs());
         out.put("single_p50_ms", r.singleP50Ms());
         out.put("single_p99_ms", r.singleP99Ms());
+        out.put("threads", n);
         out.put("machine", machine());
         System.out.println(Json.line(out));
       } else {
@@ -553,7 +557,7 @@ final class BenchCommand implements Runnable {
                 + "single client:  %d requests, p50 %.1f ms, p99 %.1f ms%n"
                 + "%d clients:     %d requests in %.2f s = %.0f req/s, p50 %.1f ms, p99 %.1f ms, max %.1f"
                 + " ms, errors %d %s%n"
-                + "machine: %s%n",
+                + "%d threads on %s%n",
             r.singles(),
             r.singleP50Ms(),
             r.singleP99Ms(),
@@ -566,6 +570,7 @@ final class BenchCommand implements Runnable {
             r.maxMs(),
             r.errors(),
             r.statuses(),
+            n,
             machine());
       }
       return r.errors() == 0 ? 0 : 1;
