@@ -20,9 +20,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.Locale;
-import java.util.Map;
 import java.util.function.Supplier;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
@@ -57,6 +55,8 @@ public record PrecisionChoice(String precision, double fp32Ms, double bf16Ms, St
   private static final int ROWS = 4;
 
   private static final int LENGTH = 128;
+
+  private static final String TRAINING_STEP = "one layer's forward + backward";
 
   /** Times one layer's forward + backward ({@code bf16}: under autocast), in milliseconds. */
   @FunctionalInterface
@@ -93,6 +93,7 @@ public record PrecisionChoice(String precision, double fp32Ms, double bf16Ms, St
             lora == null ? "-" : lora.rank() + "" + lora.targets());
     return choose(
         shape,
+        TRAINING_STEP,
         threads,
         Engine.cpuHasNativeBf16(),
         cacheDir(),
@@ -121,6 +122,7 @@ public record PrecisionChoice(String precision, double fp32Ms, double bf16Ms, St
             lora == null ? "-" : lora.rank() + "" + lora.targets());
     return choose(
         shape,
+        TRAINING_STEP,
         threads,
         Engine.cpuHasNativeBf16(),
         cacheDir(),
@@ -160,6 +162,7 @@ public record PrecisionChoice(String precision, double fp32Ms, double bf16Ms, St
                 c.intermediateSize());
         return choose(
                 shape,
+                "one layer's inference on a 64-token text",
                 Engine.threads(),
                 Engine.cpuHasNativeBf16(),
                 cacheDir(),
@@ -229,7 +232,12 @@ public record PrecisionChoice(String precision, double fp32Ms, double bf16Ms, St
    * @param timer measures one layer; called only where the CPU has native bf16 and no cache exists
    */
   static PrecisionChoice choose(
-      String shape, int threads, boolean nativeBf16, Path cacheDir, LayerTimer timer) {
+      String shape,
+      String timed,
+      int threads,
+      boolean nativeBf16,
+      Path cacheDir,
+      LayerTimer timer) {
     if (!nativeBf16) {
       return new PrecisionChoice(
           "fp32",
@@ -240,7 +248,7 @@ public record PrecisionChoice(String precision, double fp32Ms, double bf16Ms, St
     }
     String key = Engine.cpuModel() + " | " + threads + " threads | " + shape + " | v" + VERSION;
     Path file = cacheDir.resolve(sha256(key).substring(0, 16) + ".json");
-    PrecisionChoice cached = read(file, key);
+    PrecisionChoice cached = read(file, key, timed);
     if (cached != null) {
       return cached;
     }
@@ -254,18 +262,23 @@ public record PrecisionChoice(String precision, double fp32Ms, double bf16Ms, St
     } finally {
       Engine.threads(before);
     }
-    PrecisionChoice c = fromTimes(fp32, bf16);
+    PrecisionChoice c = fromTimes(timed, fp32, bf16);
     write(file, key, c);
     return c;
   }
 
-  /** bf16 when it takes at most {@link #BF16_MAX_SHARE} of fp32's time, else fp32. */
-  static PrecisionChoice fromTimes(double fp32Ms, double bf16Ms) {
+  /**
+   * bf16 when it takes at most {@link #BF16_MAX_SHARE} of fp32's time, else fp32.
+   *
+   * @param timed what was timed, for the reason ("one layer's forward + backward")
+   */
+  static PrecisionChoice fromTimes(String timed, double fp32Ms, double bf16Ms) {
     boolean bf16 = bf16Ms <= fp32Ms * BF16_MAX_SHARE;
     String measured =
         String.format(
             Locale.ROOT,
-            "one layer's forward + backward took %.1f ms in bf16 and %.1f ms in fp32 on this machine",
+            "%s took %.1f ms in bf16 and %.1f ms in fp32 on this machine",
+            timed,
             bf16Ms,
             fp32Ms);
     return new PrecisionChoice(
@@ -275,19 +288,7 @@ public record PrecisionChoice(String precision, double fp32Ms, double bf16Ms, St
         (bf16 ? "bf16: " : "fp32: ") + measured + (bf16 ? "" : " (bf16 is not clearly faster)"));
   }
 
-  /** As recorded with a run (whet.json) and shown by {@code whet train}. */
-  public Map<String, Object> toMap() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("precision", precision);
-    if (!Double.isNaN(fp32Ms)) {
-      m.put("fp32_ms", fp32Ms);
-      m.put("bf16_ms", bf16Ms);
-    }
-    m.put("reason", reason);
-    return m;
-  }
-
-  private static PrecisionChoice read(Path file, String key) {
+  private static PrecisionChoice read(Path file, String key, String timed) {
     if (!Files.isRegularFile(file)) {
       return null;
     }
@@ -296,7 +297,12 @@ public record PrecisionChoice(String precision, double fp32Ms, double bf16Ms, St
       if (!key.equals(n.path("key").asText())) {
         return null; // a hash collision, or a file edited by hand: measure again
       }
-      return fromTimes(n.path("fp32_ms").asDouble(), n.path("bf16_ms").asDouble());
+      double fp32 = n.path("fp32_ms").asDouble(Double.NaN);
+      double bf16 = n.path("bf16_ms").asDouble(Double.NaN);
+      if (!(fp32 > 0 && bf16 > 0)) {
+        return null; // fields missing or not times: measure again
+      }
+      return fromTimes(timed, fp32, bf16);
     } catch (IOException e) {
       return null; // unreadable cache: measure again and overwrite it
     }

@@ -27,19 +27,24 @@ class PrecisionChoiceTest {
 
   @Test
   void bf16OnlyWhenClearlyFaster() {
-    assertEquals("bf16", PrecisionChoice.fromTimes(100, 40).precision());
-    assertEquals("bf16", PrecisionChoice.fromTimes(100, 90).precision(), "at the margin");
-    assertEquals("fp32", PrecisionChoice.fromTimes(100, 95).precision(), "a tie goes to fp32");
+    assertEquals("bf16", PrecisionChoice.fromTimes("one layer", 100, 40).precision());
+    assertEquals(
+        "bf16", PrecisionChoice.fromTimes("one layer", 100, 90).precision(), "at the margin");
+    assertEquals(
+        "fp32", PrecisionChoice.fromTimes("one layer", 100, 95).precision(), "a tie goes to fp32");
     // The regression this guards against: fused bf16 attention made bf16 2x slower.
-    PrecisionChoice slower = PrecisionChoice.fromTimes(100, 220);
+    PrecisionChoice slower = PrecisionChoice.fromTimes("one layer", 100, 220);
     assertEquals("fp32", slower.precision());
-    assertTrue(slower.reason().contains("220.0 ms in bf16 and 100.0 ms in fp32"), slower.reason());
+    assertTrue(
+        slower.reason().contains("one layer took 220.0 ms in bf16 and 100.0 ms in fp32"),
+        slower.reason());
   }
 
   @Test
   void withoutNativeBf16NothingIsMeasured() {
     List<String> calls = new ArrayList<>();
-    PrecisionChoice c = PrecisionChoice.choose("shape", 2, false, dir, timer(100, 10, calls));
+    PrecisionChoice c =
+        PrecisionChoice.choose("shape", "one layer", 2, false, dir, timer(100, 10, calls));
     assertEquals("fp32", c.precision());
     assertTrue(c.reason().contains("no native bf16"), c.reason());
     assertEquals(List.of(), calls);
@@ -50,7 +55,7 @@ class PrecisionChoiceTest {
   void measuresOncePerShapeAndThreadsThenReadsTheCache() throws Exception {
     List<String> calls = new ArrayList<>();
     PrecisionChoice first =
-        PrecisionChoice.choose("bert h384", 2, true, dir, timer(100, 40, calls));
+        PrecisionChoice.choose("bert h384", "one layer", 2, true, dir, timer(100, 40, calls));
     assertEquals("bf16", first.precision());
     assertEquals(List.of("fp32", "bf16"), calls);
     try (var files = Files.list(dir)) {
@@ -59,29 +64,32 @@ class PrecisionChoiceTest {
 
     calls.clear();
     PrecisionChoice again =
-        PrecisionChoice.choose("bert h384", 2, true, dir, timer(1, 1000, calls));
+        PrecisionChoice.choose("bert h384", "one layer", 2, true, dir, timer(1, 1000, calls));
     assertEquals(List.of(), calls, "cached: not measured again");
     assertEquals(first, again);
 
     PrecisionChoice otherShape =
-        PrecisionChoice.choose("bert h768", 2, true, dir, timer(100, 300, calls));
+        PrecisionChoice.choose("bert h768", "one layer", 2, true, dir, timer(100, 300, calls));
     assertEquals("fp32", otherShape.precision());
     PrecisionChoice otherThreads =
-        PrecisionChoice.choose("bert h384", 1, true, dir, timer(100, 300, calls));
+        PrecisionChoice.choose("bert h384", "one layer", 1, true, dir, timer(100, 300, calls));
     assertEquals("fp32", otherThreads.precision());
     assertEquals(List.of("fp32", "bf16", "fp32", "bf16"), calls);
 
-    // A damaged cache file is measured again and rewritten, never an error.
-    try (var files = Files.list(dir)) {
-      for (Path f : files.toList()) {
-        Files.writeString(f, "{not json");
+    // A damaged cache file (not JSON, or JSON without the times) is measured again, never an error.
+    for (boolean json : List.of(false, true)) {
+      try (var files = Files.list(dir)) {
+        for (Path f : files.toList()) {
+          String text = Files.readString(f);
+          Files.writeString(f, json ? text.replace("_ms\"", "_seconds\"") : "{not json");
+        }
       }
+      calls.clear();
+      PrecisionChoice measured =
+          PrecisionChoice.choose("bert h384", "one layer", 2, true, dir, timer(100, 40, calls));
+      assertEquals("bf16", measured.precision());
+      assertEquals(List.of("fp32", "bf16"), calls, json ? "times missing" : "not JSON");
     }
-    calls.clear();
-    assertEquals(
-        "bf16",
-        PrecisionChoice.choose("bert h384", 2, true, dir, timer(100, 40, calls)).precision());
-    assertEquals(List.of("fp32", "bf16"), calls);
   }
 
   /** The real measurement on a tiny encoder: where bf16 is native it times both, else neither. */
