@@ -1,8 +1,6 @@
 package dev.whet.server;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
+import dev.whet.io.Sha256;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -10,7 +8,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -91,16 +88,6 @@ final class Store implements AutoCloseable {
     return System.currentTimeMillis() / 1000;
   }
 
-  static String sha256(String s) {
-    try {
-      return HexFormat.of()
-          .formatHex(
-              MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
   // --- keys
 
   /**
@@ -123,7 +110,7 @@ final class Store implements AutoCloseable {
                 id,
                 name,
                 project,
-                sha256(key),
+                Sha256.hex(key),
                 now()));
     idOut[0] = id;
     return key;
@@ -137,7 +124,7 @@ final class Store implements AutoCloseable {
                 c,
                 Store::key,
                 "SELECT * FROM keys WHERE hash = ? AND revoked_at IS NULL",
-                sha256(secret)));
+                Sha256.hex(secret)));
   }
 
   List<Key> keys() {

@@ -7,6 +7,7 @@ import dev.whet.WhetException;
 import dev.whet.WhetHome;
 import dev.whet.engine.Engine;
 import dev.whet.io.Atomic;
+import dev.whet.io.Sha256;
 import dev.whet.model.BertModel;
 import dev.whet.model.EncoderConfig;
 import dev.whet.model.LlamaConfig;
@@ -14,12 +15,8 @@ import dev.whet.model.LlamaModel;
 import dev.whet.model.Lora;
 import dev.whet.model.Weights;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Locale;
 import java.util.function.Supplier;
 import org.bytedeco.javacpp.PointerScope;
@@ -83,20 +80,18 @@ public record PrecisionChoice(String precision, double fp32Ms, double bf16Ms, St
     String shape =
         String.format(
             Locale.ROOT,
-            "%s h%d a%d f%d dropout %s/%s lora%s",
+            "%s h%d a%d f%d dropout %s/%s lora %s",
             c.modelType(),
             c.hiddenSize(),
             c.heads(),
             c.intermediateSize(),
             c.hiddenDropout(),
             c.attentionDropout(),
-            lora == null ? "-" : lora.rank() + "" + lora.targets());
-    return choose(
+            adapters(lora));
+    return onThisMachine(
         shape,
         TRAINING_STEP,
         threads,
-        Engine.cpuHasNativeBf16(),
-        cacheDir(),
         bf16 -> {
           try (BertModel m = BertModel.of(c.withLayers(1), lora)) {
             trainOnlyTheLayer(m, lora);
@@ -112,20 +107,18 @@ public record PrecisionChoice(String precision, double fp32Ms, double bf16Ms, St
     String shape =
         String.format(
             Locale.ROOT,
-            "%s h%d a%d kv%d d%d f%d lora%s",
+            "%s h%d a%d kv%d d%d f%d lora %s",
             c.modelType(),
             c.hiddenSize(),
             c.heads(),
             c.kvHeads(),
             c.headDim(),
             c.intermediateSize(),
-            lora == null ? "-" : lora.rank() + "" + lora.targets());
-    return choose(
+            adapters(lora));
+    return onThisMachine(
         shape,
         TRAINING_STEP,
         threads,
-        Engine.cpuHasNativeBf16(),
-        cacheDir(),
         bf16 -> {
           try (LlamaModel m = LlamaModel.of(c.withLayers(1), lora)) {
             trainOnlyTheLayer(m, lora);
@@ -160,12 +153,10 @@ public record PrecisionChoice(String precision, double fp32Ms, double bf16Ms, St
                 c.hiddenSize(),
                 c.heads(),
                 c.intermediateSize());
-        return choose(
+        return onThisMachine(
                 shape,
                 "one layer's inference on a 64-token text",
                 Engine.threads(),
-                Engine.cpuHasNativeBf16(),
-                cacheDir(),
                 bf16 -> {
                   try (BertModel m = BertModel.of(c.withLayers(1), null);
                       InferenceMode guard = new InferenceMode()) {
@@ -222,8 +213,21 @@ public record PrecisionChoice(String precision, double fp32Ms, double bf16Ms, St
     Trainer.autocast(bf16, forward).sum().backward();
   }
 
-  private static Path cacheDir() {
-    return WhetHome.root().resolve("calibration");
+  /** {@link #choose} for this CPU, with the cache under {@code WHET_HOME/calibration/}. */
+  private static PrecisionChoice onThisMachine(
+      String shape, String timed, int threads, LayerTimer timer) {
+    return choose(
+        shape,
+        timed,
+        threads,
+        Engine.cpuHasNativeBf16(),
+        WhetHome.root().resolve("calibration"),
+        timer);
+  }
+
+  /** The adapters' part of a shape key: rank and targets, or "-" without LoRA. */
+  private static String adapters(Lora lora) {
+    return lora == null ? "-" : lora.rank() + " " + lora.targets();
   }
 
   /**
@@ -247,7 +251,7 @@ public record PrecisionChoice(String precision, double fp32Ms, double bf16Ms, St
               + " about a hundred times slower");
     }
     String key = Engine.cpuModel() + " | " + threads + " threads | " + shape + " | v" + VERSION;
-    Path file = cacheDir.resolve(sha256(key).substring(0, 16) + ".json");
+    Path file = cacheDir.resolve(Sha256.hex(key).substring(0, 16) + ".json");
     PrecisionChoice cached = read(file, key, timed);
     if (cached != null) {
       return cached;
@@ -319,16 +323,6 @@ public record PrecisionChoice(String precision, double fp32Ms, double bf16Ms, St
       Atomic.writeString(file, n.toPrettyString());
     } catch (IOException | RuntimeException e) {
       // A read-only home only costs a measurement next time.
-    }
-  }
-
-  private static String sha256(String s) {
-    try {
-      return HexFormat.of()
-          .formatHex(
-              MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
     }
   }
 }
