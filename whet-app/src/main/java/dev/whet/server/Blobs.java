@@ -83,8 +83,8 @@ final class Blobs {
   static ApiError tooLarge(long maxBytes) {
     return ApiError.tooLarge(
         "File too large: the limit is "
-            + maxBytes / (1024 * 1024)
-            + " MB (`whet serve --max-upload-mb`); split the data or raise the limit.");
+            + (maxBytes >= 1024 * 1024 ? maxBytes / (1024 * 1024) + " MB" : maxBytes + " bytes")
+            + " (`whet serve --max-upload-mb`); split the data or raise the limit.");
   }
 
   /** Moves a staged upload into place (identical content is stored once). */

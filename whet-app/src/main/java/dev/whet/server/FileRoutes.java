@@ -123,16 +123,14 @@ final class FileRoutes implements Routes {
 
   /** The multipart {@code file} part, refused (413) past the size limit before it is read. */
   private UploadedFile uploadedFile(Context ctx) {
-    long declared = ctx.contentLength();
-    if (declared > blobs.maxBytes() + 64 * 1024) {
+    if (declaredLength(ctx) > blobs.maxBytes() + 64 * 1024) {
       throw Blobs.tooLarge(blobs.maxBytes()); // before a byte of the body is read
     }
     UploadedFile file;
     try {
       file = ctx.uploadedFile("file");
-    } catch (IllegalStateException e) {
-      // Jetty stops parsing a part past maxFileSize / maxTotalRequestSize.
-      throw Blobs.tooLarge(blobs.maxBytes());
+    } catch (Exception e) { // Jetty's IOException arrives unchecked through Javalin
+      throw unreadableMultipart(e, blobs.maxBytes());
     }
     if (file == null) {
       throw ApiError.invalid(
@@ -140,6 +138,43 @@ final class FileRoutes implements Routes {
           "file");
     }
     return file;
+  }
+
+  /**
+   * The Content-Length header as a long: the servlet API's int reads anything past 2³¹ − 1 as
+   * unknown, which skipped the early 413 and left the server waiting for a body that never came.
+   */
+  static long declaredLength(Context ctx) {
+    String header = ctx.header("Content-Length");
+    if (header == null) {
+      return -1;
+    }
+    try {
+      return Long.parseLong(header.trim());
+    } catch (NumberFormatException e) {
+      return Long.MAX_VALUE; // more digits than a long holds: too large for any limit
+    }
+  }
+
+  /**
+   * Why Jetty could not read a multipart body, as the client's error: 413 when a part or the
+   * request passed the size limit, else 400 (no or wrong boundary, a body cut short, control
+   * characters in a part's headers such as its file name).
+   */
+  static ApiError unreadableMultipart(Exception e, long maxBytes) {
+    String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    if (why.contains("exceeds max filesize") || why.contains("exceeds maxRequestSize")) {
+      return Blobs.tooLarge(maxBytes);
+    }
+    // Jetty wraps its parser's exceptions; "IllegalCharacterException: 400: Illegal character"
+    // reads better without the class names.
+    why = why.replaceAll("[\\w.$]+Exception: (\\d+: )?", "");
+    return ApiError.invalid(
+        "The multipart/form-data body could not be read ("
+            + why
+            + "). Send a 'purpose' field and a 'file' part with the boundary named in the"
+            + " Content-Type header, and a file name without control characters.",
+        "file");
   }
 
   /** Copies an upload to disk within the size limit and checks it with the data layer. */

@@ -22,14 +22,15 @@ final class Requests {
     try {
       body = JSON.readTree(ctx.body());
     } catch (JsonProcessingException e) {
+      // Limit violations (nesting deeper than Jackson's 1,000 levels, huge numbers) carry no
+      // location: say what was wrong without one.
+      var at = e.getLocation();
       throw ApiError.invalid(
           "The request body is not valid JSON: "
               + e.getOriginalMessage()
-              + " (line "
-              + e.getLocation().getLineNr()
-              + ", column "
-              + e.getLocation().getColumnNr()
-              + ")",
+              + (at == null
+                  ? ""
+                  : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"),
           null);
     }
     if (body == null || !body.isObject()) {
