@@ -31,6 +31,7 @@ final class JobEvents implements TrainerListener {
   private final Store store;
   private final java.util.function.BooleanSupplier stopping;
   private final String jobId;
+  private final java.util.function.UnaryOperator<String> forUsers;
   private long lastMetrics;
   private long lastCancelCheck;
   private long lastEstimate;
@@ -38,10 +39,18 @@ final class JobEvents implements TrainerListener {
   private long startNanos;
   private long step;
 
-  JobEvents(Store store, String jobId, java.util.function.BooleanSupplier stopping) {
+  /**
+   * @param forUsers rewrites a message for the job's owner (server paths become file and job ids)
+   */
+  JobEvents(
+      Store store,
+      String jobId,
+      java.util.function.BooleanSupplier stopping,
+      java.util.function.UnaryOperator<String> forUsers) {
     this.store = store;
     this.stopping = stopping;
     this.jobId = jobId;
+    this.forUsers = forUsers;
   }
 
   /** The last optimizer step reported. */
@@ -50,7 +59,7 @@ final class JobEvents implements TrainerListener {
   }
 
   void message(String level, String message) {
-    store.addEvent(jobId, level, "message", message, null);
+    store.addEvent(jobId, level, "message", forUsers.apply(message), null);
   }
 
   @Override
@@ -116,7 +125,7 @@ final class JobEvents implements TrainerListener {
           case "warning" -> "warn";
           default -> "info";
         };
-    store.addEvent(jobId, level, "message", message, null);
+    message(level, message);
     checkCancelled(true);
   }
 

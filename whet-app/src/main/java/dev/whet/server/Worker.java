@@ -17,6 +17,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
 /**
  * Runs fine-tuning jobs inside the server, one at a time, oldest first, on its own thread (requests
@@ -28,6 +29,7 @@ import java.util.concurrent.TimeUnit;
 final class Worker implements AutoCloseable {
   private final Store store;
   private final Blobs blobs;
+  private final Path home;
   private final long leaseSeconds;
   private final int trainThreads;
   private final String owner = ProcessHandle.current().pid() + "-" + Store.newId("");
@@ -41,6 +43,7 @@ final class Worker implements AutoCloseable {
   Worker(Store store, Blobs blobs, Path home, long leaseSeconds, int trainThreads) {
     this.store = store;
     this.blobs = blobs;
+    this.home = home;
     this.leaseSeconds = leaseSeconds;
     this.trainThreads = trainThreads;
     this.thread = new Thread(this::loop, "whet-worker");
@@ -98,7 +101,8 @@ final class Worker implements AutoCloseable {
             leaseSeconds / 3,
             Math.max(1, leaseSeconds / 3),
             TimeUnit.SECONDS);
-    JobEvents events = new JobEvents(store, job.id(), () -> stopping);
+    UnaryOperator<String> forUsers = forUsers(job);
+    JobEvents events = new JobEvents(store, job.id(), () -> stopping, forUsers);
     try {
       TrainResult result = train(job, events);
       succeed(job, result);
@@ -116,9 +120,9 @@ final class Worker implements AutoCloseable {
               + events.step()
               + ": the server is shutting down; the job resumes when a server starts.");
     } catch (WhetException e) {
-      fail(job, "training_failed", e.getMessage());
+      fail(job, "training_failed", forUsers.apply(e.getMessage()));
     } catch (ApiError e) {
-      fail(job, "invalid_request", e.getMessage());
+      fail(job, "invalid_request", forUsers.apply(e.getMessage()));
     } catch (Throwable e) {
       System.err.println("whet serve: job " + job.id() + " failed with an internal error");
       e.printStackTrace();
@@ -187,6 +191,34 @@ final class Worker implements AutoCloseable {
         Map.of(),
         Map.of(),
         null);
+  }
+
+  /**
+   * Rewrites a message for the job's owner, who must never see the server's paths: its training and
+   * validation files' paths become their file ids, its run directory the job id, anything else
+   * under WHET_HOME a path relative to it.
+   */
+  UnaryOperator<String> forUsers(Store.Job job) {
+    Map<String, String> replace = new LinkedHashMap<>();
+    JobRequest req = JobRequest.fromJson(job.request());
+    for (String id : java.util.Arrays.asList(req.trainingFile(), req.validationFile())) {
+      Store.FileRow f = id == null ? null : store.file(job.project(), id);
+      if (f != null) {
+        replace.put(blobs.path(f.sha256(), f.format()).toString(), id);
+      }
+    }
+    replace.put(job.runDir(), job.id());
+    replace.put(home.toAbsolutePath() + "/", "");
+    replace.put(home.toAbsolutePath().toString(), "WHET_HOME");
+    return message -> {
+      if (message == null) {
+        return null;
+      }
+      for (Map.Entry<String, String> r : replace.entrySet()) {
+        message = message.replace(r.getKey(), r.getValue());
+      }
+      return message;
+    };
   }
 
   private Path blobPath(String project, String fileId) {

@@ -193,6 +193,35 @@ class ServerJobsTest {
     assertFalse(s.get("/v1/fine_tuning/jobs", s.otherKey).body().contains(id));
   }
 
+  /** Issue 16, item 6: a failure names the file by its id; no event shows a server path. */
+  @Test
+  void aFailedJobNamesItsFileByIdNeverByServerPath() throws Exception {
+    List<String> oneLabel =
+        lines.stream()
+            .map(l -> l.replaceAll("\"label\": *\"[^\"]*\"", "\"label\": \"a\""))
+            .toList();
+    String train = upload(oneLabel, "one-label.jsonl");
+    TestServer.Response created =
+        s.post(
+            "/v1/fine_tuning/jobs",
+            """
+            {"model": "tiny", "training_file": "%s", "whet": {"max_length": 32}}
+            """
+                .formatted(train),
+            s.key);
+    assertEquals(200, created.status(), created.body());
+    String id = created.json().get("id").asText();
+    JsonNode job = waitFor(id, "failed", "succeeded");
+    assertEquals("failed", job.get("status").asText(), job.toString());
+    String message = job.at("/error/message").asText();
+    System.out.println("one-label job: " + message);
+    assertTrue(message.contains(train), "names the file id: " + message);
+    String home = s.home.toAbsolutePath().toString();
+    assertFalse(message.contains(home), "a server path leaked: " + message);
+    String events = s.get("/v1/fine_tuning/jobs/" + id + "/events?limit=100", s.key).body();
+    assertFalse(events.contains(home), "a server path leaked into the events: " + events);
+  }
+
   @Test
   void cancellingARunningJobStopsItAndKeepsItsCheckpoints() throws Exception {
     String train = upload(lines, "long.jsonl");
