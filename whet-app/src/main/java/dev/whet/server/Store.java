@@ -1,5 +1,6 @@
 package dev.whet.server;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.whet.io.Sha256;
 import java.security.SecureRandom;
 import java.sql.Connection;
@@ -430,6 +431,35 @@ final class Store implements AutoCloseable {
                 type,
                 message,
                 data));
+  }
+
+  /**
+   * Deletes a job's metrics events past {@code step}: a resumed run trains those steps again from
+   * its checkpoint and reports them anew, and the list must show each step once.
+   *
+   * @return how many were deleted
+   */
+  int deleteMetricsAfter(String jobId, long step) {
+    return db.tx(
+        c -> {
+          List<Long> stale = new ArrayList<>();
+          for (Event e :
+              all(
+                  c,
+                  r ->
+                      new Event(r.getLong("seq"), jobId, 0, "", "metrics", "", r.getString("data")),
+                  "SELECT seq, data FROM events WHERE job_id = ? AND type = 'metrics'",
+                  jobId)) {
+            JsonNode data = Http.tree(e.data());
+            if (data != null && data.path("step").asLong(0) > step) {
+              stale.add(e.seq());
+            }
+          }
+          for (long seq : stale) {
+            update(c, "DELETE FROM events WHERE seq = ?", seq);
+          }
+          return stale.size();
+        });
   }
 
   /**

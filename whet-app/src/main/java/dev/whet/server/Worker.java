@@ -150,6 +150,7 @@ final class Worker implements AutoCloseable {
       if (Files.isRegularFile(run.model().resolve("whet.json"))) {
         return finishedBefore(run, saved);
       }
+      store.deleteMetricsAfter(job.id(), from); // trained and reported again from the checkpoint
       return Training.resume(run.path().toString(), listeners);
     }
     if (job.status().equals("running")) {

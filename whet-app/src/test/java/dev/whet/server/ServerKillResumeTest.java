@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.whet.cli.Main;
 import dev.whet.model.TinyBert;
 import dev.whet.model.WeightDiff;
+import dev.whet.train.RunDir;
 import java.io.InputStream;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -20,6 +21,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -167,6 +169,26 @@ class ServerKillResumeTest {
     first.destroyForcibly(); // SIGKILL: no shutdown hook, no cleanup
     first.waitFor();
     assertTrue(Files.notExists(run.resolve("model")), "the killed job had not finished");
+    // Steps the first server reported after its last checkpoint, as it does when the crash comes
+    // a moment later (here the kill follows the checkpoint too closely for a report of its own).
+    long lastCheckpoint;
+    try (Stream<Path> dirs = Files.list(run)) {
+      lastCheckpoint =
+          dirs.filter(d -> Files.isRegularFile(d.resolve("trainer_state.json")))
+              .mapToLong(d -> RunDir.stepOf(d))
+              .max()
+              .orElseThrow();
+    }
+    try (Store store = new Store(Db.open(null, home))) {
+      for (long step = lastCheckpoint + 1; step <= lastCheckpoint + 3; step++) {
+        store.addEvent(
+            killed,
+            "info",
+            "metrics",
+            "Step " + step + "/100: training loss=0.5",
+            "{\"step\": " + step + ", \"total_steps\": 100, \"train_loss\": 0.5}");
+      }
+    }
 
     Process second = serve("second.log");
     try {
@@ -190,6 +212,19 @@ class ServerKillResumeTest {
               .findFirst()
               .orElseThrow(() -> new AssertionError("no interruption event: " + messages));
       assertTrue(resumed.contains("the checkpoint at step 15"), resumed);
+      // Issue 16, item 7: the steps trained again after the resume are listed once.
+      List<Long> steps = new ArrayList<>();
+      json("GET", "/v1/fine_tuning/jobs/" + killed + "/events?order=asc&limit=10000", null)
+          .get("data")
+          .forEach(
+              e -> {
+                if (e.get("type").asText().equals("metrics") && e.path("data").has("train_loss")) {
+                  steps.add(e.get("data").get("step").asLong());
+                }
+              });
+      assertEquals(
+          steps.stream().distinct().count(), steps.size(), "a step reported twice: " + steps);
+      assertTrue(steps.contains(100L), "the last step is reported: " + steps);
       assertEquals(job.get("trained_tokens").asLong(), wholeJob.get("trained_tokens").asLong());
       assertTrue(
           json("GET", "/v1/files/" + file, null).get("bytes").asLong() > 0, "the upload is kept");
