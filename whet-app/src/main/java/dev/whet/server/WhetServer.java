@@ -128,6 +128,10 @@ public final class WhetServer implements AutoCloseable {
                   maxUploadBytes + 64 * 1024, SizeUnit.BYTES);
               config.jetty.multipartConfig.maxInMemoryFileSize(1, SizeUnit.MB);
               config.http.maxRequestSize = 1_000_000;
+              // Jetty's own refusals (header too large, ambiguous path) in OpenAI's error shape.
+              config.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
+              config.jetty.modifyServletContextHandler(
+                  context -> context.setErrorHandler(new JsonErrorHandler()));
               // The dashboard: static files from the classpath folder /dashboard at /, open (see
               // isOpen); the page asks for a key and sends it with every API call.
               config.staticFiles.add(
@@ -168,7 +172,15 @@ public final class WhetServer implements AutoCloseable {
                     + ". Send valid JSON with 'Content-Type: application/json'.",
                 null));
     app.exception(
-        HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(), e.getMessage(), null));
+        HttpResponseException.class,
+        (e, ctx) ->
+            ctx.status(e.getStatus())
+                .json(
+                    ApiError.body(
+                        e.getMessage(),
+                        "invalid_request_error",
+                        null,
+                        JsonErrorHandler.codeFor(e.getStatus()))));
     app.exception(
         WhetException.class, (e, ctx) -> error(ctx, 400, e.getMessage(), null)); // a user's fix
     app.exception(

@@ -13,6 +13,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -109,6 +110,45 @@ class ServerHostileInputTest {
     }
     try (var files = Files.list(s.home.resolve("files"))) {
       assertTrue(files.noneMatch(p -> p.getFileName().toString().startsWith(".upload-")));
+    }
+  }
+
+  /** Item 5: what Jetty and Javalin refuse themselves comes in OpenAI's error shape too. */
+  @Test
+  void errorsFromTheHttpLayerAreOpenAiShapedJson() throws IOException {
+    String auth = "Authorization: Bearer " + s.key + "\r\n";
+    Raw big = raw("GET /v1/files HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(20_000) + "\r\n\r\n");
+    assertShape(big, 431, "headers_too_large");
+    for (String path :
+        List.of(
+            "/%2F../v1/files",
+            "/v1/%2F../files",
+            "/v1/files/%2F..%2Fx",
+            "/v1/files/..%2F..%2F",
+            "/%2e%2e/%2e%2e/x",
+            "/v1/files/%2e%2e%5cx")) {
+      Raw r = raw("GET " + path + " HTTP/1.1\r\nHost: x\r\n" + auth + "\r\n");
+      System.out.println("GET " + path + ": " + r.status + " " + r.body);
+      assertShape(r, r.status == 404 ? 404 : 400, null);
+    }
+    assertShape(
+        raw("POST /v1/files HTTP/1.1\r\nHost: x\r\n" + auth + "Content-Length: -5\r\n\r\n"),
+        400,
+        null);
+    TestServer.Response tooBig =
+        s.post("/v1/fine_tuning/jobs", "{\"model\": \"" + "x".repeat(1_100_000) + "\"}", s.key);
+    assertShape(new Raw(tooBig.status(), tooBig.body()), 413, "request_too_large");
+  }
+
+  /** OpenAI's error object with {@code status}, and {@code code} unless that is null. */
+  static void assertShape(Raw r, int status, String code) {
+    assertEquals(status, r.status, r.body);
+    JsonNode e = r.json().get("error");
+    assertTrue(e != null && e.get("message").asText().length() > 5, r.body);
+    assertEquals("invalid_request_error", e.get("type").asText(), r.body);
+    assertTrue(e.has("param") && e.has("code"), r.body);
+    if (code != null) {
+      assertEquals(code, e.get("code").asText(), r.body);
     }
   }
 
