@@ -68,6 +68,43 @@ class DashboardAssetsTest {
     assertEquals(404, missing.status());
   }
 
+  private static java.net.http.HttpHeaders headers(String path, String bearer) {
+    try {
+      HttpRequest.Builder r = HttpRequest.newBuilder(URI.create(s.url(path))).GET();
+      if (bearer != null) {
+        r.header("Authorization", "Bearer " + bearer);
+      }
+      return s.http.send(r.build(), java.net.http.HttpResponse.BodyHandlers.discarding()).headers();
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  /** Issue 16, item 11: the policy as a header (framing refused), no MIME sniffing anywhere. */
+  @Test
+  void thePageCannotBeFramedAndNothingIsSniffed() {
+    for (String path : List.of("/", "/index.html", "/assets/app.js")) {
+      java.net.http.HttpHeaders h = headers(path, null);
+      String csp = h.firstValue("Content-Security-Policy").orElse("");
+      assertTrue(csp.contains("frame-ancestors 'none'"), path + ": " + csp);
+      assertEquals("nosniff", h.firstValue("X-Content-Type-Options").orElse(""), path);
+    }
+    // The header carries every directive of the page's <meta> policy.
+    String page = get("/").body();
+    java.util.regex.Matcher meta =
+        java.util.regex.Pattern.compile("Content-Security-Policy\"\\s+content=\"([^\"]+)\"")
+            .matcher(page);
+    assertTrue(meta.find(), "the page keeps its <meta> policy");
+    String header = headers("/", null).firstValue("Content-Security-Policy").orElse("");
+    for (String directive : meta.group(1).split(";\\s*")) {
+      assertTrue(header.contains(directive.strip()), "header lacks " + directive + ": " + header);
+    }
+    for (String path : List.of("/v1/models", "/v1/no/such")) {
+      assertEquals(
+          "nosniff", headers(path, s.key).firstValue("X-Content-Type-Options").orElse(""), path);
+    }
+  }
+
   @Test
   void nothingBesideTheDashboardIsServedFromTheClasspath() {
     // Other classpath resources (classes, bundled data) stay out of reach, with or without a key.

@@ -120,6 +120,19 @@ class ServerJobsTest {
     assertNotNull(job.get("whet").get("eval"), job.toString());
     assertTrue(job.get("whet").get("eval").has("f1_macro"), job.toString());
     assertEquals(200, s.get("/v1/whet/jobs/" + id + "/report", s.key).status());
+    java.net.http.HttpHeaders reportHeaders =
+        s.http
+            .send(
+                java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create(s.url("/v1/whet/jobs/" + id + "/report")))
+                    .header("Authorization", "Bearer " + s.key)
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.discarding())
+            .headers();
+    String reportPolicy = reportHeaders.firstValue("Content-Security-Policy").orElse("");
+    assertTrue(
+        reportPolicy.contains("default-src 'none'") && reportPolicy.contains("frame-ancestors"),
+        "the served report carries its policy as a header: " + reportPolicy);
     assertEquals(404, s.get("/v1/whet/jobs/" + id + "/report", s.otherKey).status());
 
     JsonNode events = s.get("/v1/fine_tuning/jobs/" + id + "/events?limit=1000", s.key).json();
