@@ -56,8 +56,23 @@ final class ServeCommand implements Callable<Integer> {
               + " (default: ${DEFAULT-VALUE}).")
   int maxLoadedModels;
 
+  @Option(
+      names = "--log-level",
+      paramLabel = "LEVEL",
+      defaultValue = "info",
+      description =
+          "Server log on stderr: info (one line per request, job events, errors), warn, error or"
+              + " off (default: ${DEFAULT-VALUE}).")
+  String logLevel;
+
   @Override
   public Integer call() throws InterruptedException {
+    if (!java.util.List.of("info", "warn", "error", "off").contains(logLevel)) {
+      throw new dev.whet.WhetException("--log-level must be info, warn, error or off");
+    }
+    // The CLI logs warnings only (logback.xml); the server's own loggers report at this level.
+    ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("whet"))
+        .setLevel(ch.qos.logback.classic.Level.toLevel(logLevel));
     WhetServer.Builder b =
         WhetServer.builder()
             .home(WhetHome.root())

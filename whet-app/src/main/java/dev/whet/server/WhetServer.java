@@ -120,6 +120,14 @@ public final class WhetServer implements AutoCloseable {
    * holds the same directives, but a browser ignores {@code frame-ancestors} there, so only the
    * header stops another site from framing the page.
    */
+  /** The request log: one line per request, at INFO (`whet serve --log-level`). */
+  static final org.slf4j.Logger REQUESTS = org.slf4j.LoggerFactory.getLogger("whet.http");
+
+  static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger("whet.server");
+
+  /** The request attribute (and response header x-request-id) naming each request. */
+  static final String REQUEST_ID = "whet.request-id";
+
   static final String DASHBOARD_POLICY =
       "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self'"
           + " data:; connect-src 'self'; frame-src blob:; base-uri 'none'; form-action 'none';"
@@ -138,6 +146,20 @@ public final class WhetServer implements AutoCloseable {
                   maxUploadBytes + 64 * 1024, SizeUnit.BYTES);
               config.jetty.multipartConfig.maxInMemoryFileSize(1, SizeUnit.MB);
               config.http.maxRequestSize = 1_000_000;
+              // One line per request: method, path, status, time, project and request id, never
+              // the key (the path and the caller carry none of it).
+              config.requestLogger.http(
+                  (ctx, ms) -> {
+                    Caller caller = ctx.attribute(Caller.ATTRIBUTE);
+                    REQUESTS.info(
+                        "{} {} {} {}ms project={} request={}",
+                        ctx.method(),
+                        ctx.path(),
+                        ctx.statusCode(),
+                        Math.round(ms),
+                        caller == null ? "-" : caller.project(),
+                        ctx.attribute(REQUEST_ID));
+                  });
               // Jetty's own refusals (header too large, ambiguous path) in OpenAI's error shape.
               config.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
               config.jetty.modifyServletContextHandler(
@@ -159,6 +181,14 @@ public final class WhetServer implements AutoCloseable {
                             "nosniff");
                   });
             });
+    app.before(
+        ctx -> {
+          // Sent back as OpenAI does, and written on the request's log lines: a user's report
+          // of a failure can be found in the log.
+          String id = "req_" + Store.newId("");
+          ctx.attribute(REQUEST_ID, id);
+          ctx.header("x-request-id", id);
+        });
     app.get("/health", ctx -> ctx.json(Map.of("status", "ok")));
     app.before(
         ctx -> {
@@ -204,10 +234,15 @@ public final class WhetServer implements AutoCloseable {
     app.exception(
         Exception.class,
         (e, ctx) -> {
-          System.err.println("whet serve: internal error on " + ctx.method() + " " + ctx.path());
-          e.printStackTrace();
+          String id = ctx.attribute(REQUEST_ID);
+          LOG.error("internal error on {} {} request={}", ctx.method(), ctx.path(), id, e);
           ctx.status(500)
-              .json(ApiError.body("internal error", "server_error", null, "internal_error"));
+              .json(
+                  ApiError.body(
+                      "internal error (request " + id + "; the server's log has the details)",
+                      "server_error",
+                      null,
+                      "internal_error"));
         });
     app.error(
         404,

@@ -27,6 +27,8 @@ import java.util.function.UnaryOperator;
  * Training#resume}, so it finishes with the weights it would have had.
  */
 final class Worker implements AutoCloseable {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger("whet.jobs");
+
   private final Store store;
   private final Blobs blobs;
   private final Path home;
@@ -71,7 +73,7 @@ final class Worker implements AutoCloseable {
       try {
         job = store.claim(owner, leaseSeconds);
       } catch (RuntimeException e) {
-        System.err.println("whet serve: cannot claim jobs: " + e.getMessage());
+        LOG.warn("cannot claim jobs: {}", e.getMessage());
         job = null;
       }
       if (job == null) {
@@ -95,7 +97,7 @@ final class Worker implements AutoCloseable {
               try {
                 store.renewLease(job.id(), owner, leaseSeconds);
               } catch (RuntimeException e) {
-                System.err.println("whet serve: cannot renew the lease: " + e.getMessage());
+                LOG.warn("cannot renew the lease of {}: {}", job.id(), e.getMessage());
               }
             },
             leaseSeconds / 3,
@@ -104,8 +106,10 @@ final class Worker implements AutoCloseable {
     UnaryOperator<String> forUsers = forUsers(job);
     JobEvents events = new JobEvents(store, job.id(), () -> stopping, forUsers);
     try {
+      LOG.info("job {} (project {}) training", job.id(), job.project());
       TrainResult result = train(job, events);
       succeed(job, result);
+      LOG.info("job {} succeeded", job.id());
     } catch (JobEvents.Cancelled e) {
       events.message(
           "info",
@@ -124,8 +128,7 @@ final class Worker implements AutoCloseable {
     } catch (ApiError e) {
       fail(job, "invalid_request", forUsers.apply(e.getMessage()));
     } catch (Throwable e) {
-      System.err.println("whet serve: job " + job.id() + " failed with an internal error");
-      e.printStackTrace();
+      LOG.error("job {} failed with an internal error", job.id(), e);
       fail(job, "internal_error", "internal error: " + e);
     } finally {
       renew.cancel(false);
@@ -262,6 +265,7 @@ final class Worker implements AutoCloseable {
   }
 
   private void fail(Store.Job job, String code, String message) {
+    LOG.info("job {} failed ({}): {}", job.id(), code, message);
     Map<String, Object> error = new LinkedHashMap<>();
     error.put("code", code);
     error.put("message", message);
