@@ -2,6 +2,7 @@ package dev.whet.cli;
 
 import dev.whet.WhetHome;
 import dev.whet.server.InferenceRoutes;
+import dev.whet.server.JobLimits;
 import dev.whet.server.WhetServer;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -57,6 +58,42 @@ final class ServeCommand implements Callable<Integer> {
   int maxLoadedModels;
 
   @Option(
+      names = "--max-epochs",
+      paramLabel = "N",
+      description = "Most epochs one job may ask for (default 100).")
+  double maxEpochs = JobLimits.defaults(1).maxEpochs();
+
+  @Option(
+      names = "--max-steps",
+      paramLabel = "N",
+      description = "Most optimizer steps (whet.max_steps) one job may ask for (default 1000000).")
+  long maxSteps = JobLimits.defaults(1).maxSteps();
+
+  @Option(
+      names = "--max-batch-size",
+      paramLabel = "N",
+      description = "Largest batch one job may ask for (default 1024).")
+  int maxBatchSize = JobLimits.defaults(1).maxBatchSize();
+
+  @Option(
+      names = "--max-length",
+      paramLabel = "TOKENS",
+      description = "Longest whet.max_length one job may ask for (default 8192).")
+  int maxLength = JobLimits.defaults(1).maxLength();
+
+  @Option(
+      names = "--max-lora-rank",
+      paramLabel = "R",
+      description = "Largest whet.lora.rank one job may ask for (default 256).")
+  int maxLoraRank = JobLimits.defaults(1).maxLoraRank();
+
+  @Option(
+      names = "--max-keep-checkpoints",
+      paramLabel = "N",
+      description = "Most checkpoints one job may keep (whet.keep_checkpoints, default 20).")
+  int maxKeepCheckpoints = JobLimits.defaults(1).maxKeepCheckpoints();
+
+  @Option(
       names = "--log-level",
       paramLabel = "LEVEL",
       defaultValue = "info",
@@ -84,6 +121,10 @@ final class ServeCommand implements Callable<Integer> {
     if (trainThreads != null) {
       b.trainThreads(trainThreads);
     }
+    // The thread ceiling is the server's --train-threads, set by the builder.
+    b.limits(
+        new JobLimits(
+            maxEpochs, maxSteps, maxBatchSize, maxLength, maxLoraRank, maxKeepCheckpoints, 1));
     if (maxLoadedModels < 1) {
       throw new dev.whet.WhetException("--max-loaded-models must be at least 1");
     }

@@ -30,7 +30,11 @@ final class JobRoutes implements Routes {
   private final Worker worker;
   private final Path home;
 
-  JobRoutes(Store store, Blobs blobs, ModelResolver models, Worker worker, Path home) {
+  private final JobLimits limits;
+
+  JobRoutes(
+      Store store, Blobs blobs, ModelResolver models, Worker worker, Path home, JobLimits limits) {
+    this.limits = limits;
     this.store = store;
     this.blobs = blobs;
     this.models = models;
@@ -72,6 +76,7 @@ final class JobRoutes implements Routes {
             train.task(),
             runDir,
             worker.trainThreads());
+    limits.check(config);
     if (!TASKS.contains(config.task)) {
       throw ApiError.invalid(
           req.trainingFile()

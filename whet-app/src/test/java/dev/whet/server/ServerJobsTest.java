@@ -206,6 +206,38 @@ class ServerJobsTest {
     assertFalse(s.get("/v1/fine_tuning/jobs", s.otherKey).body().contains(id));
   }
 
+  /** Issue 16, item 8: absurd resources are refused at creation, naming the field and limit. */
+  @Test
+  void jobsPastTheOperatorsLimitsAreRefusedAtCreation() {
+    String train = upload(lines, "limits.jsonl");
+    String[][] cases = {
+      {"\"hyperparameters\": {\"n_epochs\": 1e9}", "hyperparameters.n_epochs"},
+      {"\"hyperparameters\": {\"batch_size\": 1000000}", "hyperparameters.batch_size"},
+      {"\"whet\": {\"method\": \"lora\", \"lora\": {\"rank\": 1000000}}", "whet.lora.rank"},
+      {"\"whet\": {\"max_length\": 1000000000}", "whet.max_length"},
+      {"\"whet\": {\"max_steps\": 1000000000000}", "whet.max_steps"},
+      {"\"whet\": {\"keep_checkpoints\": 1000000, \"save_every\": 1}", "whet.keep_checkpoints"},
+      {"\"whet\": {\"threads\": 64}", "whet.threads"},
+    };
+    int before = s.get("/v1/fine_tuning/jobs?limit=100", s.key).json().get("data").size();
+    for (String[] c : cases) {
+      TestServer.Response r =
+          s.post(
+              "/v1/fine_tuning/jobs",
+              "{\"model\": \"tiny\", \"training_file\": \"" + train + "\", " + c[0] + "}",
+              s.key);
+      assertEquals(400, r.status(), c[0] + ": " + r.body());
+      JsonNode e = r.json().get("error");
+      assertEquals(c[1], e.get("param").asText(), r.body());
+      assertEquals("limit_exceeded", e.get("code").asText(), r.body());
+      assertTrue(e.get("message").asText().contains("at most"), r.body());
+    }
+    assertEquals(
+        before,
+        s.get("/v1/fine_tuning/jobs?limit=100", s.key).json().get("data").size(),
+        "nothing was queued");
+  }
+
   /** Issue 16, item 6: a failure names the file by its id; no event shows a server path. */
   @Test
   void aFailedJobNamesItsFileByIdNeverByServerPath() throws Exception {
@@ -243,7 +275,7 @@ class ServerJobsTest {
             "/v1/fine_tuning/jobs",
             """
             {"model": "tiny", "training_file": "%s",
-             "hyperparameters": {"n_epochs": 200, "batch_size": 8},
+             "hyperparameters": {"n_epochs": 100, "batch_size": 8},
              "whet": {"max_length": 32, "save_every": 5, "evaluate": false}}
             """
                 .formatted(train),

@@ -47,7 +47,16 @@ class ServerKillResumeTest {
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add(Main.class.getName());
-    command.addAll(List.of("serve", "--port", Integer.toString(port), "--train-threads", "1"));
+    // Every checkpoint is kept for the comparison: past the default limit of 20.
+    command.addAll(
+        List.of(
+            "serve",
+            "--port",
+            Integer.toString(port),
+            "--train-threads",
+            "1",
+            "--max-keep-checkpoints",
+            "100"));
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
     pb.redirectOutput(dir.resolve(log).toFile());
     pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
