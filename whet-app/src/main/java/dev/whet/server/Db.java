@@ -59,7 +59,9 @@ final class Db implements AutoCloseable {
           CREATE TABLE events (
             seq {serial}, job_id TEXT NOT NULL, created_at BIGINT NOT NULL, level TEXT NOT NULL,
             type TEXT NOT NULL, message TEXT NOT NULL, data TEXT)""",
-          "CREATE INDEX events_job ON events (job_id, seq)");
+          "CREATE INDEX events_job ON events (job_id, seq)",
+          // When a worker last claimed the job (ms): claims go round the projects (Store.claim).
+          "ALTER TABLE jobs ADD COLUMN claimed_at BIGINT");
 
   @FunctionalInterface
   interface Work<T> {

@@ -339,10 +339,13 @@ final class Store implements AutoCloseable {
   }
 
   /**
-   * Claims the oldest runnable job for {@code owner}: a queued one, or a running one whose lease
-   * ran out (its server died). On PostgreSQL the row lock with SKIP LOCKED makes concurrent claims
-   * from several servers take different jobs; SQLite serialises writers anyway. Returns the job as
-   * it was before the claim (its status tells whether it was interrupted), or null.
+   * Claims a runnable job for {@code owner}: a queued one, or a running one whose lease ran out
+   * (its server died). Claims go round the projects: the job comes from the project whose last
+   * claim is oldest (never claimed first), and within it the oldest job, so one project's queue of
+   * long jobs cannot hold another's back. On PostgreSQL the row lock with SKIP LOCKED makes
+   * concurrent claims from several servers take different jobs; SQLite serialises writers anyway.
+   * Returns the job as it was before the claim (its status tells whether it was interrupted), or
+   * null.
    */
   Job claim(String owner, long leaseSeconds) {
     return db.tx(
@@ -353,9 +356,10 @@ final class Store implements AutoCloseable {
               one(
                   c,
                   Store::job,
-                  "SELECT * FROM jobs WHERE status = 'queued'"
-                      + " OR (status = 'running' AND (lease_until IS NULL OR lease_until < ?))"
-                      + " ORDER BY seq LIMIT 1"
+                  "SELECT * FROM jobs WHERE (status = 'queued'"
+                      + " OR (status = 'running' AND (lease_until IS NULL OR lease_until < ?)))"
+                      + " ORDER BY COALESCE((SELECT MAX(p.claimed_at) FROM jobs p"
+                      + " WHERE p.project = jobs.project), 0), seq LIMIT 1"
                       + lock,
                   now);
           if (j == null) {
@@ -363,9 +367,11 @@ final class Store implements AutoCloseable {
           }
           update(
               c,
-              "UPDATE jobs SET status = 'running', lease_owner = ?, lease_until = ? WHERE id = ?",
+              "UPDATE jobs SET status = 'running', lease_owner = ?, lease_until = ?,"
+                  + " claimed_at = ? WHERE id = ?",
               owner,
               now + leaseSeconds,
+              System.currentTimeMillis(),
               j.id());
           return j;
         });
