@@ -21,6 +21,16 @@ final class JobEvents implements TrainerListener {
     }
   }
 
+  /**
+   * Thrown from a listener to end training: another server holds the job's lease now (this one was
+   * paused or cut off past it) and is running the job; this one must write nothing more.
+   */
+  static final class LeaseLost extends RuntimeException {
+    LeaseLost() {
+      super("lease lost", null, false, false);
+    }
+  }
+
   /** Thrown from a listener to end training: the server is shutting down. */
   static final class Stopped extends RuntimeException {
     Stopped() {
@@ -31,6 +41,7 @@ final class JobEvents implements TrainerListener {
   private final Store store;
   private final java.util.function.BooleanSupplier stopping;
   private final String jobId;
+  private final String owner;
   private final java.util.function.UnaryOperator<String> forUsers;
   private long lastMetrics;
   private long lastCancelCheck;
@@ -45,12 +56,21 @@ final class JobEvents implements TrainerListener {
   JobEvents(
       Store store,
       String jobId,
+      String owner,
       java.util.function.BooleanSupplier stopping,
       java.util.function.UnaryOperator<String> forUsers) {
     this.store = store;
     this.stopping = stopping;
     this.jobId = jobId;
+    this.owner = owner;
     this.forUsers = forUsers;
+  }
+
+  /** Writes an event of this job, fenced by its lease; training ends if the lease is gone. */
+  private void add(String level, String type, String message, String data) {
+    if (!store.addJobEvent(jobId, owner, level, type, message, data)) {
+      throw new LeaseLost();
+    }
   }
 
   /** The last optimizer step reported. */
@@ -59,7 +79,7 @@ final class JobEvents implements TrainerListener {
   }
 
   void message(String level, String message) {
-    store.addEvent(jobId, level, "message", forUsers.apply(message), null);
+    add(level, "message", forUsers.apply(message), null);
   }
 
   @Override
@@ -85,8 +105,7 @@ final class JobEvents implements TrainerListener {
       data.put("train_loss", s.loss());
       data.put("learning_rate", s.lr());
       data.put("tokens_per_second", Math.round(s.tokens() / Math.max(1e-9, s.seconds())));
-      store.addEvent(
-          jobId,
+      add(
           "info",
           "metrics",
           String.format(
@@ -100,8 +119,10 @@ final class JobEvents implements TrainerListener {
     if (now - lastEstimate >= 2000 && s.step() > startStep) {
       lastEstimate = now;
       double perStep = (System.nanoTime() - startNanos) / 1e9 / (s.step() - startStep);
-      store.setEstimatedFinish(
-          jobId, Store.now() + Math.round(perStep * (s.totalSteps() - s.step())));
+      if (!store.setEstimatedFinish(
+          jobId, owner, Store.now() + Math.round(perStep * (s.totalSteps() - s.step())))) {
+        throw new LeaseLost();
+      }
     }
     checkCancelled(false);
   }
@@ -113,7 +134,7 @@ final class JobEvents implements TrainerListener {
     metrics.forEach((k, v) -> data.put("valid_" + k, v));
     StringBuilder m = new StringBuilder("Step " + step + ": validation");
     metrics.forEach((k, v) -> m.append(String.format(java.util.Locale.ROOT, " %s=%.4f", k, v)));
-    store.addEvent(jobId, "info", "metrics", m.toString(), Http.text(data));
+    add("info", "metrics", m.toString(), Http.text(data));
     checkCancelled(true);
   }
 
@@ -138,9 +159,12 @@ final class JobEvents implements TrainerListener {
       return;
     }
     lastCancelCheck = t;
-    Store.Job j = store.job(jobId);
-    if (j == null || !j.status().equals("running")) {
+    Store.Lease lease = store.lease(jobId);
+    if (lease == null || !lease.status().equals("running")) {
       throw new Cancelled();
+    }
+    if (!owner.equals(lease.owner())) {
+      throw new LeaseLost();
     }
   }
 }

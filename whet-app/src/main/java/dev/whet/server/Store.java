@@ -302,9 +302,13 @@ final class Store implements AutoCloseable {
         > 0;
   }
 
-  /** Records a finished job's outcome, unless it was cancelled meanwhile. */
+  /**
+   * Records a finished job's outcome, unless it was cancelled meanwhile or {@code owner} no longer
+   * holds its lease (another server took it over: that server records the outcome).
+   */
   boolean finish(
       String id,
+      String owner,
       String status,
       String fineTunedModel,
       Long trainedTokens,
@@ -316,19 +320,30 @@ final class Store implements AutoCloseable {
                     c,
                     "UPDATE jobs SET status = ?, finished_at = ?, fine_tuned_model = ?,"
                         + " trained_tokens = ?, error = ?, result_file = ?, estimated_finish ="
-                        + " NULL, lease_owner = NULL WHERE id = ? AND status = 'running'",
+                        + " NULL, lease_owner = NULL WHERE id = ? AND status = 'running'"
+                        + " AND lease_owner = ?",
                     status,
                     now(),
                     fineTunedModel,
                     trainedTokens,
                     error,
                     resultFile,
-                    id))
+                    id,
+                    owner))
         > 0;
   }
 
-  void setEstimatedFinish(String id, long when) {
-    db.tx(c -> update(c, "UPDATE jobs SET estimated_finish = ? WHERE id = ?", when, id));
+  /** Sets a job's estimate; false (nothing written) when {@code owner} lost the job's lease. */
+  boolean setEstimatedFinish(String id, String owner, long when) {
+    return db.tx(
+            c ->
+                update(
+                    c,
+                    "UPDATE jobs SET estimated_finish = ? WHERE id = ? AND lease_owner = ?",
+                    when,
+                    id,
+                    owner))
+        > 0;
   }
 
   void markModelDeleted(String project, String id) {
@@ -375,6 +390,20 @@ final class Store implements AutoCloseable {
               j.id());
           return j;
         });
+  }
+
+  /** Who runs a job: its status and the server holding its lease (null when none). */
+  record Lease(String status, String owner) {}
+
+  /** The job's status and lease owner, or null when there is no such job. */
+  Lease lease(String id) {
+    return db.tx(
+        c ->
+            one(
+                c,
+                r -> new Lease(r.getString("status"), r.getString("lease_owner")),
+                "SELECT status, lease_owner FROM jobs WHERE id = ?",
+                id));
   }
 
   /** Keeps the worker's claim alive; false when the job is no longer its own to run. */
@@ -437,6 +466,30 @@ final class Store implements AutoCloseable {
                 type,
                 message,
                 data));
+  }
+
+  /**
+   * Adds an event written by the worker running the job, fenced by its lease: false, and nothing
+   * written, when {@code owner} no longer holds it (a paused server whose job another resumed).
+   */
+  boolean addJobEvent(
+      String jobId, String owner, String level, String type, String message, String data) {
+    return db.tx(
+            c ->
+                update(
+                    c,
+                    "INSERT INTO events (job_id, created_at, level, type, message, data)"
+                        + " SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM jobs"
+                        + " WHERE id = ? AND lease_owner = ?)",
+                    jobId,
+                    now(),
+                    level,
+                    type,
+                    message,
+                    data,
+                    jobId,
+                    owner))
+        > 0;
   }
 
   /**

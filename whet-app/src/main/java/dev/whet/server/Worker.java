@@ -95,7 +95,11 @@ final class Worker implements AutoCloseable {
         leases.scheduleAtFixedRate(
             () -> {
               try {
-                store.renewLease(job.id(), owner, leaseSeconds);
+                if (!store.renewLease(job.id(), owner, leaseSeconds)) {
+                  // Cancelled, or taken over by another server: the training listener stops
+                  // at its next check, and fenced writes refuse anything before that.
+                  LOG.info("job {}: the lease could not be renewed", job.id());
+                }
               } catch (RuntimeException e) {
                 LOG.warn("cannot renew the lease of {}: {}", job.id(), e.getMessage());
               }
@@ -104,7 +108,7 @@ final class Worker implements AutoCloseable {
             Math.max(1, leaseSeconds / 3),
             TimeUnit.SECONDS);
     UnaryOperator<String> forUsers = forUsers(job);
-    JobEvents events = new JobEvents(store, job.id(), () -> stopping, forUsers);
+    JobEvents events = new JobEvents(store, job.id(), owner, () -> stopping, forUsers);
     try {
       LOG.info("job {} (project {}) training", job.id(), job.project());
       TrainResult result = train(job, events);
@@ -116,6 +120,11 @@ final class Worker implements AutoCloseable {
           "Training stopped at step "
               + events.step()
               + " (job cancelled); saved checkpoints are kept in the run directory.");
+    } catch (JobEvents.LeaseLost e) {
+      LOG.warn(
+          "job {}: another server holds its lease now (this one was paused or cut off past it);"
+              + " stopped without writing",
+          job.id());
     } catch (JobEvents.Stopped e) {
       store.releaseLease(job.id(), owner);
       events.message(
@@ -258,7 +267,7 @@ final class Worker implements AutoCloseable {
             null,
             null,
             Store.now()));
-    if (store.finish(job.id(), "succeeded", model, result.realTokens(), null, fileId)) {
+    if (store.finish(job.id(), owner, "succeeded", model, result.realTokens(), null, fileId)) {
       store.addEvent(job.id(), "info", "message", "New fine-tuned model created: " + model, null);
       store.addEvent(job.id(), "info", "message", "The job has successfully completed", null);
     }
@@ -270,7 +279,7 @@ final class Worker implements AutoCloseable {
     error.put("code", code);
     error.put("message", message);
     error.put("param", null);
-    if (store.finish(job.id(), "failed", null, null, Http.text(error), null)) {
+    if (store.finish(job.id(), owner, "failed", null, null, Http.text(error), null)) {
       store.addEvent(job.id(), "error", "message", "The job failed: " + message, null);
     }
   }
