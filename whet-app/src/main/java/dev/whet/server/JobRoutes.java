@@ -112,21 +112,13 @@ final class JobRoutes implements Routes {
     }
     checkBase(req.model(), baseDir, config);
     store.insertJob(
-        new Store.Job(
+        Store.Job.created(
             id,
             caller.project(),
             "validating_files",
             Http.text(req.toJson()),
             req.model(),
-            null,
-            Store.now(),
-            null,
-            null,
-            null,
-            null,
-            null,
-            runDir.toString(),
-            false));
+            runDir.toString()));
     store.addEvent(id, "info", "message", "Created fine-tuning job: " + id, null);
     store.addEvent(
         id,

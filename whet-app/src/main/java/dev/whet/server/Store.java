@@ -50,6 +50,14 @@ final class Store implements AutoCloseable {
       String resultFile,
       String runDir,
       boolean modelDeleted) {
+    /** A job as created: nothing run, nothing recorded yet. */
+    static Job created(
+        String id, String project, String status, String request, String model, String runDir) {
+      return new Job(
+          id, project, status, request, model, null, now(), null, null, null, null, null, runDir,
+          false);
+    }
+
     boolean terminal() {
       return status.equals("succeeded") || status.equals("failed") || status.equals("cancelled");
     }

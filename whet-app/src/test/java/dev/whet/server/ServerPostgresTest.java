@@ -145,21 +145,7 @@ class ServerPostgresTest {
         String id = Store.newId("ftjob-");
         ids.add(id);
         store.insertJob(
-            new Store.Job(
-                id,
-                "claims",
-                "queued",
-                "{}",
-                "tiny",
-                null,
-                Store.now(),
-                null,
-                null,
-                null,
-                null,
-                null,
-                "/nonexistent/" + id,
-                false));
+            Store.Job.created(id, "claims", "queued", "{}", "tiny", "/nonexistent/" + id));
       }
     }
     ConcurrentHashMap<String, String> claimedBy = new ConcurrentHashMap<>();
@@ -191,22 +177,7 @@ class ServerPostgresTest {
     // A running job is claimed again only once its server stopped renewing the lease.
     try (Store store = new Store(Db.open(url, dir.resolve("c")))) {
       String id = Store.newId("ftjob-");
-      store.insertJob(
-          new Store.Job(
-              id,
-              "lease",
-              "queued",
-              "{}",
-              "tiny",
-              null,
-              Store.now(),
-              null,
-              null,
-              null,
-              null,
-              null,
-              "/nonexistent/" + id,
-              false));
+      store.insertJob(Store.Job.created(id, "lease", "queued", "{}", "tiny", "/nonexistent/" + id));
       Store.Job first = store.claim("dying-server", 1);
       assertNotNull(first);
       while (first != null && !first.id().equals(id)) {

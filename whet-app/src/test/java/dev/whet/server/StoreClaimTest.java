@@ -20,22 +20,7 @@ class StoreClaimTest {
   @TempDir Path dir;
 
   private static void queue(Store store, String id, String project) {
-    store.insertJob(
-        new Store.Job(
-            id,
-            project,
-            "queued",
-            "{}",
-            "tiny",
-            null,
-            Store.now(),
-            null,
-            null,
-            null,
-            null,
-            null,
-            "/runs/" + id,
-            false));
+    store.insertJob(Store.Job.created(id, project, "queued", "{}", "tiny", "/runs/" + id));
   }
 
   /**
