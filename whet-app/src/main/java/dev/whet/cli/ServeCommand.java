@@ -94,6 +94,14 @@ final class ServeCommand implements Callable<Integer> {
   int maxKeepCheckpoints = JobLimits.defaults(1).maxKeepCheckpoints();
 
   @Option(
+      names = "--lease-seconds",
+      paramLabel = "S",
+      hidden = true,
+      description =
+          "How long a claim on a running job lasts without renewal (PostgreSQL failover; tests).")
+  Long leaseSeconds;
+
+  @Option(
       names = "--log-level",
       paramLabel = "LEVEL",
       defaultValue = "info",
@@ -120,6 +128,9 @@ final class ServeCommand implements Callable<Integer> {
             .worker(!noWorker);
     if (trainThreads != null) {
       b.trainThreads(trainThreads);
+    }
+    if (leaseSeconds != null) {
+      b.leaseSeconds(leaseSeconds);
     }
     // The thread ceiling is the server's --train-threads, set by the builder.
     b.limits(

@@ -160,11 +160,14 @@ final class JobEvents implements TrainerListener {
     }
     lastCancelCheck = t;
     Store.Lease lease = store.lease(jobId);
-    if (lease == null || !lease.status().equals("running")) {
-      throw new Cancelled();
+    if (lease == null) {
+      throw new Cancelled(); // deleted
     }
     if (!owner.equals(lease.owner())) {
-      throw new LeaseLost();
+      throw new LeaseLost(); // another server took it over (and may have finished it)
+    }
+    if (!lease.status().equals("running")) {
+      throw new Cancelled();
     }
   }
 }

@@ -115,11 +115,15 @@ final class Worker implements AutoCloseable {
       succeed(job, result);
       LOG.info("job {} succeeded", job.id());
     } catch (JobEvents.Cancelled e) {
-      events.message(
-          "info",
-          "Training stopped at step "
-              + events.step()
-              + " (job cancelled); saved checkpoints are kept in the run directory.");
+      try {
+        events.message(
+            "info",
+            "Training stopped at step "
+                + events.step()
+                + " (job cancelled); saved checkpoints are kept in the run directory.");
+      } catch (JobEvents.LeaseLost lost) {
+        LOG.warn("job {}: cancelled, and another server holds its lease now", job.id());
+      }
     } catch (JobEvents.LeaseLost e) {
       LOG.warn(
           "job {}: another server holds its lease now (this one was paused or cut off past it);"

@@ -193,6 +193,182 @@ class ServerPostgresTest {
     }
   }
 
+  /**
+   * Issue 16, item 12: server A is paused (SIGSTOP) mid-job past its lease; server B takes the job
+   * over and finishes it; when A wakes it must write nothing more of that job and stop training.
+   */
+  @Test
+  void aPausedServerThatLostItsLeaseWritesNothingMore() throws Exception {
+    Path home = dir.resolve("fenced");
+    dev.whet.model.TinyBert.create(home.resolve("models").resolve("tiny"), 3);
+    String key;
+    try (ApiKeys keys = ApiKeys.open(home, url)) {
+      key = keys.create("fence", "fence").key();
+    }
+    int portA;
+    try (ServerSocket sock = new ServerSocket(0)) {
+      portA = sock.getLocalPort();
+    }
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dwhet.home=" + home,
+                "-cp",
+                System.getProperty("java.class.path"),
+                dev.whet.cli.Main.class.getName(),
+                "serve",
+                "--db",
+                url,
+                "--port",
+                Integer.toString(portA),
+                "--train-threads",
+                "1",
+                "--lease-seconds",
+                "2"));
+    Path logA = dir.resolve("fenced-a.log");
+    Process a =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(logA.toFile()).start();
+    String base = "http://127.0.0.1:" + portA;
+    try {
+      long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+      while (call(base, "GET", "/health", null, key) != 200 && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+      }
+      List<String> rows = new ArrayList<>();
+      try (var in = dev.whet.model.TinyBert.class.getResourceAsStream("/data/sst2/dev-200.jsonl")) {
+        rows.addAll(new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList());
+      }
+      String file = uploadTo(base, String.join("\n", rows) + "\n", key);
+      String job =
+          TestServer.JSON
+              .readTree(
+                  body(
+                      base,
+                      "POST",
+                      "/v1/fine_tuning/jobs",
+                      """
+                      {"model": "tiny", "training_file": "%s",
+                       "hyperparameters": {"n_epochs": 4, "batch_size": 8},
+                       "whet": {"max_length": 32, "save_every": 5, "evaluate": false}}
+                      """
+                          .formatted(file),
+                      key))
+              .get("id")
+              .asText();
+      Path run = home.resolve("runs").resolve(job);
+      while (Files.notExists(run.resolve("checkpoint-5").resolve("trainer_state.json"))
+          && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      signal(a, "STOP");
+      Thread.sleep(3500); // past A's 2 s lease
+
+      System.setProperty("whet.home", home.toString());
+      try (WhetServer b =
+          WhetServer.builder().home(home).db(url).port(0).leaseSeconds(2).trainThreads(1).start()) {
+        String status = "";
+        while (!status.equals("succeeded") && System.nanoTime() < deadline) {
+          Thread.sleep(100);
+          status = get(b, "/v1/fine_tuning/jobs/" + job, key).json().get("status").asText(status);
+        }
+        assertEquals("succeeded", status, "B finished the job A had started");
+        int eventsBefore = events(b, job, key).size();
+
+        signal(a, "CONT");
+        long wait = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!Files.readString(logA).contains("another server holds its lease")
+            && System.nanoTime() < wait) {
+          Thread.sleep(100);
+        }
+        String logged = Files.readString(logA);
+        assertTrue(logged.contains("another server holds its lease"), "A stopped:\n" + logged);
+        List<String> after = events(b, job, key);
+        assertEquals(eventsBefore, after.size(), "A wrote nothing after waking: " + after);
+        assertEquals(
+            "succeeded", get(b, "/v1/fine_tuning/jobs/" + job, key).json().get("status").asText());
+      } finally {
+        System.clearProperty("whet.home");
+      }
+    } finally {
+      a.destroyForcibly();
+      a.waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private static void signal(Process p, String signal) throws Exception {
+    new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).start().waitFor();
+  }
+
+  private static List<String> events(WhetServer s, String job, String key) {
+    List<String> out = new ArrayList<>();
+    get(s, "/v1/fine_tuning/jobs/" + job + "/events?order=asc&limit=10000", key)
+        .json()
+        .get("data")
+        .forEach(e -> out.add(e.get("message").asText()));
+    return out;
+  }
+
+  private static int call(String base, String method, String path, String json, String key) {
+    try {
+      return request(base, method, path, json, key).statusCode();
+    } catch (IOException e) {
+      return -1; // not listening yet
+    }
+  }
+
+  private static String body(String base, String method, String path, String json, String key)
+      throws IOException {
+    var r = request(base, method, path, json, key);
+    assertEquals(200, r.statusCode(), r.body());
+    return r.body();
+  }
+
+  private static java.net.http.HttpResponse<String> request(
+      String base, String method, String path, String json, String key) throws IOException {
+    try {
+      return java.net.http.HttpClient.newHttpClient()
+          .send(
+              java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + path))
+                  .header("Authorization", "Bearer " + key)
+                  .header("Content-Type", "application/json")
+                  .method(
+                      method,
+                      json == null
+                          ? java.net.http.HttpRequest.BodyPublishers.noBody()
+                          : java.net.http.HttpRequest.BodyPublishers.ofString(json))
+                  .build(),
+              java.net.http.HttpResponse.BodyHandlers.ofString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException(e);
+    }
+  }
+
+  private static String uploadTo(String base, String content, String key) throws IOException {
+    String body =
+        "--x\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nfine-tune\r\n"
+            + "--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"d.jsonl\"\r\n\r\n"
+            + content
+            + "\r\n--x--\r\n";
+    try {
+      var r =
+          java.net.http.HttpClient.newHttpClient()
+              .send(
+                  java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/v1/files"))
+                      .header("Authorization", "Bearer " + key)
+                      .header("Content-Type", "multipart/form-data; boundary=x")
+                      .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body))
+                      .build(),
+                  java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, r.statusCode(), r.body());
+      return TestServer.JSON.readTree(r.body()).get("id").asText();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException(e);
+    }
+  }
+
   static TestServer.Response upload(WhetServer s, String key) {
     String body =
         "--x\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nfine-tune\r\n"
