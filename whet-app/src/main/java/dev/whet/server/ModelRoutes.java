@@ -77,6 +77,10 @@ final class ModelRoutes implements Routes {
     Path dir = Path.of(j.runDir()).resolve("model");
     models.deleting(dir); // out of the inference cache before its files go
     deleteTree(dir);
+    // Its checkpoints are versions of the same model: they go with it.
+    for (Path checkpoint : new dev.whet.train.RunDir(Path.of(j.runDir())).checkpoints()) {
+      deleteTree(checkpoint);
+    }
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("id", id);
     out.put("object", "model");

@@ -272,6 +272,8 @@ final class Worker implements AutoCloseable {
             null,
             Store.now()));
     if (store.finish(job.id(), owner, "succeeded", model, result.realTokens(), null, fileId)) {
+      long freed = new RunDir(result.runDir()).dropOptimizerState(); // it never resumes now
+      LOG.info("job {}: {} MB of optimizer state deleted", job.id(), freed / (1024 * 1024));
       store.addEvent(job.id(), "info", "message", "New fine-tuned model created: " + model, null);
       store.addEvent(job.id(), "info", "message", "The job has successfully completed", null);
     }

@@ -161,6 +161,14 @@ class ServerJobsTest {
 
     JsonNode checkpoints = s.get("/v1/fine_tuning/jobs/" + id + "/checkpoints", s.key).json();
     assertTrue(checkpoints.get("data").size() >= 1, checkpoints.toString());
+    // Issue 16, item 9: a finished run keeps its checkpoints' weights, not their optimizer state.
+    Path runDir = Path.of(job.get("whet").get("run_dir").asText());
+    List<Path> saved = new dev.whet.train.RunDir(runDir).checkpoints();
+    assertFalse(saved.isEmpty());
+    for (Path c : saved) {
+      assertTrue(Files.isRegularFile(c.resolve("model.safetensors")), c.toString());
+      assertTrue(Files.notExists(c.resolve("optimizer.safetensors")), c + " kept its moments");
+    }
     JsonNode ckpt = checkpoints.get("data").get(0);
     assertEquals("fine_tuning.job.checkpoint", ckpt.get("object").asText());
     assertEquals(8, ckpt.get("step_number").asInt(), "newest first: 64 / 16 × 2 epochs");
@@ -200,6 +208,9 @@ class ServerJobsTest {
     assertTrue(s.delete("/v1/models/" + model, s.key).json().get("deleted").asBoolean());
     assertEquals(404, s.get("/v1/models/" + model, s.key).status());
     assertTrue(Files.notExists(dirOfModel));
+    assertTrue(
+        new dev.whet.train.RunDir(runDir).checkpoints().isEmpty(),
+        "a deleted model's checkpoints go with it");
 
     JsonNode list = s.get("/v1/fine_tuning/jobs", s.key).json();
     assertTrue(list.toString().contains(id));

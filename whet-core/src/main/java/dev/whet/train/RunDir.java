@@ -101,6 +101,29 @@ public record RunDir(Path path) {
     }
   }
 
+  /**
+   * Deletes the optimizer state of every checkpoint: a finished run never resumes, and the moments
+   * are two thirds of each checkpoint (two fp32 copies of the trained weights). The weights and
+   * trainer state stay, so checkpoints remain listed and loadable as models.
+   *
+   * @return the bytes freed
+   */
+  public long dropOptimizerState() {
+    long freed = 0;
+    for (Path c : checkpoints()) {
+      Path optimizer = c.resolve(Checkpoint.OPTIMIZER);
+      try {
+        if (Files.isRegularFile(optimizer)) {
+          freed += Files.size(optimizer);
+          Files.delete(optimizer);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return freed;
+  }
+
   public static long stepOf(Path checkpoint) {
     return Long.parseLong(checkpoint.getFileName().toString().substring("checkpoint-".length()));
   }
