@@ -115,15 +115,13 @@ final class Worker implements AutoCloseable {
       succeed(job, result);
       LOG.info("job {} succeeded", job.id());
     } catch (JobEvents.Cancelled e) {
-      try {
-        events.message(
-            "info",
-            "Training stopped at step "
-                + events.step()
-                + " (job cancelled); saved checkpoints are kept in the run directory.");
-      } catch (JobEvents.LeaseLost lost) {
-        LOG.warn("job {}: cancelled, and another server holds its lease now", job.id());
-      }
+      lastWord(
+          events,
+          job,
+          "info",
+          "Training stopped at step "
+              + events.step()
+              + " (job cancelled); saved checkpoints are kept in the run directory.");
     } catch (JobEvents.LeaseLost e) {
       LOG.warn(
           "job {}: another server holds its lease now (this one was paused or cut off past it);"
@@ -131,7 +129,9 @@ final class Worker implements AutoCloseable {
           job.id());
     } catch (JobEvents.Stopped e) {
       store.releaseLease(job.id(), owner);
-      events.message(
+      lastWord(
+          events,
+          job,
           "warn",
           "Training paused at step "
               + events.step()
@@ -142,7 +142,7 @@ final class Worker implements AutoCloseable {
       fail(job, "invalid_request", forUsers.apply(e.getMessage()));
     } catch (Throwable e) {
       LOG.error("job {} failed with an internal error", job.id(), e);
-      fail(job, "internal_error", "internal error: " + e);
+      fail(job, "internal_error", forUsers.apply("internal error: " + e));
     } finally {
       renew.cancel(false);
     }
@@ -208,6 +208,15 @@ final class Worker implements AutoCloseable {
         Map.of(),
         Map.of(),
         null);
+  }
+
+  /** The job's closing message, unless another server holds its lease by now. */
+  private static void lastWord(JobEvents events, Store.Job job, String level, String message) {
+    try {
+      events.message(level, message);
+    } catch (JobEvents.LeaseLost lost) {
+      LOG.warn("job {}: another server holds its lease now; not recording: {}", job.id(), message);
+    }
   }
 
   /**
