@@ -16,11 +16,13 @@ import java.util.concurrent.TimeoutException;
  * maxWait} after that request arrived) up to {@code maxBatch} items, makes one call, and hands each
  * caller back its own slice of the results, in order.
  *
- * <p>A request is a list of items that stays together (never split across calls). When a combined
- * call fails, each request in it is retried alone, so one bad request fails only itself. The queue
- * is bounded in items; a request that does not fit is refused at once ({@link Overloaded}) rather
- * than left to wait. The worker is the only thread that calls the batch function, so a model that
- * is not thread-safe needs no lock.
+ * <p>A request of at most {@code maxBatch} items stays together. A larger one runs in chunks of
+ * {@code maxBatch}, and the requests that arrived meanwhile run between its chunks, so a 2,048-text
+ * request delays a one-text request by one chunk, not by all of its work; a large request whose
+ * caller gave up stops at its next chunk. When a combined call fails, each request in it is retried
+ * alone, so one bad request fails only itself. The queue is bounded in items; a request that does
+ * not fit is refused at once ({@link Overloaded}) rather than left to wait. The worker is the only
+ * thread that calls the batch function, so a model that is not thread-safe needs no lock.
  *
  * @param <I> one input item (e.g. a text)
  * @param <O> its result (e.g. an embedding)
@@ -46,7 +48,27 @@ public final class MicroBatcher<I, O> implements AutoCloseable {
     }
   }
 
-  private record Job<I, O>(List<I> items, CompletableFuture<List<O>> result, long queuedAt) {}
+  /** A request: its items, its results so far (chunks of a large one), its caller's future. */
+  private static final class Job<I, O> {
+    final List<I> items;
+    final CompletableFuture<List<O>> result;
+    final long queuedAt;
+    final List<O> done = new ArrayList<>();
+
+    Job(List<I> items, CompletableFuture<List<O>> result, long queuedAt) {
+      this.items = items;
+      this.result = result;
+      this.queuedAt = queuedAt;
+    }
+
+    /** The items not computed yet. */
+    List<I> remaining() {
+      return items.subList(done.size(), items.size());
+    }
+  }
+
+  /** The part of a job one call computes. */
+  private record Slice<I, O>(Job<I, O> job, List<I> items) {}
 
   private final String name;
   private final int maxBatch;
@@ -61,8 +83,10 @@ public final class MicroBatcher<I, O> implements AutoCloseable {
   private int queuedItems;
   private boolean closed;
   private final Job<I, O> end = new Job<>(List.of(), null, 0);
-  // Only the worker touches this: a request taken from the queue that did not fit the last batch.
+  // Only the worker touches these: a request taken from the queue that did not fit the last
+  // batch, and a large request between two of its chunks.
   private Job<I, O> carried;
+  private Job<I, O> resumable;
 
   /**
    * @param name for the worker thread and error messages (e.g. the model)
@@ -190,8 +214,7 @@ public final class MicroBatcher<I, O> implements AutoCloseable {
   private void work() {
     try {
       while (true) {
-        Job<I, O> first = carried != null ? carried : take();
-        carried = null;
+        Job<I, O> first = next();
         if (first == end) {
           return;
         }
@@ -204,12 +227,46 @@ public final class MicroBatcher<I, O> implements AutoCloseable {
     }
   }
 
-  /** The first job plus whatever joins within the wait, up to maxBatch items. */
-  private List<Job<I, O>> gather(Job<I, O> first) {
-    List<Job<I, O>> batch = new ArrayList<>();
-    batch.add(first);
-    int items = first.items().size();
-    long deadline = first.queuedAt() + maxWaitNanos;
+  /**
+   * The next request to start a batch with: one carried over from the last gather, else one that
+   * waits in the queue (before a large request's next chunk: that is the interleaving), else the
+   * large request, else whatever comes.
+   */
+  private Job<I, O> next() {
+    if (carried != null && (carried != end || resumable == null)) {
+      Job<I, O> c = carried;
+      carried = null;
+      return c;
+    }
+    if (resumable != null) {
+      Job<I, O> waiting = carried != null ? null : queue.poll();
+      if (waiting != null && waiting != end) {
+        return waiting;
+      }
+      if (waiting == end) {
+        carried = end; // finish the large request first, then stop
+      }
+      Job<I, O> r = resumable;
+      resumable = null;
+      return r;
+    }
+    return take();
+  }
+
+  /**
+   * The first job (its next chunk, when it is larger than a batch) plus whatever joins within the
+   * wait, up to maxBatch items.
+   */
+  private List<Slice<I, O>> gather(Job<I, O> first) {
+    List<Slice<I, O>> batch = new ArrayList<>();
+    List<I> head = first.remaining();
+    if (head.size() > maxBatch) {
+      batch.add(new Slice<>(first, head.subList(0, maxBatch)));
+      return batch; // a full chunk: nothing else fits
+    }
+    batch.add(new Slice<>(first, head));
+    int items = head.size();
+    long deadline = first.queuedAt + maxWaitNanos;
     while (items < maxBatch) {
       Job<I, O> next = queue.poll();
       if (next == null) {
@@ -226,56 +283,81 @@ public final class MicroBatcher<I, O> implements AutoCloseable {
           break;
         }
       }
-      if (next == end || items + next.items().size() > maxBatch) {
+      if (next == end || items + next.remaining().size() > maxBatch) {
         carried = next;
         break;
       }
-      batch.add(next);
-      items += next.items().size();
+      batch.add(new Slice<>(next, next.remaining()));
+      items += next.remaining().size();
     }
     return batch;
   }
 
-  private void run(List<Job<I, O>> batch) {
+  private void run(List<Slice<I, O>> batch) {
+    // Callers that gave up (timed out) are dropped before the work is done, a large request's
+    // remaining chunks with them.
+    List<Slice<I, O>> live = new ArrayList<>();
     synchronized (lock) {
-      for (Job<I, O> j : batch) {
-        queuedItems -= j.items().size();
+      for (Slice<I, O> s : batch) {
+        boolean gaveUp = s.job().result.isDone();
+        queuedItems -= gaveUp ? s.job().remaining().size() : s.items().size();
+        if (!gaveUp) {
+          live.add(s);
+        }
       }
     }
-    // A carried job is out of the queue but still waiting, so it stays counted.
-    // Callers that gave up (timed out) are dropped before the work is done.
-    List<Job<I, O>> live = batch.stream().filter(j -> !j.result().isDone()).toList();
+    // A carried job is out of the queue but still waiting, so it stays counted; so do the
+    // remaining chunks of a large one.
     if (live.isEmpty()) {
       return;
     }
     List<I> items = new ArrayList<>();
-    for (Job<I, O> j : live) {
-      items.addAll(j.items());
+    for (Slice<I, O> s : live) {
+      items.addAll(s.items());
     }
     List<O> out;
     try {
       out = call(items);
     } catch (Throwable t) {
       if (live.size() == 1) {
-        live.get(0).result().completeExceptionally(t);
+        fail(live.get(0), t);
         return;
       }
       // Someone's input broke the combined call: retry each alone so only that one fails.
-      for (Job<I, O> j : live) {
+      for (Slice<I, O> s : live) {
         try {
-          j.result().complete(call(j.items()));
+          progress(s, call(s.items()));
         } catch (Throwable single) {
-          j.result().completeExceptionally(single);
+          fail(s, single);
         }
       }
       return;
     }
     int at = 0;
-    for (Job<I, O> j : live) {
-      int n = j.items().size();
-      j.result().complete(Collections.unmodifiableList(new ArrayList<>(out.subList(at, at + n))));
+    for (Slice<I, O> s : live) {
+      int n = s.items().size();
+      progress(s, out.subList(at, at + n));
       at += n;
     }
+  }
+
+  /** Records a slice's results; completes its request, or sets it aside for its next chunk. */
+  private void progress(Slice<I, O> s, List<O> results) {
+    Job<I, O> j = s.job();
+    j.done.addAll(results);
+    if (j.done.size() == j.items.size()) {
+      j.result.complete(Collections.unmodifiableList(new ArrayList<>(j.done)));
+    } else {
+      resumable = j;
+    }
+  }
+
+  /** A request fails whole: its chunks after this slice leave the count too. */
+  private void fail(Slice<I, O> s, Throwable t) {
+    synchronized (lock) {
+      queuedItems -= s.job().remaining().size() - s.items().size();
+    }
+    s.job().result.completeExceptionally(t);
   }
 
   private List<O> call(List<I> items) throws Exception {

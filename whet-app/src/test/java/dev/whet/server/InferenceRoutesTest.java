@@ -85,6 +85,56 @@ class InferenceRoutesTest {
     assertEquals(tokens, r.get("usage").get("total_tokens").asInt());
   }
 
+  /**
+   * Issue 16, item 10: a 512-input embeddings request (64 batches of 8 here) does not hold a
+   * one-input request back until it is done: the small one runs between two of its chunks.
+   */
+  @Test
+  void aLargeEmbeddingsRequestDoesNotHoldASmallOneBack() throws Exception {
+    try (InferenceFixture server =
+        new InferenceFixture(
+            Map.of("minilm-l6", models.minilm),
+            new InferenceRoutes.Options(1, 8, Duration.ofMillis(2), 4096, 512))) {
+      largeAndSmall(server);
+    }
+  }
+
+  private static void largeAndSmall(InferenceFixture server) throws Exception {
+    // Load the model first, so both requests below meet a running batcher.
+    assertEquals(
+        200, server.post("/v1/embeddings", Map.of("model", "minilm-l6", "input", "warm")).status());
+    List<String> many = new java.util.ArrayList<>();
+    for (int i = 0; i < 512; i++) {
+      many.add("Request number " + i + " asks about a card that has not arrived yet.");
+    }
+    long largeStart = System.nanoTime();
+    java.util.concurrent.CompletableFuture<Long> large =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                InferenceFixture.Answer a =
+                    server.post("/v1/embeddings", Map.of("model", "minilm-l6", "input", many));
+                assertEquals(200, a.status(), a.body());
+                return System.nanoTime();
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    Thread.sleep(200); // the large request is being computed
+    long smallStart = System.nanoTime();
+    InferenceFixture.Answer small =
+        server.post("/v1/embeddings", Map.of("model", "minilm-l6", "input", "Hello!"));
+    double smallMs = (System.nanoTime() - smallStart) / 1e6;
+    assertEquals(200, small.status(), small.body());
+    double largeMs = (large.get(120, java.util.concurrent.TimeUnit.SECONDS) - largeStart) / 1e6;
+    System.out.printf(
+        "large request %.0f ms, one-input request during it %.0f ms%n", largeMs, smallMs);
+    // Held back until the large one was done, it took most of the large one's time.
+    assertTrue(
+        smallMs < largeMs / 4,
+        "the one-input request took " + smallMs + " ms during a " + largeMs + " ms request");
+  }
+
   @Test
   void base64EmbeddingsAreTheLittleEndianFloatsOfTheFloatOnes() throws Exception {
     JsonNode floats =

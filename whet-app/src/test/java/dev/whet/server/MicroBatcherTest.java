@@ -174,6 +174,71 @@ class MicroBatcherTest {
     }
   }
 
+  /**
+   * Issue 16, item 10: a request larger than a batch runs in chunks with the requests that arrived
+   * meanwhile in between, so a one-input request waits for one chunk, not for all of them.
+   */
+  @Test
+  void aLargeRequestRunsInChunksWithSmallOnesBetween() throws Exception {
+    Doubler f = new Doubler();
+    f.gate = new CountDownLatch(1);
+    try (MicroBatcher<Integer, Integer> b =
+        new MicroBatcher<>("test", 4, Duration.ofMillis(1), 100, f, null)) {
+      List<Integer> big = new ArrayList<>();
+      for (int i = 0; i < 10; i++) {
+        big.add(i);
+      }
+      CompletableFuture<List<Integer>> large = b.submit(big);
+      waitFor(() -> f.calls.size() == 1); // its first chunk is being computed
+      CompletableFuture<List<Integer>> small = b.submit(List.of(100));
+      CountDownLatch g = f.gate;
+      f.gate = null;
+      g.countDown();
+      assertEquals(List.of(200), small.get(10, TimeUnit.SECONDS));
+      List<Integer> expected = big.stream().map(x -> 2 * x).toList();
+      assertEquals(expected, large.get(10, TimeUnit.SECONDS), "chunks reassembled in order");
+      assertEquals(List.of(4, 1, 4, 2), f.calls, "the small request ran after one chunk");
+      assertEquals(0, b.queued());
+    }
+  }
+
+  @Test
+  void aLargeRequestWhoseCallerGaveUpStopsAtItsNextChunk() throws Exception {
+    Doubler f = new Doubler();
+    f.gate = new CountDownLatch(1);
+    try (MicroBatcher<Integer, Integer> b =
+        new MicroBatcher<>("test", 2, Duration.ofMillis(1), 100, f, null)) {
+      CompletableFuture<List<Integer>> large = b.submit(List.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10));
+      waitFor(() -> f.calls.size() == 1);
+      large.cancel(false); // the caller timed out or went away
+      CountDownLatch g = f.gate;
+      f.gate = null;
+      g.countDown();
+      assertEquals(List.of(4), b.process(List.of(2), Duration.ofSeconds(10)));
+      assertEquals(List.of(2, 1), f.calls, "no chunk after the first was computed");
+      assertEquals(0, b.queued());
+    }
+  }
+
+  @Test
+  void closingFinishesALargeRequestInProgress() throws Exception {
+    Doubler f = new Doubler();
+    f.gate = new CountDownLatch(1);
+    AtomicBoolean closedModel = new AtomicBoolean();
+    MicroBatcher<Integer, Integer> b =
+        new MicroBatcher<>("test", 2, Duration.ofMillis(1), 100, f, () -> closedModel.set(true));
+    CompletableFuture<List<Integer>> large = b.submit(List.of(1, 2, 3, 4, 5));
+    waitFor(() -> f.calls.size() == 1);
+    b.close();
+    CountDownLatch g = f.gate;
+    f.gate = null;
+    g.countDown();
+    assertEquals(List.of(2, 4, 6, 8, 10), large.get(10, TimeUnit.SECONDS));
+    assertTrue(b.awaitTermination(Duration.ofSeconds(10)));
+    assertTrue(closedModel.get());
+    assertEquals(List.of(2, 2, 1), f.calls);
+  }
+
   private static final TimeUnit SECONDS = TimeUnit.SECONDS;
 
   private static void waitFor(java.util.function.BooleanSupplier condition)
