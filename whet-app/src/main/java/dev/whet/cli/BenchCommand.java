@@ -45,20 +45,15 @@ final class BenchCommand implements Runnable {
   }
 
   static String machine() {
-    try {
-      for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/cpuinfo"))) {
-        if (line.startsWith("model name")) {
-          return line.substring(line.indexOf(':') + 1).trim()
-              + ", "
-              + Runtime.getRuntime().availableProcessors()
-              + " cores"
-              + (Engine.cpuHasNativeBf16() ? ", native bf16" : ", no native bf16");
-        }
-      }
-    } catch (java.io.IOException e) {
-      // fall through
+    String name = Engine.cpuName();
+    if (name.isEmpty()) {
+      return System.getProperty("os.arch");
     }
-    return System.getProperty("os.arch");
+    return name
+        + ", "
+        + Runtime.getRuntime().availableProcessors()
+        + " cores"
+        + (Engine.cpuHasNativeBf16() ? ", native bf16" : ", no native bf16");
   }
 
   @Command(
@@ -131,18 +126,11 @@ final class BenchCommand implements Runnable {
       if (decoder != null) {
         dev.whet.model.Lora lora =
             new dev.whet.model.Lora(loraRank, 2.0 * loraRank, 0.0, loraTargets);
-        boolean bf16 =
-            precision.equals("auto")
-                ? PrecisionChoice.forDecoder(decoder, lora, n).precision().equals("bf16")
-                : precision.equals("bf16");
-        return decoder(decoder, lora, bf16);
+        return decoder(decoder, lora, bf16(() -> PrecisionChoice.forDecoder(decoder, lora, n)));
       }
       EncoderConfig read = EncoderConfig.read(base.resolve().resolve("config.json"));
       EncoderConfig config = read.withDropout(read.hiddenDropout(), attentionDropout);
-      boolean bf16 =
-          precision.equals("auto")
-              ? PrecisionChoice.forEncoder(config, null, n).precision().equals("bf16")
-              : precision.equals("bf16");
+      boolean bf16 = bf16(() -> PrecisionChoice.forEncoder(config, null, n));
       TrainBench.Result r = TrainBench.run(config, batch == null ? 32 : batch, seqLen, steps, bf16);
       if (json) {
         Map<String, Object> out = new LinkedHashMap<>();
@@ -178,6 +166,13 @@ final class BenchCommand implements Runnable {
             r.peakGflops());
       }
       return 0;
+    }
+
+    /** Whether to time bf16: as asked, or for auto what {@code whet train} would choose. */
+    private boolean bf16(java.util.function.Supplier<PrecisionChoice> auto) {
+      return precision.equals("auto")
+          ? auto.get().precision().equals("bf16")
+          : precision.equals("bf16");
     }
 
     private int decoder(dev.whet.model.LlamaConfig config, dev.whet.model.Lora lora, boolean bf16) {

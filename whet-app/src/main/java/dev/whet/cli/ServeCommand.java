@@ -61,37 +61,37 @@ final class ServeCommand implements Callable<Integer> {
       names = "--max-epochs",
       paramLabel = "N",
       description = "Most epochs one job may ask for (default 100).")
-  double maxEpochs = JobLimits.defaults(1).maxEpochs();
+  double maxEpochs = JobLimits.DEFAULTS.maxEpochs();
 
   @Option(
       names = "--max-steps",
       paramLabel = "N",
       description = "Most optimizer steps (whet.max_steps) one job may ask for (default 1000000).")
-  long maxSteps = JobLimits.defaults(1).maxSteps();
+  long maxSteps = JobLimits.DEFAULTS.maxSteps();
 
   @Option(
       names = "--max-batch-size",
       paramLabel = "N",
       description = "Largest batch one job may ask for (default 1024).")
-  int maxBatchSize = JobLimits.defaults(1).maxBatchSize();
+  int maxBatchSize = JobLimits.DEFAULTS.maxBatchSize();
 
   @Option(
       names = "--max-length",
       paramLabel = "TOKENS",
       description = "Longest whet.max_length one job may ask for (default 8192).")
-  int maxLength = JobLimits.defaults(1).maxLength();
+  int maxLength = JobLimits.DEFAULTS.maxLength();
 
   @Option(
       names = "--max-lora-rank",
       paramLabel = "R",
       description = "Largest whet.lora.rank one job may ask for (default 256).")
-  int maxLoraRank = JobLimits.defaults(1).maxLoraRank();
+  int maxLoraRank = JobLimits.DEFAULTS.maxLoraRank();
 
   @Option(
       names = "--max-keep-checkpoints",
       paramLabel = "N",
       description = "Most checkpoints one job may keep (whet.keep_checkpoints, default 20).")
-  int maxKeepCheckpoints = JobLimits.defaults(1).maxKeepCheckpoints();
+  int maxKeepCheckpoints = JobLimits.DEFAULTS.maxKeepCheckpoints();
 
   @Option(
       names = "--lease-seconds",
@@ -132,10 +132,9 @@ final class ServeCommand implements Callable<Integer> {
     if (leaseSeconds != null) {
       b.leaseSeconds(leaseSeconds);
     }
-    // The thread ceiling is the server's --train-threads, set by the builder.
     b.limits(
         new JobLimits(
-            maxEpochs, maxSteps, maxBatchSize, maxLength, maxLoraRank, maxKeepCheckpoints, 1));
+            maxEpochs, maxSteps, maxBatchSize, maxLength, maxLoraRank, maxKeepCheckpoints));
     if (maxLoadedModels < 1) {
       throw new dev.whet.WhetException("--max-loaded-models must be at least 1");
     }

@@ -13,7 +13,6 @@ import dev.whet.train.JobConfig;
  * @param maxLength {@code whet.max_length}, tokens per example
  * @param maxLoraRank {@code whet.lora.rank}
  * @param maxKeepCheckpoints {@code whet.keep_checkpoints}
- * @param maxThreads {@code whet.threads}: at most the operator's {@code --train-threads}
  */
 public record JobLimits(
     double maxEpochs,
@@ -21,22 +20,18 @@ public record JobLimits(
     int maxBatchSize,
     int maxLength,
     int maxLoraRank,
-    int maxKeepCheckpoints,
-    int maxThreads) {
+    int maxKeepCheckpoints) {
 
   /** Generous for the models a CPU server trains; an operator tightens or widens them. */
-  public static JobLimits defaults(int trainThreads) {
-    return new JobLimits(100, 1_000_000, 1024, 8192, 256, 20, trainThreads);
-  }
+  public static final JobLimits DEFAULTS = new JobLimits(100, 1_000_000, 1024, 8192, 256, 20);
 
-  /** The same limits with another thread ceiling (the operator's --train-threads). */
-  JobLimits withMaxThreads(int n) {
-    return new JobLimits(
-        maxEpochs, maxSteps, maxBatchSize, maxLength, maxLoraRank, maxKeepCheckpoints, n);
-  }
-
-  /** Refuses a resolved request past any limit, naming the parameter as the client wrote it. */
-  void check(JobConfig c) {
+  /**
+   * Refuses a resolved request past any limit, naming the parameter as the client wrote it.
+   *
+   * @param trainThreads the operator's {@code --train-threads}: {@code whet.threads} may not ask
+   *     for more
+   */
+  void check(JobConfig c, int trainThreads) {
     if (!c.epochs.equals("auto")) {
       within(Double.parseDouble(c.epochs), maxEpochs, "hyperparameters.n_epochs", "--max-epochs");
     }
@@ -46,7 +41,7 @@ public record JobLimits(
     within(c.lora.rank, maxLoraRank, "whet.lora.rank", "--max-lora-rank");
     within(
         c.keepCheckpoints, maxKeepCheckpoints, "whet.keep_checkpoints", "--max-keep-checkpoints");
-    within(c.threads, maxThreads, "whet.threads", "--train-threads");
+    within(c.threads, trainThreads, "whet.threads", "--train-threads");
   }
 
   private static void within(double value, double limit, String param, String flag) {

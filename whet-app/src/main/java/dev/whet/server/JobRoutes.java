@@ -76,7 +76,7 @@ final class JobRoutes implements Routes {
             train.task(),
             runDir,
             worker.trainThreads());
-    limits.check(config);
+    limits.check(config, worker.trainThreads());
     if (!TASKS.contains(config.task)) {
       throw ApiError.invalid(
           req.trainingFile()

@@ -63,9 +63,7 @@ public final class WhetServer implements AutoCloseable {
     this.worker = new Worker(store, blobs, b.home, b.leaseSeconds, b.trainThreads);
     List<Routes> routes = new ArrayList<>();
     routes.add(new FileRoutes(store, blobs));
-    routes.add(
-        new JobRoutes(
-            store, blobs, models, worker, b.home, b.limits.withMaxThreads(b.trainThreads)));
+    routes.add(new JobRoutes(store, blobs, models, worker, b.home, b.limits));
     routes.add(new ModelRoutes(store, models));
     for (Function<ModelResolver, Routes> r : b.routes) {
       routes.add(r.apply(models));
@@ -303,7 +301,7 @@ public final class WhetServer implements AutoCloseable {
     long maxUploadBytes = 512L * 1024 * 1024;
     long leaseSeconds = 30;
     int trainThreads = Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
-    JobLimits limits = JobLimits.defaults(trainThreads);
+    JobLimits limits = JobLimits.DEFAULTS;
     boolean worker = true;
     final List<Function<ModelResolver, Routes>> routes = new ArrayList<>();
 
@@ -346,7 +344,7 @@ public final class WhetServer implements AutoCloseable {
       return this;
     }
 
-    /** What one job may ask for (the thread ceiling follows {@link #trainThreads}). */
+    /** What one job may ask for ({@code whet.threads} is bounded by {@link #trainThreads}). */
     public Builder limits(JobLimits limits) {
       this.limits = limits;
       return this;

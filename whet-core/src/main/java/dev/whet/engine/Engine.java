@@ -103,9 +103,14 @@ public final class Engine {
     return flags.contains(" avx512_bf16 ") || flags.contains(" amx_bf16 ");
   }
 
+  /** The CPU's model name from /proc/cpuinfo ("AMD EPYC"), or "" where there is none. */
+  public static String cpuName() {
+    return cpuInfo("model name");
+  }
+
   /** The CPU's model name and flags from /proc/cpuinfo: what tells two machine kinds apart. */
   public static String cpuModel() {
-    return cpuInfo("model name") + " [" + cpuInfo("flags") + "]";
+    return cpuName() + " [" + cpuInfo("flags") + "]";
   }
 
   /** The value of the first /proc/cpuinfo line named {@code field}, or "" if there is none. */

@@ -31,9 +31,7 @@ final class Attention {
    * @return (B, heads, T, d)
    */
   static Tensor spelledOut(Tensor q, Tensor k, Tensor v, Tensor bias, double p) {
-    double scale = 1.0 / Math.sqrt(q.size(3));
-    // Scale q rather than the scores: (B, heads, T, d) is T/d times smaller than (B, heads, T, T).
-    Tensor scores = q.mul(new Scalar(scale)).matmul(k.transpose(-2, -1)); // (B, heads, T, T)
+    Tensor scores = scores(q, k); // (B, heads, T, T)
     if (bias != null) {
       scores = scores.add_(bias); // in place: matmul's backward needs its inputs, not its output
     }
@@ -47,13 +45,22 @@ final class Attention {
    * @return (B, heads, T, d)
    */
   static Tensor spelledOut(Tensor q, Tensor k, Tensor v, Tensor allowed) {
-    double scale = 1.0 / Math.sqrt(q.size(3));
-    Tensor scores = q.mul(new Scalar(scale)).matmul(k.transpose(-2, -1)); // (B, heads, T, S)
+    Tensor scores = scores(q, k); // (B, heads, T, S)
     if (allowed != null) {
       // Every row keeps at least its own position, so no row is all -inf.
       scores = scores.masked_fill_(allowed.logical_not(), new Scalar(Double.NEGATIVE_INFINITY));
     }
     return scores.softmax(-1).matmul(v); // (B, heads, T, d)
+  }
+
+  /**
+   * @param q (B, heads, T, d)
+   * @param k (B, heads, S, d)
+   * @return (B, heads, T, S) q·kᵀ / √d
+   */
+  private static Tensor scores(Tensor q, Tensor k) {
+    // Scale q rather than the scores: (B, heads, T, d) is S/d times smaller than (B, heads, T, S).
+    return q.mul(new Scalar(1.0 / Math.sqrt(q.size(3)))).matmul(k.transpose(-2, -1));
   }
 
   /** Whether {@code t} holds bf16, as a projection's output does under bf16 autocast. */

@@ -320,6 +320,11 @@ public final class JobConfig {
     return Double.parseDouble(lr);
   }
 
+  /** The intra-op threads this job runs on: {@link #threads}, or the engine's default for 0. */
+  public int threadCount() {
+    return threads > 0 ? threads : dev.whet.engine.Engine.defaultThreads();
+  }
+
   public double epochsValue() {
     return Double.parseDouble(epochs);
   }

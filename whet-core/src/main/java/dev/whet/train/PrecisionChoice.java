@@ -37,8 +37,9 @@ import org.bytedeco.pytorch.global.torch;
  * bf16 is about a hundred times slower, and timing it would take longer than it tells.
  *
  * @param precision {@code bf16} or {@code fp32}
- * @param fp32Ms one layer's forward + backward in fp32 (NaN when not measured)
- * @param bf16Ms the same under bf16 autocast (NaN when not measured)
+ * @param fp32Ms the timed work (one layer's training step, or its inference) in fp32; NaN when not
+ *     measured
+ * @param bf16Ms the same in bf16; NaN when not measured
  * @param reason one sentence a person reads: why this precision
  */
 public record PrecisionChoice(String precision, double fp32Ms, double bf16Ms, String reason) {
@@ -66,13 +67,12 @@ public record PrecisionChoice(String precision, double fp32Ms, double bf16Ms, St
    * the job's thread count.
    */
   public static PrecisionChoice forJob(JobConfig job, Path baseDir) {
-    int threads = job.threads > 0 ? job.threads : Engine.defaultThreads();
     Path config = baseDir.resolve("config.json");
     if (job.trainsDecoder()) {
-      return forDecoder(LlamaConfig.read(config), job.adapters(), threads);
+      return forDecoder(LlamaConfig.read(config), job.adapters(), job.threadCount());
     }
     EncoderConfig c = EncoderConfig.read(config).withDropout(job.dropout, job.attentionDropout);
-    return forEncoder(c, job.adapters(), threads);
+    return forEncoder(c, job.adapters(), job.threadCount());
   }
 
   /** The choice for a BERT-family encoder of this shape, with the job's adapters if any. */

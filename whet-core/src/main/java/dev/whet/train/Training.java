@@ -29,7 +29,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Function;
 import org.bytedeco.pytorch.global.torch;
 
 /**
@@ -45,12 +44,9 @@ public final class Training {
     job.validate();
     if (job.trainsDecoder()) {
       SftInputs in = SftInputs.load(job);
-      AtomicReference<PrecisionChoice> chosen = new AtomicReference<>();
-      JobConfig resolved = job.resolve(in.train.size(), measured(in.baseDir, chosen));
-      RunDir run = RunDir.create(resolved.out);
-      resolved.out = run.path().toString();
-      resolved.write(run.jobYaml());
-      announce(chosen.get(), run, listeners);
+      NewRun started = newRun(job, in.train.size(), in.baseDir, listeners);
+      JobConfig resolved = started.job();
+      RunDir run = started.run();
       DataStats stats =
           DataStats.compute(
               Path.of(resolved.train),
@@ -62,14 +58,9 @@ public final class Training {
       return runSft(resolved, in, run, null, listeners);
     }
     Inputs in = Inputs.load(job);
-    AtomicReference<PrecisionChoice> chosen = new AtomicReference<>();
-    JobConfig resolved = job.resolve(in.train.size(), measured(in.baseDir, chosen));
-    RunDir run = RunDir.create(resolved.out);
-    resolved.out = run.path().toString();
-    resolved.write(run.jobYaml());
-    announce(chosen.get(), run, listeners);
-    writeDataStats(resolved, in, run);
-    return run(resolved, in, run, null, listeners);
+    NewRun started = newRun(job, in.train.size(), in.baseDir, listeners);
+    writeDataStats(started.job(), in, started.run());
+    return run(started.job(), in, started.run(), null, listeners);
   }
 
   /** Continues a run from its last checkpoint, exactly where it stopped. */
@@ -89,30 +80,39 @@ public final class Training {
     return run(resolved, in, run, from, listeners);
   }
 
-  /** {@code precision: auto} by measurement on this machine, keeping the choice in {@code into}. */
-  private static Function<JobConfig, String> measured(
-      Path baseDir, AtomicReference<PrecisionChoice> into) {
-    return r -> {
-      into.set(PrecisionChoice.forJob(r, baseDir));
-      return into.get().precision();
-    };
-  }
+  /** A new run's resolved job and its directory, holding job.yaml. */
+  private record NewRun(JobConfig job, RunDir run) {}
 
   /**
-   * Records why {@code auto} became this precision: events.jsonl, the CLI, the service's events.
+   * Resolves the job ({@code precision: auto} by measurement on this machine), creates its run
+   * directory with job.yaml, and records there and with every listener why {@code auto} became the
+   * precision it did.
    */
-  private static void announce(PrecisionChoice c, RunDir run, List<TrainerListener> listeners) {
-    if (c == null) {
-      return;
+  private static NewRun newRun(
+      JobConfig job, int trainExamples, Path baseDir, List<TrainerListener> listeners) {
+    AtomicReference<PrecisionChoice> chosen = new AtomicReference<>();
+    JobConfig resolved =
+        job.resolve(
+            trainExamples,
+            r -> {
+              chosen.set(PrecisionChoice.forJob(r, baseDir));
+              return chosen.get().precision();
+            });
+    RunDir run = RunDir.create(resolved.out);
+    resolved.out = run.path().toString();
+    resolved.write(run.jobYaml());
+    PrecisionChoice c = chosen.get();
+    if (c != null) {
+      run.logger().onEvent("precision", c.reason());
+      listeners.forEach(l -> l.onEvent("precision", c.reason()));
     }
-    run.logger().onEvent("precision", c.reason());
-    listeners.forEach(l -> l.onEvent("precision", c.reason()));
+    return new NewRun(resolved, run);
   }
 
   /** Threads and seed before the model is built: the seed draws the new head and adapters. */
   private static void startEngine(JobConfig job) {
     Engine.init();
-    Engine.threads(job.threads > 0 ? job.threads : Engine.defaultThreads());
+    Engine.threads(job.threadCount());
     torch.manual_seed(job.seed);
   }
 
