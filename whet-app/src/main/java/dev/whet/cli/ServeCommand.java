@@ -94,6 +94,22 @@ final class ServeCommand implements Callable<Integer> {
   int maxKeepCheckpoints = JobLimits.DEFAULTS.maxKeepCheckpoints();
 
   @Option(
+      names = "--max-job-hours",
+      paramLabel = "H",
+      description =
+          "Longest estimated training time of one job on this machine (default 24): a job"
+              + " estimated longer is refused at creation.")
+  double maxJobHours = JobLimits.DEFAULTS.maxHours();
+
+  @Option(
+      names = "--max-job-memory",
+      paramLabel = "GIB",
+      description =
+          "Most estimated memory of one job's training step, in GiB (default: this machine's"
+              + " memory).")
+  Double maxJobMemoryGib;
+
+  @Option(
       names = "--lease-seconds",
       paramLabel = "S",
       hidden = true,
@@ -134,7 +150,16 @@ final class ServeCommand implements Callable<Integer> {
     }
     b.limits(
         new JobLimits(
-            maxEpochs, maxSteps, maxBatchSize, maxLength, maxLoraRank, maxKeepCheckpoints));
+            maxEpochs,
+            maxSteps,
+            maxBatchSize,
+            maxLength,
+            maxLoraRank,
+            maxKeepCheckpoints,
+            maxJobHours,
+            maxJobMemoryGib == null
+                ? JobLimits.DEFAULTS.maxMemoryBytes()
+                : (long) (maxJobMemoryGib * (1L << 30))));
     if (maxLoadedModels < 1) {
       throw new dev.whet.WhetException("--max-loaded-models must be at least 1");
     }

@@ -1,6 +1,8 @@
 package dev.whet.server;
 
 import dev.whet.train.JobConfig;
+import dev.whet.train.JobEstimate;
+import dev.whet.train.MemoryEstimate;
 
 /**
  * What one job may ask of a shared server, set by the operator ({@code whet serve --max-…}) and
@@ -13,6 +15,8 @@ import dev.whet.train.JobConfig;
  * @param maxLength {@code whet.max_length}, tokens per example
  * @param maxLoraRank {@code whet.lora.rank}
  * @param maxKeepCheckpoints {@code whet.keep_checkpoints}
+ * @param maxHours the estimated training time of one job on this server ({@link JobEstimate})
+ * @param maxMemoryBytes the estimated peak memory of one job's training step
  */
 public record JobLimits(
     double maxEpochs,
@@ -20,10 +24,16 @@ public record JobLimits(
     int maxBatchSize,
     int maxLength,
     int maxLoraRank,
-    int maxKeepCheckpoints) {
+    int maxKeepCheckpoints,
+    double maxHours,
+    long maxMemoryBytes) {
 
-  /** Generous for the models a CPU server trains; an operator tightens or widens them. */
-  public static final JobLimits DEFAULTS = new JobLimits(100, 1_000_000, 1024, 8192, 256, 20);
+  /**
+   * Generous for the models a CPU server trains (a day per job, the machine's memory); an operator
+   * tightens or widens them.
+   */
+  public static final JobLimits DEFAULTS =
+      new JobLimits(100, 1_000_000, 1024, 8192, 256, 20, 24, MemoryEstimate.physical());
 
   /**
    * Refuses a resolved request past any limit, naming the parameter as the client wrote it.
@@ -42,6 +52,36 @@ public record JobLimits(
     within(
         c.keepCheckpoints, maxKeepCheckpoints, "whet.keep_checkpoints", "--max-keep-checkpoints");
     within(c.threads, trainThreads, "whet.threads", "--train-threads");
+  }
+
+  /**
+   * Refuses a job whose estimated time or memory on this server is past the limits, with the
+   * estimate and what would make it smaller.
+   */
+  void check(JobEstimate e) {
+    if (e.seconds() > maxHours * 3600) {
+      throw ApiError.invalid(
+          "This job would train for "
+              + e.describe()
+              + " on this server, which allows "
+              + JobEstimate.duration(maxHours * 3600)
+              + " per job (the operator sets it with `whet serve --max-job-hours`). Fewer epochs,"
+              + " whet.max_steps, a shorter whet.max_length or whet.method lora make it shorter.",
+          "hyperparameters.n_epochs",
+          "limit_exceeded");
+    }
+    if (e.memory().total() > maxMemoryBytes) {
+      throw ApiError.invalid(
+          "This job would need "
+              + e.describe()
+              + " on this server, which allows "
+              + MemoryEstimate.gib(maxMemoryBytes)
+              + " per job (the operator sets it with `whet serve --max-job-memory`). A smaller"
+              + " batch_size with whet.grad_accum, a shorter whet.max_length or whet.method lora"
+              + " need less.",
+          "hyperparameters.batch_size",
+          "limit_exceeded");
+    }
   }
 
   private static void within(double value, double limit, String param, String flag) {

@@ -2,6 +2,7 @@ package dev.whet.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.whet.train.JobConfig;
+import dev.whet.train.JobEstimate;
 import dev.whet.train.RunDir;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -111,6 +112,14 @@ final class JobRoutes implements Routes {
           "invalid_file");
     }
     checkBase(req.model(), baseDir, config);
+    JobEstimate estimate =
+        JobEstimate.of(
+            config,
+            baseDir,
+            train.examples() == null ? 0 : train.examples(),
+            train.bytes(),
+            worker.machine());
+    limits.check(estimate);
     store.insertJob(
         Store.Job.created(
             id,
@@ -131,6 +140,8 @@ final class JobRoutes implements Routes {
     // The files were checked line by line at upload; here only their task against the job's.
     store.transition(id, List.of("validating_files"), "queued");
     store.addEvent(id, "info", "message", "Files validated, moving job to queued state", null);
+    store.addEvent(
+        id, "info", "message", "Estimated on this server: " + estimate.describe() + ".", null);
     worker.wake();
     ctx.json(object(store.job(caller.project(), id)));
   }

@@ -3,6 +3,7 @@ package dev.whet.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.whet.WhetException;
 import dev.whet.train.JobConfig;
+import dev.whet.train.JobEstimate;
 import dev.whet.train.RunDir;
 import dev.whet.train.TrainResult;
 import dev.whet.train.Training;
@@ -34,6 +35,7 @@ final class Worker implements AutoCloseable {
   private final Path home;
   private final long leaseSeconds;
   private final int trainThreads;
+  private JobEstimate.Machine machine;
   private final String owner = ProcessHandle.current().pid() + "-" + Store.newId("");
   private final Object signal = new Object();
   private final Thread thread;
@@ -54,6 +56,17 @@ final class Worker implements AutoCloseable {
 
   int trainThreads() {
     return trainThreads;
+  }
+
+  /**
+   * What this machine multiplies per second at the training thread count, measured at the first
+   * job's creation (under a second) and kept: job estimates are priced with it.
+   */
+  synchronized JobEstimate.Machine machine() {
+    if (machine == null) {
+      machine = JobEstimate.Machine.measure(trainThreads);
+    }
+    return machine;
   }
 
   void start() {

@@ -1,7 +1,6 @@
 package dev.whet.bench;
 
 import dev.whet.engine.Engine;
-import dev.whet.engine.Tensors;
 import dev.whet.model.BertModel;
 import dev.whet.model.EncoderConfig;
 import dev.whet.model.Pooling;
@@ -87,28 +86,7 @@ public final class TrainBench {
         ms,
         batch * seqLen / (ms / 1000),
         flops / (ms / 1000) / 1e9,
-        matmulGflops(bf16),
+        Engine.matmulGflops(bf16),
         torch.get_num_threads());
-  }
-
-  /** The machine's dense-math ceiling: a 2048³ matrix multiply, best of three. */
-  public static double matmulGflops(boolean bf16) {
-    Engine.init();
-    int n = bf16 ? 1024 : 2048;
-    try (PointerScope scope = new PointerScope()) {
-      Tensor a = torch.rand(new long[] {n, n});
-      Tensor b = torch.rand(new long[] {n, n});
-      if (bf16) {
-        a = a.to(torch.ScalarType.BFloat16);
-        b = b.to(torch.ScalarType.BFloat16);
-      }
-      double best = Double.MAX_VALUE;
-      for (int i = 0; i < 4; i++) {
-        long t0 = System.nanoTime();
-        Tensors.toFloats(a.matmul(b).sum());
-        best = Math.min(best, (System.nanoTime() - t0) / 1e9);
-      }
-      return 2.0 * n * n * n / best / 1e9;
-    }
   }
 }

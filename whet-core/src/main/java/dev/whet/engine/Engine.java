@@ -6,7 +6,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.openblas.global.openblas_full;
+import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
@@ -95,6 +97,27 @@ public final class Engine {
       }
     }
     return Math.max(1, processors);
+  }
+
+  /** The machine's dense-math ceiling: a 2048³ matrix multiply, best of three. */
+  public static double matmulGflops(boolean bf16) {
+    init();
+    int n = bf16 ? 1024 : 2048;
+    try (PointerScope scope = new PointerScope()) {
+      Tensor a = torch.rand(new long[] {n, n});
+      Tensor b = torch.rand(new long[] {n, n});
+      if (bf16) {
+        a = a.to(torch.ScalarType.BFloat16);
+        b = b.to(torch.ScalarType.BFloat16);
+      }
+      double best = Double.MAX_VALUE;
+      for (int i = 0; i < 4; i++) {
+        long t0 = System.nanoTime();
+        Tensors.toFloats(a.matmul(b).sum());
+        best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+      }
+      return 2.0 * n * n * n / best / 1e9;
+    }
   }
 
   /** What the CPU can do natively, read from /proc/cpuinfo (never assumed). */

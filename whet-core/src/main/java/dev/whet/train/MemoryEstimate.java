@@ -27,21 +27,53 @@ public record MemoryEstimate(long weights, long gradients, long optimizer, long 
       int batch,
       int seqLen,
       boolean bf16) {
+    return of(
+        c.layers(),
+        c.hiddenSize(),
+        c.intermediateSize(),
+        c.heads(),
+        totalParams,
+        trainableParams,
+        batch,
+        seqLen,
+        bf16);
+  }
+
+  /** The same for any transformer of these sizes (encoder or decoder). */
+  public static MemoryEstimate of(
+      int layers,
+      int hidden,
+      int intermediate,
+      int heads,
+      long totalParams,
+      long trainableParams,
+      int batch,
+      int seqLen,
+      boolean bf16) {
     long tokens = (long) batch * seqLen;
     // Per layer and token, the backward pass keeps roughly: the layer input, q/k/v, the attention
     // output and its projection, two norms' inputs, the feed-forward input and activation
     // (about 11 hidden-sized and 2 intermediate-sized vectors), plus heads x T attention weights.
-    long perToken = 11L * c.hiddenSize() + 2L * c.intermediateSize() + (long) c.heads() * seqLen;
-    long activationBytes = (long) c.layers() * tokens * perToken * (bf16 ? 3 : 4);
+    long perToken = 11L * hidden + 2L * intermediate + (long) heads * seqLen;
+    long activationBytes = (long) layers * tokens * perToken * (bf16 ? 3 : 4);
     return new MemoryEstimate(
         4 * totalParams, 4 * trainableParams, 8 * trainableParams, activationBytes);
   }
 
+  /** The machine's memory: MemTotal from /proc/meminfo (or the JVM's view). */
+  public static long physical() {
+    return meminfo("MemTotal:");
+  }
+
   /** Bytes the machine can still give: MemAvailable from /proc/meminfo (or the JVM's view). */
   public static long available() {
+    return meminfo("MemAvailable:");
+  }
+
+  private static long meminfo(String field) {
     try {
       for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
-        if (line.startsWith("MemAvailable:")) {
+        if (line.startsWith(field)) {
           return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
         }
       }
@@ -75,7 +107,7 @@ public record MemoryEstimate(long weights, long gradients, long optimizer, long 
             job.gradAccum * 4));
   }
 
-  static String gib(long bytes) {
+  public static String gib(long bytes) {
     return String.format(Locale.ROOT, "%.2f GiB", bytes / (1024.0 * 1024 * 1024));
   }
 }
