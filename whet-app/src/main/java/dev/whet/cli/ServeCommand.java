@@ -110,6 +110,14 @@ final class ServeCommand implements Callable<Integer> {
   Double maxJobMemoryGib;
 
   @Option(
+      names = "--max-project-disk",
+      paramLabel = "GIB",
+      description =
+          "Disk one project may fill with its files and runs, in GiB (default: no quota); an"
+              + " upload or a job past it is refused with 413 insufficient_quota.")
+  Double maxProjectDiskGib;
+
+  @Option(
       names = "--lease-seconds",
       paramLabel = "S",
       hidden = true,
@@ -147,6 +155,9 @@ final class ServeCommand implements Callable<Integer> {
     }
     if (leaseSeconds != null) {
       b.leaseSeconds(leaseSeconds);
+    }
+    if (maxProjectDiskGib != null) {
+      b.maxProjectDiskBytes((long) (maxProjectDiskGib * (1L << 30)));
     }
     b.limits(
         new JobLimits(

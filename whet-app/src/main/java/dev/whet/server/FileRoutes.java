@@ -31,10 +31,12 @@ final class FileRoutes implements Routes {
 
   private final Store store;
   private final Blobs blobs;
+  private final DiskQuota quota;
 
-  FileRoutes(Store store, Blobs blobs) {
+  FileRoutes(Store store, Blobs blobs, DiskQuota quota) {
     this.store = store;
     this.blobs = blobs;
+    this.quota = quota;
   }
 
   @Override
@@ -52,6 +54,8 @@ final class FileRoutes implements Routes {
 
   void upload(Context ctx) throws IOException {
     Caller caller = Caller.of(ctx);
+    // Refused before the body is read when its declared size alone passes the quota.
+    quota.check(caller.project(), Math.max(0, declaredLength(ctx)), "this upload", "file");
     UploadedFile file = uploadedFile(ctx);
     String purpose = ctx.formParam("purpose");
     if (purpose == null) {
@@ -63,6 +67,7 @@ final class FileRoutes implements Routes {
     }
     Checked c = check(file);
     try (Blobs.Staged staged = c.staged()) {
+      quota.check(caller.project(), staged.bytes(), "this upload", "file");
       ValidationReport report = c.stats().report();
       if (!report.valid()) {
         throw ApiError.invalid(

@@ -32,10 +32,18 @@ final class JobRoutes implements Routes {
   private final Path home;
 
   private final JobLimits limits;
+  private final DiskQuota quota;
 
   JobRoutes(
-      Store store, Blobs blobs, ModelResolver models, Worker worker, Path home, JobLimits limits) {
+      Store store,
+      Blobs blobs,
+      ModelResolver models,
+      Worker worker,
+      Path home,
+      JobLimits limits,
+      DiskQuota quota) {
     this.limits = limits;
+    this.quota = quota;
     this.store = store;
     this.blobs = blobs;
     this.models = models;
@@ -120,6 +128,7 @@ final class JobRoutes implements Routes {
             train.bytes(),
             worker.machine());
     limits.check(estimate);
+    quota.check(caller.project(), estimate.disk(), "this job's run (model and checkpoints)", null);
     store.insertJob(
         Store.Job.created(
             id,

@@ -2,6 +2,7 @@ package dev.whet.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.whet.io.Sha256;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -277,6 +278,31 @@ final class Store implements AutoCloseable {
           return page(
               all(c, Store::job, sql + " ORDER BY seq DESC LIMIT ?", args.toArray()), limit);
         });
+  }
+
+  /** Bytes of the project's files (each upload counts, even of content another also uploaded). */
+  long fileBytes(String project) {
+    return db.tx(
+        c -> {
+          Long sum =
+              one(
+                  c,
+                  r -> r.getLong(1),
+                  "SELECT COALESCE(SUM(bytes), 0) FROM files WHERE project = ?",
+                  project);
+          return sum == null ? 0 : sum;
+        });
+  }
+
+  /** The run directories of the project's jobs, whatever their status. */
+  List<Path> runDirs(String project) {
+    return db.tx(
+        c ->
+            all(
+                c,
+                r -> Path.of(r.getString(1)),
+                "SELECT run_dir FROM jobs WHERE project = ? ORDER BY seq",
+                project));
   }
 
   /** The project's jobs that produced a model still available. */

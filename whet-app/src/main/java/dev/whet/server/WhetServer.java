@@ -61,9 +61,11 @@ public final class WhetServer implements AutoCloseable {
     }
     Blobs blobs = new Blobs(b.home.resolve("files"), b.maxUploadBytes);
     this.worker = new Worker(store, blobs, b.home, b.leaseSeconds, b.trainThreads);
+    DiskQuota quota = new DiskQuota(store, b.maxProjectDiskBytes);
     List<Routes> routes = new ArrayList<>();
-    routes.add(new FileRoutes(store, blobs));
-    routes.add(new JobRoutes(store, blobs, models, worker, b.home, b.limits));
+    routes.add(quota);
+    routes.add(new FileRoutes(store, blobs, quota));
+    routes.add(new JobRoutes(store, blobs, models, worker, b.home, b.limits, quota));
     routes.add(new ModelRoutes(store, models));
     for (Function<ModelResolver, Routes> r : b.routes) {
       routes.add(r.apply(models));
@@ -302,6 +304,7 @@ public final class WhetServer implements AutoCloseable {
     long leaseSeconds = 30;
     int trainThreads = Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
     JobLimits limits = JobLimits.DEFAULTS;
+    long maxProjectDiskBytes;
     boolean worker = true;
     final List<Function<ModelResolver, Routes>> routes = new ArrayList<>();
 
@@ -347,6 +350,12 @@ public final class WhetServer implements AutoCloseable {
     /** What one job may ask for ({@code whet.threads} is bounded by {@link #trainThreads}). */
     public Builder limits(JobLimits limits) {
       this.limits = limits;
+      return this;
+    }
+
+    /** Each project's disk quota: its files and run directories (0, the default: none). */
+    public Builder maxProjectDiskBytes(long bytes) {
+      this.maxProjectDiskBytes = bytes;
       return this;
     }
 

@@ -128,13 +128,14 @@ final class Worker implements AutoCloseable {
       succeed(job, result);
       LOG.info("job {} succeeded", job.id());
     } catch (JobEvents.Cancelled e) {
+      dropOptimizerState(job);
       lastWord(
           events,
           job,
           "info",
           "Training stopped at step "
               + events.step()
-              + " (job cancelled); saved checkpoints are kept in the run directory.");
+              + " (job cancelled); the saved checkpoints' weights are kept in the run directory.");
     } catch (JobEvents.LeaseLost e) {
       LOG.warn(
           "job {}: another server holds its lease now (this one was paused or cut off past it);"
@@ -294,8 +295,7 @@ final class Worker implements AutoCloseable {
             null,
             Store.now()));
     if (store.finish(job.id(), owner, "succeeded", model, result.realTokens(), null, fileId)) {
-      long freed = new RunDir(result.runDir()).dropOptimizerState(); // it never resumes now
-      LOG.info("job {}: {} MB of optimizer state deleted", job.id(), freed / (1024 * 1024));
+      dropOptimizerState(job);
       store.addEvent(job.id(), "info", "message", "New fine-tuned model created: " + model, null);
       store.addEvent(job.id(), "info", "message", "The job has successfully completed", null);
     }
@@ -308,7 +308,22 @@ final class Worker implements AutoCloseable {
     error.put("message", message);
     error.put("param", null);
     if (store.finish(job.id(), owner, "failed", null, null, Http.text(error), null)) {
+      dropOptimizerState(job);
       store.addEvent(job.id(), "error", "message", "The job failed: " + message, null);
+    }
+  }
+
+  /**
+   * Deletes the optimizer state of a job that has ended (succeeded, failed or cancelled: none of
+   * them resumes), two thirds of every checkpoint. Only after the fenced {@code finish}: a server
+   * that lost the job's lease never touches the run another one continues.
+   */
+  private void dropOptimizerState(Store.Job job) {
+    try {
+      long freed = new RunDir(Path.of(job.runDir())).dropOptimizerState();
+      LOG.info("job {}: {} MB of optimizer state deleted", job.id(), freed / (1024 * 1024));
+    } catch (RuntimeException e) {
+      LOG.warn("job {}: could not delete its optimizer state: {}", job.id(), e.toString());
     }
   }
 

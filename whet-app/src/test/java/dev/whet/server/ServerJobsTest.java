@@ -169,6 +169,13 @@ class ServerJobsTest {
       assertTrue(Files.isRegularFile(c.resolve("model.safetensors")), c.toString());
       assertTrue(Files.notExists(c.resolve("optimizer.safetensors")), c + " kept its moments");
     }
+    // Issue 16, item 9: the project's disk is its files and its runs.
+    JsonNode usage = s.get("/v1/whet/usage", s.key).json();
+    assertEquals("whet.usage", usage.get("object").asText(), usage.toString());
+    long runBytes = DiskQuota.bytesUnder(runDir);
+    assertTrue(runBytes > 0 && usage.get("runs_bytes").asLong() >= runBytes, usage.toString());
+    assertTrue(usage.get("files_bytes").asLong() > 0, usage.toString());
+    assertTrue(usage.get("quota_bytes").isNull(), "no quota by default: " + usage);
     JsonNode ckpt = checkpoints.get("data").get(0);
     assertEquals("fine_tuning.job.checkpoint", ckpt.get("object").asText());
     assertEquals(8, ckpt.get("step_number").asInt(), "newest first: 64 / 16 × 2 epochs");
@@ -316,7 +323,12 @@ class ServerJobsTest {
     assertTrue(stopped, "training stopped promptly");
     assertEquals(
         "cancelled", s.get("/v1/fine_tuning/jobs/" + id, s.key).json().get("status").asText());
-    assertTrue(Files.isDirectory(run.resolve("checkpoint-5")), "saved checkpoints are kept");
+    assertTrue(
+        Files.isRegularFile(run.resolve("checkpoint-5").resolve("model.safetensors")),
+        "saved checkpoints' weights are kept");
+    assertTrue(
+        Files.notExists(run.resolve("checkpoint-5").resolve("optimizer.safetensors")),
+        "a cancelled job never resumes: its optimizer state goes");
     assertTrue(Files.notExists(run.resolve("model")));
     assertEquals(400, s.post("/v1/fine_tuning/jobs/" + id + "/cancel", "", s.key).status());
   }

@@ -20,11 +20,13 @@ import java.util.Locale;
  * @param tokens tokens through the model in training, every epoch counted
  * @param seconds wall time of the training itself (not data checks or evaluation)
  * @param memory peak memory of one training step
+ * @param disk the most the run directory holds: the model and {@code keep_checkpoints} plus the
+ *     best checkpoint, each with its optimizer state (LoRA checkpoints hold only the adapters)
  * @param precision what the estimate assumed: the job's precision, or for {@code auto} bf16 where
  *     the CPU has it natively
  */
 public record JobEstimate(
-    long steps, long tokens, double seconds, MemoryEstimate memory, String precision) {
+    long steps, long tokens, double seconds, MemoryEstimate memory, long disk, String precision) {
 
   /**
    * The share of the bare matrix-multiply rate a training step reaches: {@code whet bench train}
@@ -98,7 +100,9 @@ public record JobEstimate(
             job.batchSize,
             job.maxLength,
             bf16);
-    return new JobEstimate(steps, tokens, seconds, memory, precision);
+    long checkpoint = 4 * (method.equals("lora") ? trainable : s.totalParams()) + 8 * trainable;
+    long disk = 4 * s.totalParams() + (job.keepCheckpoints + 1L) * checkpoint;
+    return new JobEstimate(steps, tokens, seconds, memory, disk, precision);
   }
 
   /** "about 12 min and 1.3 GiB (400 steps, 1.2 M tokens, bf16)": for an event or an error. */
