@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
       ChatCommand.class,
       BenchCommand.class,
       ServeCommand.class,
+      GcCommand.class,
       KeysCommand.class,
       CommandLine.HelpCommand.class,
     })

@@ -1,16 +1,11 @@
 package dev.whet.server;
 
+import dev.whet.io.DiskFiles;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * A project's disk, against the operator's quota ({@code whet serve --max-project-disk}): its
@@ -40,7 +35,7 @@ final class DiskQuota implements Routes {
   Usage usage(String project) {
     long runs = 0;
     for (Path run : store.runDirs(project)) {
-      runs += bytesUnder(run);
+      runs += DiskFiles.size(run);
     }
     return new Usage(store.fileBytes(project), runs);
   }
@@ -63,17 +58,17 @@ final class DiskQuota implements Routes {
         413,
         "invalid_request_error",
         "Your project holds "
-            + size(u.total())
+            + DiskFiles.human(u.total())
             + " (files "
-            + size(u.files())
+            + DiskFiles.human(u.files())
             + ", runs "
-            + size(u.runs())
+            + DiskFiles.human(u.runs())
             + ") of its "
-            + size(quotaBytes)
+            + DiskFiles.human(quotaBytes)
             + " disk quota, and "
             + what
             + " needs up to "
-            + size(adding)
+            + DiskFiles.human(adding)
             + " more. Delete files (DELETE /v1/files/{id}) or models (DELETE /v1/models/{id})"
             + " you no longer need, or ask the operator for a larger `whet serve"
             + " --max-project-disk`.",
@@ -97,45 +92,5 @@ final class DiskQuota implements Routes {
     out.put("total_bytes", u.total());
     out.put("quota_bytes", quotaBytes > 0 ? quotaBytes : null);
     ctx.json(out);
-  }
-
-  /** "250 KiB", "1.0 MiB", "12.3 GiB". */
-  static String size(long bytes) {
-    if (bytes < 1 << 20) {
-      return String.format(Locale.ROOT, "%.0f KiB", bytes / 1024.0);
-    }
-    if (bytes < 1L << 30) {
-      return String.format(Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024));
-    }
-    return String.format(Locale.ROOT, "%.1f GiB", bytes / (1024.0 * 1024 * 1024));
-  }
-
-  /**
-   * The size of every file under {@code dir}; files that vanish meanwhile (a run saving) count 0.
-   */
-  static long bytesUnder(Path dir) {
-    if (!Files.isDirectory(dir)) {
-      return 0;
-    }
-    try (Stream<Path> s = Files.walk(dir)) {
-      return s.filter(Files::isRegularFile).mapToLong(DiskQuota::sizeOrZero).sum();
-    } catch (NoSuchFileException e) {
-      return 0;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } catch (UncheckedIOException e) {
-      if (e.getCause() instanceof NoSuchFileException) {
-        return 0; // a temporary directory renamed away during the walk
-      }
-      throw e;
-    }
-  }
-
-  private static long sizeOrZero(Path file) {
-    try {
-      return Files.size(file);
-    } catch (IOException e) {
-      return 0;
-    }
   }
 }

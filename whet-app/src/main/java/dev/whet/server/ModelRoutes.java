@@ -1,5 +1,6 @@
 package dev.whet.server;
 
+import dev.whet.io.DiskFiles;
 import dev.whet.io.ModelCatalog;
 import dev.whet.model.LlamaConfig;
 import io.javalin.Javalin;
@@ -8,12 +9,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * {@code /v1/models}: the base models this server has (built-in and those under {@code
@@ -76,27 +75,16 @@ final class ModelRoutes implements Routes {
     store.markModelDeleted(caller.project(), j.id());
     Path dir = Path.of(j.runDir()).resolve("model");
     models.deleting(dir); // out of the inference cache before its files go
-    deleteTree(dir);
+    DiskFiles.delete(dir);
     // Its checkpoints are versions of the same model: they go with it.
     for (Path checkpoint : new dev.whet.train.RunDir(Path.of(j.runDir())).checkpoints()) {
-      deleteTree(checkpoint);
+      DiskFiles.delete(checkpoint);
     }
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("id", id);
     out.put("object", "model");
     out.put("deleted", true);
     ctx.json(out);
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(dir)) {
-      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    }
   }
 
   /**

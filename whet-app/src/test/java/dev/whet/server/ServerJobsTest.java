@@ -172,7 +172,7 @@ class ServerJobsTest {
     // Issue 16, item 9: the project's disk is its files and its runs.
     JsonNode usage = s.get("/v1/whet/usage", s.key).json();
     assertEquals("whet.usage", usage.get("object").asText(), usage.toString());
-    long runBytes = DiskQuota.bytesUnder(runDir);
+    long runBytes = dev.whet.io.DiskFiles.size(runDir);
     assertTrue(runBytes > 0 && usage.get("runs_bytes").asLong() >= runBytes, usage.toString());
     assertTrue(usage.get("files_bytes").asLong() > 0, usage.toString());
     assertTrue(usage.get("quota_bytes").isNull(), "no quota by default: " + usage);

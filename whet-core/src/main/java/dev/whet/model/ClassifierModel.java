@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.whet.WhetException;
 import dev.whet.engine.Engine;
 import dev.whet.engine.Tensors;
+import dev.whet.io.DiskFiles;
 import dev.whet.io.Safetensors;
 import dev.whet.io.TensorData;
 import dev.whet.io.Tokenizer;
@@ -243,7 +244,7 @@ public final class ClassifierModel implements AutoCloseable {
   public void save(Path dir, Map<String, Object> extraInfo) {
     Path tmp = dir.resolveSibling("." + dir.getFileName() + ".tmp");
     try {
-      deleteTree(tmp);
+      DiskFiles.delete(tmp);
       Files.createDirectories(tmp);
       ObjectNode cfg = (ObjectNode) JSON.readTree(configSource.toFile());
       cfg.putArray("architectures").add("BertForSequenceClassification");
@@ -285,20 +286,10 @@ public final class ClassifierModel implements AutoCloseable {
       w.put("max_length", tokenizer.maxLength());
       Files.writeString(
           tmp.resolve("whet.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(w));
-      deleteTree(dir);
+      DiskFiles.delete(dir);
       Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       throw new WhetException(dir + ": cannot save the model (" + e.getMessage() + ")", e);
-    }
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    if (Files.exists(dir)) {
-      try (var walk = Files.walk(dir)) {
-        for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-          Files.delete(p);
-        }
-      }
     }
   }
 

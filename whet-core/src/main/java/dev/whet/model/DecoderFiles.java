@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.whet.WhetException;
+import dev.whet.io.DiskFiles;
 import dev.whet.io.Safetensors;
 import dev.whet.io.TensorData;
 import java.io.IOException;
@@ -12,11 +13,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 
@@ -189,24 +188,13 @@ public final class DecoderFiles {
   private static void writeDir(Path out, Writer w) {
     Path tmp = out.toAbsolutePath().resolveSibling("." + out.getFileName() + ".tmp");
     try {
-      deleteTree(tmp);
+      DiskFiles.delete(tmp);
       Files.createDirectories(tmp);
       w.write(tmp);
-      deleteTree(out);
+      DiskFiles.delete(out);
       Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       throw new WhetException(out + ": cannot write the model (" + e.getMessage() + ")", e);
-    }
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
     }
   }
 }

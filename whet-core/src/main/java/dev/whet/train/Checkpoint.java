@@ -3,6 +3,7 @@ package dev.whet.train;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.whet.WhetException;
 import dev.whet.engine.Tensors;
+import dev.whet.io.DiskFiles;
 import dev.whet.io.Safetensors;
 import dev.whet.io.TensorData;
 import dev.whet.model.Weights;
@@ -11,10 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Base64;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -52,7 +51,7 @@ public record Checkpoint(
     Path dir = run.checkpoint(step);
     Path tmp = run.path().resolve(".tmp-checkpoint-" + step);
     try {
-      deleteTree(tmp);
+      DiskFiles.delete(tmp);
       Files.createDirectories(tmp);
       Map<String, TensorData> tensors = new LinkedHashMap<>();
       weights.forEach((name, t) -> tensors.put(name, Weights.toData(name, t)));
@@ -69,7 +68,7 @@ public record Checkpoint(
       state.put("train_seconds", trainSeconds);
       state.put("rng_state", Base64.getEncoder().encodeToString(rngState));
       Files.writeString(tmp.resolve(STATE), RunDir.JSON.writeValueAsString(state));
-      deleteTree(dir);
+      DiskFiles.delete(dir);
       Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
       return dir;
     } catch (IOException e) {
@@ -140,16 +139,5 @@ public record Checkpoint(
     }
     Tensor s = Tensors.fromLongs(values, values.length).to(torch.ScalarType.Byte);
     torch.getDefaultCPUGenerator().set_state(s);
-  }
-
-  static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
-    }
   }
 }

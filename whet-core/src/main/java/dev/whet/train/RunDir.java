@@ -101,6 +101,42 @@ public record RunDir(Path path) {
     }
   }
 
+  /** Whether training ended with a saved model: such a run never resumes. */
+  public boolean finished() {
+    return Files.isRegularFile(model().resolve("whet.json"));
+  }
+
+  /** Its checkpoints' optimizer-state files: what only resuming needs. */
+  public List<Path> optimizerStates() {
+    return checkpoints().stream()
+        .map(c -> c.resolve(Checkpoint.OPTIMIZER))
+        .filter(Files::isRegularFile)
+        .toList();
+  }
+
+  /**
+   * Checkpoints a crash left half-written ({@code .tmp-checkpoint-N}, never renamed into place) and
+   * not touched for an hour, so a run saving right now keeps its own.
+   */
+  public List<Path> abandonedTemporaries() {
+    long hourAgo = System.currentTimeMillis() - 3_600_000;
+    try (Stream<Path> s = Files.list(path)) {
+      return s.filter(p -> p.getFileName().toString().startsWith(".tmp-checkpoint-"))
+          .filter(
+              p -> {
+                try {
+                  return Files.getLastModifiedTime(p).toMillis() < hourAgo;
+                } catch (IOException e) {
+                  return false;
+                }
+              })
+          .sorted()
+          .toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /**
    * Deletes the optimizer state of every checkpoint: a finished run never resumes, and the moments
    * are two thirds of each checkpoint (two fp32 copies of the trained weights). The weights and
@@ -110,13 +146,10 @@ public record RunDir(Path path) {
    */
   public long dropOptimizerState() {
     long freed = 0;
-    for (Path c : checkpoints()) {
-      Path optimizer = c.resolve(Checkpoint.OPTIMIZER);
+    for (Path optimizer : optimizerStates()) {
       try {
-        if (Files.isRegularFile(optimizer)) {
-          freed += Files.size(optimizer);
-          Files.delete(optimizer);
-        }
+        freed += Files.size(optimizer);
+        Files.delete(optimizer);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }

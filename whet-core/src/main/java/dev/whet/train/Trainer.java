@@ -333,7 +333,7 @@ public final class Trainer {
     for (int i = 0; i < all.size() - job.keepCheckpoints; i++) {
       if (RunDir.stepOf(all.get(i)) != bestStep) {
         try {
-          Checkpoint.deleteTree(all.get(i));
+          dev.whet.io.DiskFiles.delete(all.get(i));
         } catch (java.io.IOException e) {
           event("warning", "could not delete " + all.get(i) + ": " + e.getMessage());
         }

@@ -6,10 +6,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 
 /**
@@ -75,7 +73,7 @@ final class Chromium {
       }
       return new Load(console, Files.readString(out, StandardCharsets.UTF_8), p.exitValue());
     } finally {
-      deleteTree(profile);
+      dev.whet.io.DiskFiles.delete(profile);
     }
   }
 
@@ -90,11 +88,5 @@ final class Chromium {
       }
     }
     return colours.size();
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-    }
   }
 }
