@@ -45,6 +45,7 @@ final class EncoderEndpoints {
     List<Input> inputs = texts.stream().map(t -> new Input(Op.EMBED, t, null)).toList();
     List<Output> out =
         run(
+            caller.project(),
             dir,
             modelId,
             inputs,
@@ -100,6 +101,7 @@ final class EncoderEndpoints {
     List<BatchedModel> seen = new ArrayList<>(1);
     List<Output> out =
         run(
+            caller.project(),
             dir,
             modelId,
             inputs,
@@ -195,7 +197,7 @@ final class EncoderEndpoints {
    * fill in the inputs from what it learns about the model).
    */
   private List<Output> run(
-      Path dir, String modelId, List<Input> inputs, Consumer<BatchedModel> check) {
+      String project, Path dir, String modelId, List<Input> inputs, Consumer<BatchedModel> check) {
     try {
       return routes
           .models()
@@ -205,7 +207,7 @@ final class EncoderEndpoints {
                 BatchedModel m = (BatchedModel) served;
                 check.accept(m);
                 try {
-                  return m.run(inputs);
+                  return m.run(project, inputs);
                 } catch (RuntimeException e) {
                   throw e;
                 } catch (Exception e) {

@@ -148,9 +148,9 @@ final class LoadedModels implements AutoCloseable {
       return dimensions;
     }
 
-    /** Runs the inputs through the batcher, waiting for their results. */
-    List<Output> run(List<Input> inputs) throws Exception {
-      return batcher.process(inputs, timeout);
+    /** Runs a project's inputs through the batcher, waiting for their results. */
+    List<Output> run(String project, List<Input> inputs) throws Exception {
+      return batcher.process(project, inputs, timeout);
     }
 
     @Override

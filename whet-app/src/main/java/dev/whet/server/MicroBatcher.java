@@ -1,12 +1,15 @@
 package dev.whet.server;
 
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -17,12 +20,20 @@ import java.util.concurrent.TimeoutException;
  * caller back its own slice of the results, in order.
  *
  * <p>A request of at most {@code maxBatch} items stays together. A larger one runs in chunks of
- * {@code maxBatch}, and the requests that arrived meanwhile run between its chunks, so a 2,048-text
- * request delays a one-text request by one chunk, not by all of its work; a large request whose
- * caller gave up stops at its next chunk. When a combined call fails, each request in it is retried
- * alone, so one bad request fails only itself. The queue is bounded in items; a request that does
- * not fit is refused at once ({@link Overloaded}) rather than left to wait. The worker is the only
- * thread that calls the batch function, so a model that is not thread-safe needs no lock.
+ * {@code maxBatch}, alternating with batches of the requests that arrived meanwhile, so a
+ * 2,048-text request delays a one-text request by one chunk, not by all of its work, and is itself
+ * never held back by more than one batch; a large request whose caller gave up stops at its next
+ * chunk.
+ *
+ * <p>Projects share the model fairly: waiting requests are kept per project and taken in turns (the
+ * oldest of the next project after the one served last), so a project that sends a hundred requests
+ * delays another's single request by one batch, not a hundred; and one project may fill at most
+ * three quarters of the queue, so another always finds room.
+ *
+ * <p>When a combined call fails, each request in it is retried alone, so one bad request fails only
+ * itself. The queue is bounded in items; a request that does not fit is refused at once ({@link
+ * Overloaded}) rather than left to wait. The worker is the only thread that calls the batch
+ * function, so a model that is not thread-safe needs no lock.
  *
  * @param <I> one input item (e.g. a text)
  * @param <O> its result (e.g. an embedding)
@@ -48,14 +59,19 @@ public final class MicroBatcher<I, O> implements AutoCloseable {
     }
   }
 
-  /** A request: its items, its results so far (chunks of a large one), its caller's future. */
+  /**
+   * A request: its project, its items, its results so far (chunks of a large one), its caller's
+   * future.
+   */
   private static final class Job<I, O> {
+    final String project;
     final List<I> items;
     final CompletableFuture<List<O>> result;
     final long queuedAt;
     final List<O> done = new ArrayList<>();
 
-    Job(List<I> items, CompletableFuture<List<O>> result, long queuedAt) {
+    Job(String project, List<I> items, CompletableFuture<List<O>> result, long queuedAt) {
+      this.project = project;
       this.items = items;
       this.result = result;
       this.queuedAt = queuedAt;
@@ -76,17 +92,24 @@ public final class MicroBatcher<I, O> implements AutoCloseable {
   private final int maxQueuedItems;
   private final BatchFunction<I, O> function;
   private final Runnable onClose;
-  private final LinkedBlockingQueue<Job<I, O>> queue = new LinkedBlockingQueue<>();
+  private final int maxQueuedPerProject;
   private final Thread worker;
   private final Object lock = new Object();
-  // Guarded by lock: items waiting in the queue, and whether new requests are refused.
+  // Guarded by lock: waiting requests by project, in turn order (the project served last moves to
+  // the end); items waiting, in all and per project; whether new requests are refused.
+  private final LinkedHashMap<String, ArrayDeque<Job<I, O>>> waiting = new LinkedHashMap<>();
   private int queuedItems;
+  private final Map<String, Integer> queuedByProject = new HashMap<>();
+  private String lastServed;
   private boolean closed;
-  private final Job<I, O> end = new Job<>(List.of(), null, 0);
+  // What the queue gives once it is closed and empty: the worker stops there.
+  private final Job<I, O> end = new Job<>("", List.of(), null, 0);
   // Only the worker touches these: a request taken from the queue that did not fit the last
-  // batch, and a large request between two of its chunks.
+  // batch, a large request between two of its chunks, and whether other requests just had their
+  // batch (so the large request's next chunk goes first).
   private Job<I, O> carried;
   private Job<I, O> resumable;
+  private boolean othersHadTheirTurn;
 
   /**
    * @param name for the worker thread and error messages (e.g. the model)
@@ -111,6 +134,7 @@ public final class MicroBatcher<I, O> implements AutoCloseable {
     this.maxBatch = maxBatch;
     this.maxWaitNanos = maxWait.toNanos();
     this.maxQueuedItems = maxQueuedItems;
+    this.maxQueuedPerProject = Math.max(1, maxQueuedItems * 3 / 4);
     this.function = function;
     this.onClose = onClose;
     this.worker = new Thread(this::work, "batcher-" + name);
@@ -119,13 +143,13 @@ public final class MicroBatcher<I, O> implements AutoCloseable {
   }
 
   /**
-   * Queues {@code items} as one request; the future completes with their results in order, or with
-   * the batch function's exception.
+   * Queues {@code items} as one request of {@code project}; the future completes with their results
+   * in order, or with the batch function's exception.
    *
-   * @throws Overloaded when the queue has no room for them
+   * @throws Overloaded when the queue, or the project's share of it, has no room for them
    * @throws Closed when the batcher is closed
    */
-  public CompletableFuture<List<O>> submit(List<I> items) {
+  public CompletableFuture<List<O>> submit(String project, List<I> items) {
     CompletableFuture<List<O>> result = new CompletableFuture<>();
     if (items.isEmpty()) {
       result.complete(List.of());
@@ -136,6 +160,7 @@ public final class MicroBatcher<I, O> implements AutoCloseable {
         throw new Closed(name + " was unloaded");
       }
       // An oversized request is let in when nothing else waits, so it is not refused forever.
+      int ours = queuedByProject.getOrDefault(project, 0);
       if (queuedItems > 0 && queuedItems + items.size() > maxQueuedItems) {
         throw new Overloaded(
             "too many requests are waiting for "
@@ -144,10 +169,30 @@ public final class MicroBatcher<I, O> implements AutoCloseable {
                 + queuedItems
                 + " inputs queued); retry shortly");
       }
-      queuedItems += items.size();
-      queue.add(new Job<>(List.copyOf(items), result, System.nanoTime()));
+      if (ours > 0 && ours + items.size() > maxQueuedPerProject) {
+        throw new Overloaded(
+            "your project has "
+                + ours
+                + " inputs waiting for "
+                + name
+                + ", its share of the queue; retry shortly");
+      }
+      count(project, items.size());
+      waiting
+          .computeIfAbsent(project, p -> new ArrayDeque<>())
+          .add(new Job<>(project, List.copyOf(items), result, System.nanoTime()));
+      lock.notifyAll();
     }
     return result;
+  }
+
+  /** Adds {@code n} (or removes, when negative) waiting items of {@code project}. Under lock. */
+  private void count(String project, int n) {
+    queuedItems += n;
+    queuedByProject.merge(project, n, Integer::sum);
+    if (queuedByProject.get(project) == 0) {
+      queuedByProject.remove(project);
+    }
   }
 
   /**
@@ -155,8 +200,8 @@ public final class MicroBatcher<I, O> implements AutoCloseable {
    *
    * @throws Overloaded when the queue is full or the result did not come in time
    */
-  public List<O> process(List<I> items, Duration timeout) throws Exception {
-    CompletableFuture<List<O>> f = submit(items);
+  public List<O> process(String project, List<I> items, Duration timeout) throws Exception {
+    CompletableFuture<List<O>> f = submit(project, items);
     try {
       return f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
@@ -188,9 +233,8 @@ public final class MicroBatcher<I, O> implements AutoCloseable {
       if (closed) {
         return;
       }
-      closed = true;
-      // Queued under the lock after every accepted request: the worker stops when it gets here.
-      queue.add(end);
+      closed = true; // the queue gives the end marker once it is empty
+      lock.notifyAll();
     }
   }
 
@@ -200,15 +244,51 @@ public final class MicroBatcher<I, O> implements AutoCloseable {
     return !worker.isAlive();
   }
 
-  /** Takes the next request, waiting as long as it takes (close() queues the end marker). */
+  /** Takes the next request, waiting as long as it takes (until the end marker, once closed). */
   private Job<I, O> take() {
-    while (true) {
-      try {
-        return queue.take();
-      } catch (InterruptedException e) {
-        // nobody should interrupt the worker; keep serving
+    return poll(Long.MAX_VALUE);
+  }
+
+  /**
+   * The oldest request of the project whose turn it is, waiting at most {@code nanos} for one; null
+   * when none came, {@link #end} when the batcher is closed and nothing waits.
+   */
+  private Job<I, O> poll(long nanos) {
+    long deadline = System.nanoTime() + nanos;
+    synchronized (lock) {
+      while (waiting.isEmpty()) {
+        if (closed) {
+          return end;
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return null;
+        }
+        try {
+          TimeUnit.NANOSECONDS.timedWait(lock, Math.min(left, TimeUnit.SECONDS.toNanos(1)));
+        } catch (InterruptedException e) {
+          // nobody should interrupt the worker; keep serving
+        }
       }
+      // The first project in turn order, unless it was served last and another waits (it was
+      // alone when the other came).
+      var projects = waiting.keySet().iterator();
+      String project = projects.next();
+      if (project.equals(lastServed) && projects.hasNext()) {
+        project = projects.next();
+      }
+      lastServed = project;
+      ArrayDeque<Job<I, O>> theirs = waiting.remove(project);
+      Job<I, O> job = theirs.poll();
+      if (!theirs.isEmpty()) {
+        waiting.put(project, theirs); // to the end of the turn order
+      }
+      return job;
     }
+  }
+
+  private Job<I, O> poll() {
+    return poll(0);
   }
 
   private void work() {
@@ -228,27 +308,34 @@ public final class MicroBatcher<I, O> implements AutoCloseable {
   }
 
   /**
-   * The next request to start a batch with: one carried over from the last gather, else one that
-   * waits in the queue (before a large request's next chunk: that is the interleaving), else the
-   * large request, else whatever comes.
+   * The next request to start a batch with. Between a large request's chunks, turns alternate: one
+   * batch of the requests that wait (a carried one first), then the next chunk. Otherwise a carried
+   * request, else whatever comes.
    */
   private Job<I, O> next() {
-    if (carried != null && (carried != end || resumable == null)) {
-      Job<I, O> c = carried;
-      carried = null;
-      return c;
-    }
     if (resumable != null) {
-      Job<I, O> waiting = carried != null ? null : queue.poll();
-      if (waiting != null && waiting != end) {
-        return waiting;
+      if (!othersHadTheirTurn) {
+        Job<I, O> other = carried != null && carried != end ? carried : poll();
+        if (other != null && other != end) {
+          if (other == carried) {
+            carried = null;
+          }
+          othersHadTheirTurn = true;
+          return other;
+        }
+        if (other == end) {
+          carried = end; // finish the large request first, then stop
+        }
       }
-      if (waiting == end) {
-        carried = end; // finish the large request first, then stop
-      }
+      othersHadTheirTurn = false;
       Job<I, O> r = resumable;
       resumable = null;
       return r;
+    }
+    if (carried != null) {
+      Job<I, O> c = carried;
+      carried = null;
+      return c;
     }
     return take();
   }
@@ -268,20 +355,9 @@ public final class MicroBatcher<I, O> implements AutoCloseable {
     int items = head.size();
     long deadline = first.queuedAt + maxWaitNanos;
     while (items < maxBatch) {
-      Job<I, O> next = queue.poll();
+      Job<I, O> next = poll(Math.max(0, deadline - System.nanoTime()));
       if (next == null) {
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-          break;
-        }
-        try {
-          next = queue.poll(left, TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-          break;
-        }
-        if (next == null) {
-          break;
-        }
+        break;
       }
       if (next == end || items + next.remaining().size() > maxBatch) {
         carried = next;
@@ -300,7 +376,7 @@ public final class MicroBatcher<I, O> implements AutoCloseable {
     synchronized (lock) {
       for (Slice<I, O> s : batch) {
         boolean gaveUp = s.job().result.isDone();
-        queuedItems -= gaveUp ? s.job().remaining().size() : s.items().size();
+        count(s.job().project, -(gaveUp ? s.job().remaining().size() : s.items().size()));
         if (!gaveUp) {
           live.add(s);
         }
@@ -355,7 +431,7 @@ public final class MicroBatcher<I, O> implements AutoCloseable {
   /** A request fails whole: its chunks after this slice leave the count too. */
   private void fail(Slice<I, O> s, Throwable t) {
     synchronized (lock) {
-      queuedItems -= s.job().remaining().size() - s.items().size();
+      count(s.job().project, -(s.job().remaining().size() - s.items().size()));
     }
     s.job().result.completeExceptionally(t);
   }

@@ -24,11 +24,13 @@ class MicroBatcherTest {
   /** Doubles each number; records the size of every call. */
   static final class Doubler implements MicroBatcher.BatchFunction<Integer, Integer> {
     final List<Integer> calls = Collections.synchronizedList(new ArrayList<>());
+    final List<List<Integer>> batches = Collections.synchronizedList(new ArrayList<>());
     volatile CountDownLatch gate;
 
     @Override
     public List<Integer> apply(List<Integer> items) throws Exception {
       calls.add(items.size());
+      batches.add(List.copyOf(items));
       CountDownLatch g = gate;
       if (g != null) {
         g.await(10, TimeUnit.SECONDS);
@@ -60,7 +62,7 @@ class MicroBatcherTest {
                     for (int i = 0; i < n; i++) {
                       in.add(thread * 100_000 + r * 10 + i);
                     }
-                    List<Integer> out = b.process(in, Duration.ofSeconds(30));
+                    List<Integer> out = b.process("p", in, Duration.ofSeconds(30));
                     if (!out.equals(in.stream().map(x -> 2 * x).toList())) {
                       return false;
                     }
@@ -84,11 +86,11 @@ class MicroBatcherTest {
     try (MicroBatcher<Integer, Integer> b =
         new MicroBatcher<>("test", 32, Duration.ofMillis(1), 100, f, null)) {
       // The first request holds the worker, so the next three queue up and form one batch.
-      CompletableFuture<List<Integer>> first = b.submit(List.of(1));
+      CompletableFuture<List<Integer>> first = b.submit("p", List.of(1));
       waitFor(() -> f.calls.size() == 1);
-      CompletableFuture<List<Integer>> good1 = b.submit(List.of(2, 3));
-      CompletableFuture<List<Integer>> bad = b.submit(List.of(4, -5));
-      CompletableFuture<List<Integer>> good2 = b.submit(List.of(6));
+      CompletableFuture<List<Integer>> good1 = b.submit("p", List.of(2, 3));
+      CompletableFuture<List<Integer>> bad = b.submit("p", List.of(4, -5));
+      CompletableFuture<List<Integer>> good2 = b.submit("p", List.of(6));
       f.gate.countDown();
       assertEquals(List.of(2), first.get(10, TimeUnit.SECONDS));
       assertEquals(List.of(4, 6), good1.get(10, TimeUnit.SECONDS));
@@ -106,22 +108,22 @@ class MicroBatcherTest {
     f.gate = new CountDownLatch(1);
     try (MicroBatcher<Integer, Integer> b =
         new MicroBatcher<>("test", 4, Duration.ofMillis(1), 6, f, null)) {
-      CompletableFuture<List<Integer>> running = b.submit(List.of(0));
+      CompletableFuture<List<Integer>> running = b.submit("p", List.of(0));
       waitFor(() -> f.calls.size() == 1);
       List<CompletableFuture<List<Integer>>> queued = new ArrayList<>();
       for (int i = 1; i <= 3; i++) {
-        queued.add(b.submit(List.of(i, i)));
+        queued.add(b.submit("p" + i, List.of(i, i))); // three projects: no one's share is full
       }
       assertEquals(6, b.queued());
       MicroBatcher.Overloaded e =
-          assertThrows(MicroBatcher.Overloaded.class, () -> b.submit(List.of(9)));
+          assertThrows(MicroBatcher.Overloaded.class, () -> b.submit("p", List.of(9)));
       assertTrue(e.getMessage().contains("6 inputs queued"), e.getMessage());
       f.gate.countDown();
       running.get(10, TimeUnit.SECONDS);
       for (int i = 0; i < 3; i++) {
         assertEquals(List.of(2 * (i + 1), 2 * (i + 1)), queued.get(i).get(10, TimeUnit.SECONDS));
       }
-      assertEquals(List.of(18), b.process(List.of(9), Duration.ofSeconds(10)));
+      assertEquals(List.of(18), b.process("p", List.of(9), Duration.ofSeconds(10)));
       // Batches never exceed 4 items: the third pair waited for the next call.
       assertTrue(f.calls.stream().allMatch(n -> n <= 4), f.calls.toString());
     }
@@ -133,12 +135,12 @@ class MicroBatcherTest {
     f.gate = new CountDownLatch(1);
     try (MicroBatcher<Integer, Integer> b =
         new MicroBatcher<>("test", 4, Duration.ofMillis(1), 100, f, null)) {
-      b.submit(List.of(1));
+      b.submit("p", List.of(1));
       waitFor(() -> f.calls.size() == 1);
       assertThrows(
-          MicroBatcher.Overloaded.class, () -> b.process(List.of(2), Duration.ofMillis(50)));
+          MicroBatcher.Overloaded.class, () -> b.process("p", List.of(2), Duration.ofMillis(50)));
       f.gate.countDown();
-      assertEquals(List.of(6), b.process(List.of(3), Duration.ofSeconds(10)));
+      assertEquals(List.of(6), b.process("p", List.of(3), Duration.ofSeconds(10)));
       assertEquals(List.of(1, 1), f.calls, "the abandoned request was not computed");
     }
   }
@@ -150,11 +152,11 @@ class MicroBatcherTest {
     AtomicBoolean closedModel = new AtomicBoolean();
     MicroBatcher<Integer, Integer> b =
         new MicroBatcher<>("test", 4, Duration.ofMillis(1), 100, f, () -> closedModel.set(true));
-    CompletableFuture<List<Integer>> a = b.submit(List.of(1));
+    CompletableFuture<List<Integer>> a = b.submit("p", List.of(1));
     waitFor(() -> f.calls.size() == 1);
-    CompletableFuture<List<Integer>> c = b.submit(List.of(2));
+    CompletableFuture<List<Integer>> c = b.submit("p", List.of(2));
     b.close();
-    assertThrows(MicroBatcher.Closed.class, () -> b.submit(List.of(3)));
+    assertThrows(MicroBatcher.Closed.class, () -> b.submit("p", List.of(3)));
     f.gate.countDown();
     assertEquals(List.of(2), a.get(10, TimeUnit.SECONDS));
     assertEquals(List.of(4), c.get(10, TimeUnit.SECONDS));
@@ -169,7 +171,8 @@ class MicroBatcherTest {
         new MicroBatcher<>("broken", 4, Duration.ofMillis(1), 100, broken, null)) {
       Exception e =
           assertThrows(
-              IllegalStateException.class, () -> b.process(List.of(1, 2), Duration.ofSeconds(5)));
+              IllegalStateException.class,
+              () -> b.process("p", List.of(1, 2), Duration.ofSeconds(5)));
       assertTrue(e.getMessage().contains("1 results for 2 inputs"), e.getMessage());
     }
   }
@@ -188,9 +191,9 @@ class MicroBatcherTest {
       for (int i = 0; i < 10; i++) {
         big.add(i);
       }
-      CompletableFuture<List<Integer>> large = b.submit(big);
+      CompletableFuture<List<Integer>> large = b.submit("p", big);
       waitFor(() -> f.calls.size() == 1); // its first chunk is being computed
-      CompletableFuture<List<Integer>> small = b.submit(List.of(100));
+      CompletableFuture<List<Integer>> small = b.submit("p", List.of(100));
       CountDownLatch g = f.gate;
       f.gate = null;
       g.countDown();
@@ -208,13 +211,14 @@ class MicroBatcherTest {
     f.gate = new CountDownLatch(1);
     try (MicroBatcher<Integer, Integer> b =
         new MicroBatcher<>("test", 2, Duration.ofMillis(1), 100, f, null)) {
-      CompletableFuture<List<Integer>> large = b.submit(List.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10));
+      CompletableFuture<List<Integer>> large =
+          b.submit("p", List.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10));
       waitFor(() -> f.calls.size() == 1);
       large.cancel(false); // the caller timed out or went away
       CountDownLatch g = f.gate;
       f.gate = null;
       g.countDown();
-      assertEquals(List.of(4), b.process(List.of(2), Duration.ofSeconds(10)));
+      assertEquals(List.of(4), b.process("p", List.of(2), Duration.ofSeconds(10)));
       assertEquals(List.of(2, 1), f.calls, "no chunk after the first was computed");
       assertEquals(0, b.queued());
     }
@@ -227,7 +231,7 @@ class MicroBatcherTest {
     AtomicBoolean closedModel = new AtomicBoolean();
     MicroBatcher<Integer, Integer> b =
         new MicroBatcher<>("test", 2, Duration.ofMillis(1), 100, f, () -> closedModel.set(true));
-    CompletableFuture<List<Integer>> large = b.submit(List.of(1, 2, 3, 4, 5));
+    CompletableFuture<List<Integer>> large = b.submit("p", List.of(1, 2, 3, 4, 5));
     waitFor(() -> f.calls.size() == 1);
     b.close();
     CountDownLatch g = f.gate;
@@ -240,6 +244,104 @@ class MicroBatcherTest {
   }
 
   private static final TimeUnit SECONDS = TimeUnit.SECONDS;
+
+  /**
+   * Issue 16, item 10: project "a" queues ten full batches while the model is busy; project "b"'s
+   * one request runs in the next batch, not after a's ten.
+   */
+  @Test
+  void projectsTakeTurns() throws Exception {
+    Doubler f = new Doubler();
+    f.gate = new CountDownLatch(1);
+    try (MicroBatcher<Integer, Integer> b =
+        new MicroBatcher<>("test", 2, Duration.ofMillis(1), 100, f, null)) {
+      CompletableFuture<List<Integer>> busy = b.submit("a", List.of(0, 0));
+      waitFor(() -> f.calls.size() == 1);
+      List<CompletableFuture<List<Integer>>> many = new ArrayList<>();
+      for (int i = 1; i <= 10; i++) {
+        many.add(b.submit("a", List.of(i, i)));
+      }
+      CompletableFuture<List<Integer>> one = b.submit("b", List.of(1000, 1000));
+      CountDownLatch g = f.gate;
+      f.gate = null;
+      g.countDown();
+      assertEquals(List.of(2000, 2000), one.get(10, TimeUnit.SECONDS));
+      for (var m : many) {
+        m.get(10, TimeUnit.SECONDS);
+      }
+      busy.get(10, TimeUnit.SECONDS);
+      assertEquals(List.of(0, 0), f.batches.get(0));
+      assertEquals(List.of(1000, 1000), f.batches.get(1), "a was served last: b's turn");
+      assertEquals(List.of(1, 1), f.batches.get(2));
+      assertEquals(List.of(2, 2), f.batches.get(3));
+    }
+  }
+
+  /** One project may fill three quarters of the queue; another still finds room. */
+  @Test
+  void oneProjectCannotFillTheQueue() throws Exception {
+    Doubler f = new Doubler();
+    f.gate = new CountDownLatch(1);
+    try (MicroBatcher<Integer, Integer> b =
+        new MicroBatcher<>("test", 2, Duration.ofMillis(1), 8, f, null)) {
+      CompletableFuture<List<Integer>> busy = b.submit("a", List.of(0));
+      waitFor(() -> f.calls.size() == 1);
+      List<CompletableFuture<List<Integer>>> queued = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        queued.add(b.submit("a", List.of(i, i))); // 6 items: a's share of 8
+      }
+      MicroBatcher.Overloaded refused =
+          assertThrows(MicroBatcher.Overloaded.class, () -> b.submit("a", List.of(9)));
+      assertTrue(
+          refused.getMessage().contains("your project has 6 inputs waiting"), refused.getMessage());
+      CompletableFuture<List<Integer>> other = b.submit("b", List.of(5, 5));
+      CountDownLatch g = f.gate;
+      f.gate = null;
+      g.countDown();
+      assertEquals(List.of(10, 10), other.get(10, TimeUnit.SECONDS));
+      for (var q : queued) {
+        q.get(10, TimeUnit.SECONDS);
+      }
+      busy.get(10, TimeUnit.SECONDS);
+      assertEquals(0, b.queued());
+    }
+  }
+
+  /**
+   * A large request is not starved by a stream of small ones: its chunks alternate with their
+   * batches.
+   */
+  @Test
+  void aLargeRequestAlternatesWithOthers() throws Exception {
+    Doubler f = new Doubler();
+    f.gate = new CountDownLatch(1);
+    try (MicroBatcher<Integer, Integer> b =
+        new MicroBatcher<>("test", 2, Duration.ofMillis(1), 100, f, null)) {
+      CompletableFuture<List<Integer>> large = b.submit("a", List.of(1, 2, 3, 4, 5, 6));
+      waitFor(() -> f.calls.size() == 1);
+      List<CompletableFuture<List<Integer>>> small = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        small.add(b.submit("b", List.of(100 + i, 100 + i)));
+      }
+      CountDownLatch g = f.gate;
+      f.gate = null;
+      g.countDown();
+      assertEquals(List.of(2, 4, 6, 8, 10, 12), large.get(10, TimeUnit.SECONDS));
+      for (var s : small) {
+        s.get(10, TimeUnit.SECONDS);
+      }
+      assertEquals(
+          List.of(
+              List.of(1, 2),
+              List.of(100, 100),
+              List.of(3, 4),
+              List.of(101, 101),
+              List.of(5, 6),
+              List.of(102, 102),
+              List.of(103, 103)),
+          f.batches);
+    }
+  }
 
   private static void waitFor(java.util.function.BooleanSupplier condition)
       throws InterruptedException {
