@@ -34,7 +34,10 @@ final class EvalCommand implements Callable<Integer> {
   @Option(
       names = "--baselines",
       description =
-          "Also score nearest-centroid, kNN and linear probe on the base model's frozen embeddings, and TF-IDF + logistic regression.")
+          "Also score the cheaper alternatives, each tuned on the run's validation file or by"
+              + " cross-validation on the training data: nearest centroid, kNN and a linear probe on"
+              + " the base model's frozen embeddings, and TF-IDF (word and character n-grams) +"
+              + " logistic regression.")
   boolean baselines;
 
   @Option(
@@ -99,6 +102,12 @@ final class EvalCommand implements Callable<Integer> {
           s.f1MacroInterval().low(),
           s.f1MacroInterval().high());
     }
+    for (SystemResult s : r.baselines().values()) {
+      if (s.setting() != null) {
+        System.out.printf("%n  %s: %s", s.name(), s.setting());
+      }
+    }
+    System.out.println();
     System.out.println();
     System.out.println(r.verdict());
     if (r.forgetting() != null) {

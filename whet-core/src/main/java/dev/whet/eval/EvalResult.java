@@ -8,8 +8,9 @@ import java.util.Map;
  * Everything {@code whet eval} measured: written as eval/eval.json (snake_case keys, see {@link
  * ReportWriter}) and rendered in report.html. The top level carries {@code accuracy}, {@code
  * f1_macro} and {@code n} of the reference system and {@code baselines} maps each system name
- * ({@code knn}, {@code centroid}, {@code linear_probe}, {@code tfidf_logreg}, {@code fine_tuned})
- * to its {@link SystemResult}: the contract scripts rely on.
+ * ({@code knn}, {@code centroid}, {@code linear_probe}, {@code tfidf_logreg}, {@code
+ * tfidf_char_logreg}, {@code fine_tuned}) to its {@link SystemResult}, with the {@code setting} a
+ * tuned baseline was given: the contract scripts rely on.
  *
  * @param run run id or model directory evaluated
  * @param reference name of the system the others are compared with (normally {@code fine_tuned})

@@ -85,6 +85,16 @@ public final class Evaluation {
   /** Scores one system's predictions on the test set. */
   public SystemResult add(
       String name, String description, int[] pred, double[][] probs, double seconds) {
+    return add(name, description, pred, probs, seconds, null);
+  }
+
+  private SystemResult add(
+      String name,
+      String description,
+      int[] pred,
+      double[][] probs,
+      double seconds,
+      String setting) {
     checkLabels(pred, name + " predictions");
     if (pred.length != gold.length || (probs != null && probs.length != gold.length)) {
       throw new IllegalArgumentException(
@@ -95,34 +105,87 @@ public final class Evaluation {
     Interval f1 =
         bootstrap.interval(gold.length, Bootstrap.SampleMetric.f1Macro(gold, pred, labels.size()));
     SystemResult r =
-        new SystemResult(name, description, m.accuracy(), m.macro().f1(), acc, f1, m, seconds);
+        new SystemResult(
+            name, description, m.accuracy(), m.macro().f1(), acc, f1, m, seconds, setting);
     systems.put(name, new Scored(r, pred.clone(), probs));
     return r;
   }
 
   /**
-   * Runs and scores the standard baselines: {@code tfidf_logreg} always; {@code centroid}, {@code
-   * knn} and {@code linear_probe} when frozen embeddings of the base model are given.
+   * Runs and scores the standard baselines, each tuned by cross-validation on the training data:
+   * {@code tfidf_logreg} (word n-grams) and {@code tfidf_char_logreg} (character n-grams) always;
+   * {@code centroid}, {@code knn} and {@code linear_probe} when frozen embeddings of the base model
+   * are given.
    */
   public void addBaselines(float[][] trainEmbeddings, float[][] testEmbeddings) {
+    addBaselines(trainEmbeddings, testEmbeddings, null);
+  }
+
+  /**
+   * The validation rows baselines are tuned on instead of cross-validation: never the test rows.
+   *
+   * @param embeddings the base model's embeddings of the texts, or null without embedding baselines
+   */
+  public record Validation(List<String> texts, int[] labels, float[][] embeddings) {}
+
+  /** As above, tuned on {@code validation} when it is not null. */
+  public void addBaselines(
+      float[][] trainEmbeddings, float[][] testEmbeddings, Validation validation) {
     int k = labels.size();
+    if (validation != null) checkLabels(validation.labels(), "validation labels");
+    List<String> valTexts = validation == null ? null : validation.texts();
+    int[] valLabels = validation == null ? null : validation.labels();
+    var texts = new Baselines.TuningData<>(trainTexts, trainLabels, valTexts, valLabels);
     long t = System.nanoTime();
-    Baselines.Predictions p = Baselines.tfidfLogReg(trainTexts, trainLabels, testTexts, k);
-    add("tfidf_logreg", "TF-IDF (1-2-grams) + logistic regression", p, t);
-    if (trainEmbeddings == null || testEmbeddings == null) return;
+    add(
+        "tfidf_logreg",
+        "TF-IDF word n-grams + logistic regression",
+        Baselines.tunedTfidfLogReg(texts, testTexts, k, false),
+        t);
     t = System.nanoTime();
-    p = Baselines.nearestCentroid(trainEmbeddings, trainLabels, testEmbeddings, k);
+    add(
+        "tfidf_char_logreg",
+        "TF-IDF character n-grams + logistic regression",
+        Baselines.tunedTfidfLogReg(texts, testTexts, k, true),
+        t);
+    if (trainEmbeddings == null || testEmbeddings == null) return;
+    var embeddings =
+        new Baselines.TuningData<>(
+            trainEmbeddings,
+            trainLabels,
+            validation == null ? null : validation.embeddings(),
+            validation == null || validation.embeddings() == null ? null : valLabels);
+    t = System.nanoTime();
+    Baselines.Predictions p =
+        Baselines.nearestCentroid(trainEmbeddings, trainLabels, testEmbeddings, k);
     add("centroid", "Base model embeddings, nearest centroid", p, t);
     t = System.nanoTime();
-    p = Baselines.knn(trainEmbeddings, trainLabels, testEmbeddings, k, Baselines.DEFAULT_K);
-    add("knn", "Base model embeddings, " + Baselines.DEFAULT_K + "-nearest neighbours", p, t);
+    add(
+        "knn",
+        "Base model embeddings, k-nearest neighbours",
+        Baselines.tunedKnn(embeddings, testEmbeddings, k),
+        t);
     t = System.nanoTime();
-    p = Baselines.linearProbe(trainEmbeddings, trainLabels, testEmbeddings, k);
-    add("linear_probe", "Base model embeddings, linear probe (logistic regression)", p, t);
+    add(
+        "linear_probe",
+        "Base model embeddings, linear probe (logistic regression)",
+        Baselines.tunedLinearProbe(embeddings, testEmbeddings, k),
+        t);
   }
 
   private void add(String name, String description, Baselines.Predictions p, long startNanos) {
     add(name, description, p.labels(), p.probs(), (System.nanoTime() - startNanos) / 1e9);
+  }
+
+  private void add(String name, String description, Baselines.Tuned b, long startNanos) {
+    Baselines.Predictions p = b.predictions();
+    add(
+        name,
+        description,
+        p.labels(),
+        p.probs(),
+        (System.nanoTime() - startNanos) / 1e9,
+        b.setting());
   }
 
   /**

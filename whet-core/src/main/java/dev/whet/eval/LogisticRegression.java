@@ -50,6 +50,21 @@ public final class LogisticRegression {
    */
   public static LogisticRegression fit(
       SparseMatrix x, int[] y, int classes, double c, double tol, int maxIterations) {
+    return fit(x, y, classes, c, tol, maxIterations, null);
+  }
+
+  /**
+   * As above, starting from {@code start}'s weights (a fit on the same rows with another C): along
+   * a path of growing C each optimum is near the last, and the fit takes far fewer iterations.
+   */
+  static LogisticRegression fit(
+      SparseMatrix x,
+      int[] y,
+      int classes,
+      double c,
+      double tol,
+      int maxIterations,
+      LogisticRegression start) {
     if (x.rows() != y.length) {
       throw new IllegalArgumentException(x.rows() + " rows but " + y.length + " labels");
     }
@@ -68,7 +83,10 @@ public final class LogisticRegression {
 
     int outputs = present.length == 2 ? 1 : present.length;
     Objective objective = new Objective(x, target, outputs, 1.0 / (c * x.rows()));
-    double[] theta = new double[(x.cols() + 1) * outputs];
+    double[] theta =
+        start != null && start.theta.length == (x.cols() + 1) * outputs
+            ? start.theta.clone()
+            : new double[(x.cols() + 1) * outputs];
     int iterations = Lbfgs.minimize(objective, theta, tol, maxIterations);
     return new LogisticRegression(classes, present, x.cols(), theta, iterations);
   }

@@ -143,7 +143,11 @@ public final class ReportWriter {
               .findFirst()
               .orElse(null);
       b.append("<tr><td>").append(Html.esc(s.description()));
-      b.append(" <span class=\"muted\">").append(Html.esc(s.name())).append("</span></td>");
+      b.append(" <span class=\"muted\">").append(Html.esc(s.name())).append("</span>");
+      if (s.setting() != null) {
+        b.append("<br><span class=\"muted\">").append(Html.esc(s.setting())).append("</span>");
+      }
+      b.append("</td>");
       b.append(num(f3(s.accuracy()))).append(num(interval(s.accuracyInterval())));
       b.append(num(f3(s.f1Macro()))).append(num(interval(s.f1MacroInterval())));
       String diff =

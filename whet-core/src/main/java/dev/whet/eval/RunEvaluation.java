@@ -75,7 +75,7 @@ public final class RunEvaluation {
       }
 
       List<ClassificationExample> train = List.of();
-      Path trainFile = o.train != null ? o.train : runTrainFile(runDir);
+      Path trainFile = o.train != null ? o.train : runFile(runDir, "train");
       if (trainFile != null) {
         train =
             examples(trainFile, options).stream()
@@ -107,8 +107,28 @@ public final class RunEvaluation {
             t = System.nanoTime();
             float[][] trainX = baseEncoder.embed(train.stream().map(RunEvaluation::input).toList());
             float[][] testX = baseEncoder.embed(testTexts);
+            Path valFile = tuningFile(runDir, o.data);
+            Evaluation.Validation validation = null;
+            List<ClassificationExample> val = List.of();
+            if (valFile != null) {
+              val =
+                  examples(valFile, options).stream()
+                      .filter(e -> labels.containsAll(e.labels()))
+                      .toList();
+            }
+            if (!val.isEmpty()) {
+              List<String> valTexts = val.stream().map(RunEvaluation::input).toList();
+              validation =
+                  new Evaluation.Validation(
+                      valTexts, indices(val, labels, valFile), baseEncoder.embed(valTexts));
+            }
             timings.put("baseline_embeddings", (System.nanoTime() - t) / 1e9);
-            ev.addBaselines(trainX, testX);
+            log.accept(
+                "baselines: tuning each on "
+                    + (validation == null
+                        ? "the training data (cross-validation)"
+                        : "the validation file"));
+            ev.addBaselines(trainX, testX, validation);
           }
           if (o.forgetting) {
             log.accept(
@@ -268,9 +288,24 @@ public final class RunEvaluation {
     return o;
   }
 
-  private static Path runTrainFile(Path runDir) {
+  /** The run's file under {@code key} in job.yaml ({@code train}, {@code val}), or null. */
+  private static Path runFile(Path runDir, String key) {
     JsonNode job = runDir == null ? null : readYaml(runDir.resolve("job.yaml"));
-    return job != null && job.path("train").isTextual() ? Path.of(job.get("train").asText()) : null;
+    return job != null && job.path(key).isTextual() ? Path.of(job.get(key).asText()) : null;
+  }
+
+  /**
+   * The run's validation file, to tune the baselines on: null when there is none, when it is gone,
+   * or when it is the file being scored (tuning on the test rows would flatter the baselines).
+   */
+  private static Path tuningFile(Path runDir, Path scored) {
+    Path val = runFile(runDir, "val");
+    if (val == null || !Files.isRegularFile(val)) return null;
+    try {
+      return Files.isSameFile(val, scored) ? null : val;
+    } catch (java.io.IOException e) {
+      return null;
+    }
   }
 
   static List<ClassificationExample> examples(Path file, DataOptions options) {

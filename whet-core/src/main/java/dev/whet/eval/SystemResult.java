@@ -11,6 +11,8 @@ package dev.whet.eval;
  * @param f1MacroInterval bootstrap 95% interval of the macro F1
  * @param metrics every metric
  * @param seconds wall time to fit (baselines) and predict, or NaN when unknown
+ * @param setting how a tuned baseline was set up and how that was chosen (shown in the report), or
+ *     null
  */
 public record SystemResult(
     String name,
@@ -20,4 +22,5 @@ public record SystemResult(
     Interval accuracyInterval,
     Interval f1MacroInterval,
     Metrics.Classification metrics,
-    double seconds) {}
+    double seconds,
+    String setting) {}

@@ -121,6 +121,69 @@ class BaselinesTest {
             <= 0.01);
   }
 
+  /**
+   * Issue 17, item 1: the tuned baselines' vectorizers (sublinear tf, min_df 2; word 1–2-grams and
+   * character 2–5-grams within words) and C=10 against scikit-learn (tfidf_tuned.json).
+   */
+  @Test
+  void tunedSettingsMatchSklearn() throws IOException {
+    JsonNode f = Fixtures.load("tfidf_tuned.json");
+    List<String>[] data = sst2();
+    int trainRows = f.get("train_rows").asInt();
+    int[] labels = data[1].stream().mapToInt(Integer::parseInt).toArray();
+    List<String> train = data[0].subList(0, trainRows);
+    List<String> test = data[0].subList(trainRows, data[0].size());
+    for (String variant : List.of("words", "chars")) {
+      JsonNode v = f.get(variant);
+      TfidfVectorizer.Options options =
+          variant.equals("words")
+              ? new TfidfVectorizer.Options(false, 1, 2, true, 2)
+              : new TfidfVectorizer.Options(true, 2, 5, true, 2);
+      TfidfVectorizer tfidf = TfidfVectorizer.fit(train, options);
+      List<String> vocabulary = new ArrayList<>();
+      v.get("vocabulary").forEach(t -> vocabulary.add(t.asText()));
+      assertEquals(vocabulary, tfidf.terms(), variant);
+      double[] idf = Fixtures.doubles(v.get("idf"));
+      for (int j = 0; j < idf.length; j++) assertEquals(idf[j], tfidf.idf(j), 1e-12, variant);
+      SparseMatrix row0 = tfidf.transform(test.subList(0, 1));
+      int[] cols = Fixtures.ints(v.get("test_row0").get("columns"));
+      double[] vals = Fixtures.doubles(v.get("test_row0").get("values"));
+      assertEquals(cols.length, row0.nonZeros(), variant);
+      for (int q = 0; q < cols.length; q++) {
+        assertEquals(vals[q], row0.get(0, cols[q]), 1e-12, variant);
+      }
+
+      Baselines.Predictions p =
+          Baselines.tfidfLogReg(
+              train,
+              java.util.Arrays.copyOfRange(labels, 0, trainRows),
+              test,
+              2,
+              options,
+              f.get("c").asDouble());
+      assertArrayEquals(Fixtures.ints(v.get("logreg_pred")), p.labels(), variant);
+      double[] sklearn = Fixtures.doubles(v.get("logreg_proba"));
+      double[] exact = Fixtures.doubles(v.get("logreg_proba_exact"));
+      for (int i = 0; i < sklearn.length; i++) {
+        assertEquals(sklearn[i], p.probs()[i][1], SKLEARN_PROBA_TOLERANCE, variant);
+        assertEquals(exact[i], p.probs()[i][1], EXACT_PROBA_TOLERANCE, variant);
+      }
+    }
+  }
+
+  /** Character n-grams within words, as scikit-learn's char_wb: padded, short words once. */
+  @Test
+  void characterNgramsStayWithinPaddedWords() {
+    var o = new TfidfVectorizer.Options(true, 2, 3, false, 1);
+    // " a " is shorter than 4 and as long as 3: its 3-gram is itself, once; " ab " has two.
+    assertEquals(
+        List.of(" a", "a ", " a ", " a", "ab", "b ", " ab", "ab "),
+        TfidfVectorizer.analyze("A \t ab", o));
+    assertEquals(
+        List.of("the", "cat", "sat", "the cat", "cat sat", "the cat sat"),
+        TfidfVectorizer.analyze("The cat sat", new TfidfVectorizer.Options(false, 1, 3, false, 1)));
+  }
+
   @Test
   void logisticRegressionConvergesOnTenThousandSparseRows() {
     // 10k documents x 30k features, 40 non-zeros each, 3 classes: the size of a real TF-IDF

@@ -17,16 +17,23 @@ class EvaluationTest {
   private static final int[] GOLD = {1, 0, 1};
 
   @Test
-  void withoutEmbeddingsOnlyTheTextBaselineRuns() {
+  void withoutEmbeddingsOnlyTheTextBaselinesRun() {
     Evaluation ev = new Evaluation(LABELS, GOLD, TEST, TRAIN, TRAIN_Y);
     ev.add("fine_tuned", "Fine-tuned model", new int[] {1, 0, 1}, null, Double.NaN);
     ev.addBaselines(null, null);
     EvalResult r = ev.result("run-1", "fine_tuned", null, null, Map.of());
-    assertEquals(List.of("fine_tuned", "tfidf_logreg"), List.copyOf(r.baselines().keySet()));
+    assertEquals(
+        List.of("fine_tuned", "tfidf_logreg", "tfidf_char_logreg"),
+        List.copyOf(r.baselines().keySet()));
     assertEquals(1.0, r.accuracy());
     assertEquals(3, r.n());
-    assertEquals(2, r.comparisons().size()); // f1_macro and accuracy against tfidf_logreg
+    assertEquals(4, r.comparisons().size()); // f1_macro and accuracy against each
     assertTrue(r.timings().containsKey("system.tfidf_logreg"));
+    // Each says how it was tuned: six rows, three of a class, allow three folds.
+    String setting = r.baselines().get("tfidf_logreg").setting();
+    assertTrue(setting.startsWith("word 1–2-grams, sublinear tf"), setting);
+    assertTrue(setting.contains("chosen by 3-fold cross-validation on the training data"), setting);
+    assertTrue(r.baselines().get("fine_tuned").setting() == null);
   }
 
   @Test

@@ -26,7 +26,9 @@ class ReportWriterTest {
     assertEquals(150, json.get("n").asInt());
     assertEquals(data.result().accuracy(), json.get("accuracy").asDouble());
     assertEquals(data.result().f1Macro(), json.get("f1_macro").asDouble());
-    for (String name : List.of("knn", "centroid", "linear_probe", "tfidf_logreg", "fine_tuned")) {
+    for (String name :
+        List.of(
+            "knn", "centroid", "linear_probe", "tfidf_logreg", "tfidf_char_logreg", "fine_tuned")) {
       JsonNode system = json.get("baselines").get(name);
       assertTrue(system.get("accuracy").isNumber(), name);
       assertTrue(system.get("f1_macro").isNumber(), name);
@@ -35,7 +37,10 @@ class ReportWriterTest {
     // metrics that do not apply are null, not the invalid JSON token NaN
     assertTrue(json.get("baselines").get("fine_tuned").get("metrics").get("roc_auc").isNull());
     assertTrue(json.get("forgetting").get("flagged").asBoolean());
-    assertEquals(8, json.get("comparisons").size());
+    assertEquals(10, json.get("comparisons").size());
+    assertTrue(
+        json.get("baselines").get("knn").get("setting").asText().startsWith("k="),
+        "a tuned baseline's setting is in eval.json");
     assertFalse(json.get("verdict").asText().isBlank());
   }
 

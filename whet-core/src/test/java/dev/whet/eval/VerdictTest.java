@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class VerdictTest {
   private static SystemResult system(String name, String description, double f1) {
     Interval i = new Interval(f1, f1 - 0.02, f1 + 0.02);
-    return new SystemResult(name, description, f1, f1, i, i, null, 1.0);
+    return new SystemResult(name, description, f1, f1, i, i, null, 1.0, null);
   }
 
   private static Comparison f1(String other, double est, double lo, double hi) {
