@@ -174,8 +174,10 @@ public final class LanguageModel implements AutoCloseable {
     return tokenizer.encodeRaw(template.render(messages, true));
   }
 
+  /** Frees the tokenizer and the model's weights now, not when the garbage collector runs. */
   @Override
   public void close() {
     tokenizer.close();
+    model.close();
   }
 }

@@ -89,21 +89,23 @@ public final class BertModel extends Block {
    * Builds the encoder a config describes, with LoRA adapters where {@code lora} says (or none).
    */
   public static BertModel of(EncoderConfig c, Lora lora) {
-    return new BertModel(
-        c.vocabSize(),
-        c.hiddenSize(),
-        c.layers(),
-        c.heads(),
-        c.intermediateSize(),
-        c.maxPositions(),
-        c.typeVocabSize(),
-        c.layerNormEps(),
-        c.hiddenDropout(),
-        c.attentionDropout(),
-        Activation.of(c.hiddenAct()),
-        c.padTokenId(),
-        c.positionOffset(),
-        lora);
+    return owning(
+        () ->
+            new BertModel(
+                c.vocabSize(),
+                c.hiddenSize(),
+                c.layers(),
+                c.heads(),
+                c.intermediateSize(),
+                c.maxPositions(),
+                c.typeVocabSize(),
+                c.layerNormEps(),
+                c.hiddenDropout(),
+                c.attentionDropout(),
+                Activation.of(c.hiddenAct()),
+                c.padTokenId(),
+                c.positionOffset(),
+                lora));
   }
 
   static LayerNormImpl layerNorm(int hidden, double eps) {

@@ -83,21 +83,23 @@ public final class LlamaModel extends Block {
 
   /** Builds the decoder a config describes, with LoRA adapters where {@code lora} says. */
   public static LlamaModel of(LlamaConfig c, Lora lora) {
-    return new LlamaModel(
-        c.vocabSize(),
-        c.hiddenSize(),
-        c.intermediateSize(),
-        c.layers(),
-        c.heads(),
-        c.kvHeads(),
-        c.headDim(),
-        c.rmsNormEps(),
-        c.inverseFrequencies(),
-        c.qkvBias(),
-        c.oBias(),
-        !c.tieWordEmbeddings(),
-        c.maxContext(),
-        lora);
+    return owning(
+        () ->
+            new LlamaModel(
+                c.vocabSize(),
+                c.hiddenSize(),
+                c.intermediateSize(),
+                c.layers(),
+                c.heads(),
+                c.kvHeads(),
+                c.headDim(),
+                c.rmsNormEps(),
+                c.inverseFrequencies(),
+                c.qkvBias(),
+                c.oBias(),
+                !c.tieWordEmbeddings(),
+                c.maxContext(),
+                lora));
   }
 
   /**

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.StringTensorDict;
@@ -101,9 +102,11 @@ public final class Weights {
     for (TensorData t : tensors.values()) {
       byName.put(stripPrefix(t.name(), prefixes), t);
     }
-    Map<String, Tensor> params = parameters(module);
     TreeSet<String> missing = new TreeSet<>();
-    try (NoGradGuard g = new NoGradGuard()) {
+    // The loaded copies are temporaries: freed here, not when the garbage collector runs.
+    try (PointerScope scope = new PointerScope();
+        NoGradGuard g = new NoGradGuard()) {
+      Map<String, Tensor> params = parameters(module);
       for (Map.Entry<String, Tensor> p : params.entrySet()) {
         TensorData d = byName.remove(p.getKey());
         if (d == null) {

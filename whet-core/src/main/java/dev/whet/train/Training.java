@@ -215,6 +215,7 @@ public final class Training {
       }
     } finally {
       d.tokenizer.close();
+      model.close(); // its weights, now: the evaluation below loads the saved model
     }
     List<Example> heldOut = in.test != null ? in.test : in.val;
     if (job.evaluate && heldOut != null) {
