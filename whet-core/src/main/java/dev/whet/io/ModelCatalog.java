@@ -41,9 +41,15 @@ public final class ModelCatalog {
   /** The model used when none is named. */
   public static final String DEFAULT = "minilm-l6";
 
-  /** The {@code model_type}s of config.json that Whet can load. */
+  /**
+   * The {@code model_type}s of config.json that Whet can load: the encoders' and the decoders'
+   * (DistilBERT is not among them: its layers differ, and nothing here implements them).
+   */
   public static final List<String> SUPPORTED_TYPES =
-      List.of("bert", "roberta", "xlm-roberta", "distilbert", "llama", "mistral", "qwen2");
+      java.util.stream.Stream.concat(
+              dev.whet.model.EncoderConfig.SUPPORTED.stream(),
+              dev.whet.model.LlamaConfig.SUPPORTED.stream())
+          .toList();
 
   /** Pinned so a pull does not depend on whatever plugin version the user's Maven picks. */
   private static final String DEPENDENCY_PLUGIN =

@@ -261,7 +261,20 @@ class ModelCatalogTest {
     assertMessage(
         () -> ModelCatalog.resolve(dir.toString()),
         "config.json: model_type 'gpt2' is not supported; Whet supports bert, roberta,"
-            + " xlm-roberta, distilbert, llama, mistral, qwen2");
+            + " xlm-roberta, llama, mistral, qwen2");
+  }
+
+  /**
+   * Issue 17, item 2: DistilBERT was listed as supported and accepted, then refused when loaded. It
+   * is refused up front now, with the list of what is supported.
+   */
+  @Test
+  void distilbertIsNotAdvertised() throws IOException {
+    assertFalse(ModelCatalog.SUPPORTED_TYPES.contains("distilbert"));
+    Path dir = hfDir("{\"model_type\": \"distilbert\"}");
+    assertMessage(
+        () -> ModelCatalog.resolve(dir.toString()),
+        "model_type 'distilbert' is not supported; Whet supports bert, roberta, xlm-roberta");
   }
 
   @Test
