@@ -60,16 +60,6 @@ final class EvalCommand implements Callable<Integer> {
   public Integer call() {
     Path modelDir = PredictCommand.modelDir(model);
     Path runDir = PredictCommand.runDirOf(modelDir);
-    if (RunEvaluation.isMultiLabel(modelDir)) {
-      // Baselines and the report are single-label; a multi-label model gets its own scores.
-      var scores = RunEvaluation.multiLabel(modelDir, data);
-      if (json) {
-        System.out.println(Json.line(scores));
-      } else {
-        scores.forEach((k, v) -> System.out.println(k + ": " + v));
-      }
-      return 0;
-    }
     EvalResult r =
         RunEvaluation.run(
             modelDir,
@@ -101,6 +91,23 @@ final class EvalCommand implements Callable<Integer> {
           s.f1Macro(),
           s.f1MacroInterval().low(),
           s.f1MacroInterval().high());
+    }
+    if (r.multiLabel() != null) {
+      System.out.printf(
+          "%n  (multi-label: accuracy is subset accuracy, macro-F1 is over labels; thresholds: %s)",
+          r.multiLabel().thresholds());
+      r.multiLabel()
+          .systems()
+          .forEach(
+              (name, m) ->
+                  System.out.printf(
+                      Locale.ROOT,
+                      "%n  %s: micro-F1 %.3f [%.3f,%.3f], Hamming loss %.3f",
+                      name,
+                      m.microF1(),
+                      m.microF1Interval().low(),
+                      m.microF1Interval().high(),
+                      m.hammingLoss()));
     }
     for (SystemResult s : r.baselines().values()) {
       if (s.setting() != null) {

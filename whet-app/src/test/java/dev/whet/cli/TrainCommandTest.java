@@ -1,6 +1,7 @@
 package dev.whet.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -224,14 +225,19 @@ class TrainCommandTest {
       lines.add(JSON.writeValueAsString(java.util.Map.of("text", text, "labels", labels)));
     }
     Path ml = Files.write(dir.resolve("multilabel.jsonl"), lines);
+    Path mlTrain = Files.write(dir.resolve("multilabel-train.jsonl"), lines.subList(0, 48));
+    Path mlVal = Files.write(dir.resolve("multilabel-val.jsonl"), lines.subList(48, 64));
     Path out = dir.resolve("run-ml");
+    // Issue 17, item 3: with a validation file the end-of-run evaluation used to throw.
     Cli.Result r =
         Cli.run(
             "train",
             "--base",
             base.toString(),
             "--train",
-            ml.toString(),
+            mlTrain.toString(),
+            "--val",
+            mlVal.toString(),
             "--task",
             "multilabel",
             "--out",
@@ -244,13 +250,29 @@ class TrainCommandTest {
             "32",
             "--json");
     assertEquals(0, r.exit(), r.err());
-    Cli.Result e = Cli.run("eval", out.toString(), "--data", ml.toString(), "--json");
+    assertTrue(Files.isRegularFile(out.resolve("eval/report.html")), "evaluated at the end");
+    // Scored on another file, the thresholds are tuned on the validation file.
+    Cli.Result e =
+        Cli.run("eval", out.toString(), "--data", ml.toString(), "--baselines", "--json");
     assertEquals(0, e.exit(), e.err());
     JsonNode scores = JSON.readTree(e.lastLine());
     assertEquals(64, scores.get("n").asInt());
-    for (String f : List.of("accuracy", "f1_macro", "f1_micro", "hamming_loss")) {
+    for (String f : List.of("accuracy", "f1_macro")) {
       assertTrue(scores.get(f).isNumber(), f + " in " + scores);
     }
+    JsonNode ml2 = scores.get("multi_label");
+    assertEquals("per label, the best F1 on the validation file", ml2.get("thresholds").asText());
+    JsonNode tuned = ml2.get("systems").get("fine_tuned");
+    assertTrue(
+        tuned.get("micro_f1").isNumber() && tuned.get("hamming_loss").isNumber(), ml2.toString());
+    assertEquals(3, tuned.get("labels").size(), "negative, positive, short");
+    for (String system : List.of("tfidf_logreg", "linear_probe")) {
+      JsonNode b = scores.get("baselines").get(system);
+      assertTrue(b.get("setting").asText().contains("cross-validation"), b.toString());
+      assertTrue(ml2.get("systems").has(system), system);
+    }
+    assertFalse(scores.get("verdict").asText().isBlank());
+    assertTrue(Files.readString(out.resolve("eval/report.html")).contains("<h2>Per label"));
     Cli.Result p = Cli.run("predict", out.toString(), "a short text", "--json");
     assertEquals(0, p.exit(), p.err());
     assertTrue(JSON.readTree(p.lastLine()).get("label").isArray(), p.out());

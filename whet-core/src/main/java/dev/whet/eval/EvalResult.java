@@ -25,6 +25,9 @@ import java.util.Map;
  * @param errors error analysis of the reference system
  * @param dataStats data statistics as found by the data check (any JSON object), or null
  * @param timings seconds per stage (e.g. training, evaluation, each baseline)
+ * @param multiLabel a multi-label model's further scores (micro F1, Hamming loss, per label with
+ *     thresholds), or null for a single-label one; its {@code accuracy} is then the subset accuracy
+ *     and {@code f1_macro} the macro F1 over labels, and there is no error analysis
  */
 public record EvalResult(
     String run,
@@ -39,4 +42,5 @@ public record EvalResult(
     ForgettingCheck forgetting,
     ErrorAnalysis errors,
     JsonNode dataStats,
-    Map<String, Double> timings) {}
+    Map<String, Double> timings,
+    MultiLabelEvaluation.Scores multiLabel) {}

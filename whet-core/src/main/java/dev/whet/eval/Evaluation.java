@@ -243,7 +243,8 @@ public final class Evaluation {
         forgetting,
         errors,
         dataStats,
-        allTimings);
+        allTimings,
+        null);
   }
 
   private Comparison compare(Scored ref, Scored other, String metric) {

@@ -328,7 +328,7 @@ public final class Metrics {
   }
 
   /** F1 = 2tp / (2tp + fp + fn) = 2tp / (predicted + actual); 0 when both are empty. */
-  private static double f1(long tp, long predicted, long actual) {
+  static double f1(long tp, long predicted, long actual) {
     return ratio(2 * tp, predicted + actual);
   }
 

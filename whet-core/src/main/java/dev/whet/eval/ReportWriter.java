@@ -111,9 +111,15 @@ public final class ReportWriter {
     b.append("<h2>Verdict</h2>").append(p("verdict", r.verdict()));
     baselines(b, r);
     curves(b, data.log());
-    classes(b, r);
+    if (r.multiLabel() != null) {
+      labels(b, r);
+    } else {
+      classes(b, r);
+    }
     forgetting(b, r.forgetting());
-    errors(b, r.errors());
+    if (r.errors() != null) {
+      errors(b, r.errors());
+    }
     b.append("<h2>Data statistics</h2><section>");
     if (r.dataStats() == null) b.append(p("muted", "No data statistics were recorded."));
     else b.append("<pre>").append(Html.esc(r.dataStats().toPrettyString())).append("</pre>");
@@ -237,6 +243,38 @@ public final class ReportWriter {
       b.append("<tr><td>").append(Html.esc(s.label())).append("</td>");
       b.append(num(f3(s.precision()))).append(num(f3(s.recall()))).append(num(f3(s.f1())));
       b.append(num(Integer.toString(s.support()))).append("</tr>");
+    }
+    b.append("</table></section>");
+  }
+
+  /** A multi-label model's scores per system and per label, with the thresholds used. */
+  private static void labels(StringBuilder b, EvalResult r) {
+    MultiLabelEvaluation.Scores m = r.multiLabel();
+    b.append("<h2>Per label</h2><section>");
+    b.append(p("muted", "Thresholds of the " + r.reference() + " model: " + m.thresholds() + "."));
+    b.append("<table><tr><th>system</th><th>subset accuracy</th><th>micro F1</th>");
+    b.append("<th>95% interval</th><th>macro F1</th><th>Hamming loss</th></tr>");
+    for (Map.Entry<String, MultiLabelEvaluation.SystemScores> e : m.systems().entrySet()) {
+      SystemResult s = r.baselines().get(e.getKey());
+      b.append("<tr><td>").append(Html.esc(s.description())).append("</td>");
+      b.append(num(f3(s.accuracy()))).append(num(f3(e.getValue().microF1())));
+      b.append(num(interval(e.getValue().microF1Interval()))).append(num(f3(s.f1Macro())));
+      b.append(num(f3(e.getValue().hammingLoss()))).append("</tr>");
+    }
+    b.append("</table>");
+    MultiLabelEvaluation.SystemScores ref = m.systems().get(r.reference());
+    List<Svg.Bar> bars = new ArrayList<>();
+    for (MultiLabelEvaluation.LabelScores l : ref.labels()) {
+      bars.add(new Svg.Bar(l.label(), l.f1(), null, "  (n=" + l.support() + ")"));
+    }
+    b.append(Svg.bars("per-label-f1", "F1 per label (" + r.reference() + ")", bars));
+    b.append("<table><tr><th>label</th><th>threshold</th><th>precision</th><th>recall</th>");
+    b.append("<th>F1</th><th>support</th></tr>");
+    for (MultiLabelEvaluation.LabelScores l : ref.labels()) {
+      b.append("<tr><td>").append(Html.esc(l.label())).append("</td>");
+      b.append(num(String.format(Locale.ROOT, "%.2f", l.threshold())));
+      b.append(num(f3(l.precision()))).append(num(f3(l.recall()))).append(num(f3(l.f1())));
+      b.append(num(Integer.toString(l.support()))).append("</tr>");
     }
     b.append("</table></section>");
   }

@@ -50,9 +50,7 @@ public final class RunEvaluation {
     Map<String, Double> timings = new LinkedHashMap<>();
     try (ClassifierModel model = ClassifierModel.load(modelDir)) {
       if (model.multiLabel()) {
-        throw new WhetException(
-            modelDir
-                + ": multi-label model: score it with RunEvaluation.multiLabel (whet eval does)");
+        return multiLabel(model, modelDir, runDir, o, log, timings);
       }
       DataOptions options = options(model.task(), runDir);
       List<ClassificationExample> test = examples(o.data, options);
@@ -66,13 +64,7 @@ public final class RunEvaluation {
       double predictSeconds = (System.nanoTime() - t) / 1e9;
       timings.put("predict", predictSeconds);
       int[] pred = argmax(probs);
-      double[][] p = new double[probs.length][];
-      for (int i = 0; i < probs.length; i++) {
-        p[i] = new double[probs[i].length];
-        for (int c = 0; c < p[i].length; c++) {
-          p[i][c] = probs[i][c];
-        }
-      }
+      double[][] p = doubles(probs);
 
       List<ClassificationExample> train = List.of();
       Path trainFile = o.train != null ? o.train : runFile(runDir, "train");
@@ -152,72 +144,151 @@ public final class RunEvaluation {
               dataStats,
               timings);
       if (runDir != null) {
-        Path evalDir = runDir.resolve("eval");
-        String config =
-            Files.isRegularFile(runDir.resolve("job.yaml"))
-                ? readString(runDir.resolve("job.yaml"))
-                : "";
-        TrainingLog logs =
-            Files.isRegularFile(runDir.resolve("metrics.jsonl"))
-                ? TrainingLog.read(runDir.resolve("metrics.jsonl"))
-                : TrainingLog.empty();
-        ReportWriter.write(
-            evalDir,
-            new ReportData("Whet evaluation: " + runDir.getFileName(), result, logs, config));
-        writePredictions(evalDir.resolve("predictions.jsonl"), test, labels, pred, probs);
+        writeReport(runDir, result);
+        writePredictions(runDir.resolve("eval/predictions.jsonl"), test, labels, pred, probs);
       }
       return result;
     }
   }
 
-  /** Whether a saved model is a multi-label classifier (scored by {@link #multiLabel}). */
-  public static boolean isMultiLabel(Path modelDir) {
-    JsonNode w = readJson(modelDir.resolve("whet.json"));
-    return w != null && w.path("task").asText().equals("multilabel");
+  /** eval/eval.json and eval/report.html of a run. */
+  private static void writeReport(Path runDir, EvalResult result) {
+    String config =
+        Files.isRegularFile(runDir.resolve("job.yaml"))
+            ? readString(runDir.resolve("job.yaml"))
+            : "";
+    TrainingLog logs =
+        Files.isRegularFile(runDir.resolve("metrics.jsonl"))
+            ? TrainingLog.read(runDir.resolve("metrics.jsonl"))
+            : TrainingLog.empty();
+    ReportWriter.write(
+        runDir.resolve("eval"),
+        new ReportData("Whet evaluation: " + runDir.getFileName(), result, logs, config));
   }
 
   /**
-   * Multi-label scores (a label is predicted when its probability is at least 0.5): subset accuracy
-   * (reported as {@code accuracy}), macro and micro F1 over labels, Hamming loss.
+   * A multi-label model against its baselines ({@link MultiLabelEvaluation}): thresholds tuned on
+   * the run's validation file when it is not the file scored, else 0.5.
    */
-  public static Map<String, Object> multiLabel(Path modelDir, Path data) {
-    try (ClassifierModel model = ClassifierModel.load(modelDir)) {
-      List<ClassificationExample> test =
-          examples(data, DataOptions.defaults().withTask(Task.MULTI_LABEL));
-      List<String> labels = model.labels();
-      boolean[][] gold = new boolean[test.size()][labels.size()];
-      for (int i = 0; i < gold.length; i++) {
-        for (String l : test.get(i).labels()) {
-          int c = labels.indexOf(l);
-          if (c < 0) {
-            throw new WhetException(
-                data
-                    + ":"
-                    + test.get(i).line()
-                    + ": label '"
-                    + l
-                    + "' is not one the model was trained on "
-                    + labels);
-          }
-          gold[i][c] = true;
-        }
+  private static EvalResult multiLabel(
+      ClassifierModel model,
+      Path modelDir,
+      Path runDir,
+      Options o,
+      Consumer<String> log,
+      Map<String, Double> timings) {
+    DataOptions options = options(model.task(), runDir).withTask(Task.MULTI_LABEL);
+    List<String> labels = model.labels();
+    List<ClassificationExample> test = examples(o.data, options);
+    long t = System.nanoTime();
+    log.accept("predicting " + test.size() + " examples");
+    double[][] probs = doubles(predict(model, test));
+    timings.put("predict", (System.nanoTime() - t) / 1e9);
+
+    Path valFile = tuningFile(runDir, o.data);
+    double[] thresholds = MultiLabelEvaluation.uniform(labels.size(), 0.5);
+    String how = "0.5 for every label (no validation file to tune them on)";
+    if (valFile != null) {
+      List<ClassificationExample> val = examples(valFile, options);
+      if (!val.isEmpty()) {
+        thresholds =
+            MultiLabelEvaluation.tuneThresholds(
+                labelSets(val, labels, valFile), doubles(predict(model, val)));
+        how = "per label, the best F1 on the validation file";
       }
-      float[][] probs = predict(model, test);
-      boolean[][] pred = new boolean[probs.length][labels.size()];
-      for (int i = 0; i < probs.length; i++) {
-        for (int c = 0; c < labels.size(); c++) {
-          pred[i][c] = probs[i][c] >= 0.5f;
-        }
-      }
-      Map<String, Object> out = new LinkedHashMap<>();
-      out.put("task", "multilabel");
-      out.put("n", test.size());
-      out.put("accuracy", Metrics.subsetAccuracy(gold, pred));
-      out.put("f1_macro", Metrics.multiLabelMacroF1(gold, pred));
-      out.put("f1_micro", Metrics.multiLabelMicroF1(gold, pred));
-      out.put("hamming_loss", Metrics.hammingLoss(gold, pred));
-      return out;
     }
+    List<ClassificationExample> train = List.of();
+    Path trainFile = o.train != null ? o.train : runFile(runDir, "train");
+    if (trainFile != null) {
+      train =
+          examples(trainFile, options).stream()
+              .filter(e -> labels.containsAll(e.labels()))
+              .toList();
+    } else if (o.baselines) {
+      throw new WhetException(
+          "--baselines needs the training examples: give --train FILE (or evaluate a run directory)");
+    }
+    List<String> testTexts = test.stream().map(RunEvaluation::input).toList();
+    List<String> trainTexts = train.stream().map(RunEvaluation::input).toList();
+    MultiLabelEvaluation ev =
+        new MultiLabelEvaluation(
+            labels,
+            labelSets(test, labels, o.data),
+            testTexts,
+            trainTexts,
+            labelSets(train, labels, trainFile),
+            new Bootstrap());
+    ev.add(
+        "fine_tuned",
+        "Fine-tuned model",
+        probs,
+        thresholds,
+        timings.get("predict"),
+        valFile == null ? null : "thresholds tuned on the validation file");
+    if (o.baselines && !train.isEmpty()) {
+      String base = String.valueOf(model.info().getOrDefault("base", ModelCatalog.DEFAULT));
+      try (Encoder baseEncoder =
+          Encoder.load(ModelCatalog.resolve(base), model.tokenizer().maxLength())) {
+        log.accept(
+            "baselines: embedding "
+                + train.size()
+                + " training examples with the frozen base model");
+        t = System.nanoTime();
+        float[][] trainX = baseEncoder.embed(trainTexts);
+        float[][] testX = baseEncoder.embed(testTexts);
+        timings.put("baseline_embeddings", (System.nanoTime() - t) / 1e9);
+        log.accept("baselines: tuning each by cross-validation on the training data");
+        ev.addBaselines(trainX, testX);
+      }
+    }
+    JsonNode dataStats = runDir == null ? null : readJson(runDir.resolve("data_stats.json"));
+    Double trainSeconds = runDir == null ? null : lastTrainSeconds(runDir);
+    if (trainSeconds != null) {
+      timings.put("training", trainSeconds);
+    }
+    EvalResult result =
+        ev.result(
+            runDir != null ? runDir.toString() : modelDir.toString(),
+            "fine_tuned",
+            how,
+            dataStats,
+            timings);
+    if (runDir != null) {
+      writeReport(runDir, result);
+    }
+    return result;
+  }
+
+  /** Per example and label, whether the example has it; a label the model lacks is an error. */
+  private static boolean[][] labelSets(
+      List<ClassificationExample> examples, List<String> labels, Path file) {
+    boolean[][] out = new boolean[examples.size()][labels.size()];
+    for (int i = 0; i < out.length; i++) {
+      for (String l : examples.get(i).labels()) {
+        int c = labels.indexOf(l);
+        if (c < 0) {
+          throw new WhetException(
+              file
+                  + ":"
+                  + examples.get(i).line()
+                  + ": label '"
+                  + l
+                  + "' is not one the model was trained on "
+                  + labels);
+        }
+        out[i][c] = true;
+      }
+    }
+    return out;
+  }
+
+  private static double[][] doubles(float[][] m) {
+    double[][] out = new double[m.length][];
+    for (int i = 0; i < m.length; i++) {
+      out[i] = new double[m[i].length];
+      for (int j = 0; j < m[i].length; j++) out[i][j] = m[i][j];
+    }
+    return out;
   }
 
   /**

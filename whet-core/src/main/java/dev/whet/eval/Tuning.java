@@ -8,10 +8,10 @@ import java.util.Random;
 import java.util.function.Function;
 
 /**
- * Chooses a baseline's setting as a practitioner would: by macro-F1 on held-out rows — the
- * validation file when there is one, else stratified k-fold cross-validation over the training rows
- * (scikit-learn's {@code GridSearchCV} with {@code StratifiedKFold(shuffle=True)}: the mean over
- * folds, the first of equal settings). The test set is never looked at.
+ * Chooses a baseline's setting as a practitioner would: by macro-F1 (or another score) on held-out
+ * rows — the validation file when there is one, else stratified k-fold cross-validation over the
+ * training rows (scikit-learn's {@code GridSearchCV} with {@code StratifiedKFold(shuffle=True)}:
+ * the mean over folds, the first of equal settings). The test set is never looked at.
  */
 final class Tuning {
   private Tuning() {}
@@ -93,14 +93,30 @@ final class Tuning {
    */
   static Choice choose(
       Plan plan, int[] poolLabels, int classes, int settings, Function<Fold, int[][]> predictAll) {
+    return chooseBy(
+        plan,
+        settings,
+        fold -> {
+          int[] gold = pick(poolLabels, fold.eval());
+          int[][] predictions = predictAll.apply(fold);
+          double[] scores = new double[settings];
+          for (int s = 0; s < settings; s++) {
+            scores[s] = Metrics.f1Macro(gold, predictions[s], classes);
+          }
+          return scores;
+        });
+  }
+
+  /**
+   * Picks the setting with the best mean score over the folds (the first of equal ones).
+   *
+   * @param scoreAll a fold's score (higher is better) under every setting, in setting order
+   */
+  static Choice chooseBy(Plan plan, int settings, Function<Fold, double[]> scoreAll) {
     double[] scores = new double[settings];
     for (Fold fold : plan.folds()) {
-      int[] gold = new int[fold.eval().length];
-      for (int i = 0; i < gold.length; i++) gold[i] = poolLabels[fold.eval()[i]];
-      int[][] predictions = predictAll.apply(fold);
-      for (int s = 0; s < settings; s++) {
-        scores[s] += Metrics.f1Macro(gold, predictions[s], classes) / plan.folds().size();
-      }
+      double[] fs = scoreAll.apply(fold);
+      for (int s = 0; s < settings; s++) scores[s] += fs[s] / plan.folds().size();
     }
     int best = 0;
     for (int s = 1; s < settings; s++) if (scores[s] > scores[best] + 1e-12) best = s;
@@ -122,5 +138,11 @@ final class Tuning {
 
   static int[] pick(int[] all, int[] rows) {
     return Arrays.stream(rows).map(r -> all[r]).toArray();
+  }
+
+  static boolean[][] pick(boolean[][] all, int[] rows) {
+    boolean[][] out = new boolean[rows.length][];
+    for (int i = 0; i < rows.length; i++) out[i] = all[rows[i]];
+    return out;
   }
 }
