@@ -1,5 +1,7 @@
 package dev.whet.train;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.whet.engine.Engine;
@@ -42,19 +44,16 @@ class PrecisionTest {
       boolean bf16 = run == 1;
       torch.set_autocast_enabled(torch.DeviceType.CPU, bf16);
       torch.set_autocast_dtype(torch.DeviceType.CPU, torch.ScalarType.BFloat16);
-      Tensor logits = m.forward(ids, mask, null).to(torch.ScalarType.Float);
+      Tensor raw = m.forward(ids, mask, null);
       torch.set_autocast_enabled(torch.DeviceType.CPU, false);
       torch.clear_cache();
-      if (bf16) {
-        // The matrix multiplies really ran in bf16.
-        assertTrue(
-            logits
-                    .sub(logits.to(torch.ScalarType.BFloat16).to(torch.ScalarType.Float))
-                    .abs()
-                    .max()
-                    .item_double()
-                < 1e-2);
-      }
+      // The head's matrix multiply really ran in bf16 under autocast, and in fp32 without it
+      // (issue 17: the check before passed whether autocast did anything or not).
+      assertEquals(
+          (bf16 ? torch.ScalarType.BFloat16 : torch.ScalarType.Float).value,
+          raw.scalar_type().value,
+          bf16 ? "autocast did not run the head in bf16" : "fp32 run");
+      Tensor logits = raw.to(torch.ScalarType.Float);
       Tensor loss = torch.cross_entropy(logits, y);
       loss.backward();
       losses[run] = loss.item_double();
@@ -62,6 +61,7 @@ class PrecisionTest {
     }
     assertTrue(
         Math.abs(losses[0] - losses[1]) < 2e-2, "fp32 " + losses[0] + " vs bf16 " + losses[1]);
+    assertNotEquals(losses[0], losses[1], "bf16 rounds: the losses cannot agree to the last bit");
     double num = 0;
     double den = 0;
     for (int i = 0; i < grads[0].length; i++) {
