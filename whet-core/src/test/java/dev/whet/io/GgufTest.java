@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.whet.WhetException;
 import dev.whet.infer.GenerationOptions;
 import dev.whet.infer.Generator;
@@ -57,6 +58,33 @@ class GgufTest {
     GgufQuants.q8_0(b, out);
     assertEquals(-8f, out[0]);
     assertEquals(7.5f, out[31]);
+  }
+
+  /**
+   * Issue 17, item 4: Q4_K and Q6_K against an independent numpy implementation of ggml's block
+   * layouts (gguf-quants/make_quant_fixtures.py): three random super-blocks of each.
+   */
+  @Test
+  void kQuantsMatchAnIndependentImplementation() throws Exception {
+    JsonNode f =
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(Path.of("src/test/resources/gguf-quants/quant_blocks.json").toFile());
+    for (String format : List.of("q4_k", "q6_k")) {
+      byte[] raw = java.util.HexFormat.of().parseHex(f.get(format).get("hex").asText());
+      JsonNode want = f.get(format).get("values");
+      float[] out = new float[want.size()];
+      ByteBuffer b = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
+      if (format.equals("q4_k")) {
+        GgufQuants.q4K(b, out);
+      } else {
+        GgufQuants.q6K(b, out);
+      }
+      assertEquals(raw.length, b.position(), format + ": every byte read");
+      for (int i = 0; i < out.length; i++) {
+        double w = want.get(i).asDouble();
+        assertEquals(w, out[i], 1e-5 * Math.abs(w) + 1e-6, format + " value " + i);
+      }
+    }
   }
 
   @Test
