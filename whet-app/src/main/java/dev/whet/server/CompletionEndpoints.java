@@ -10,10 +10,7 @@ import dev.whet.io.ChatTemplate;
 import dev.whet.server.LoadedModels.DecoderModel;
 import dev.whet.server.LoadedModels.Kind;
 import io.javalin.http.Context;
-import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -400,19 +397,14 @@ final class CompletionEndpoints {
       boolean chat,
       String id,
       long created) {
-    HttpServletResponse res = ctx.res();
-    res.setStatus(200);
-    res.setContentType("text/event-stream;charset=utf-8");
-    res.setHeader("Cache-Control", "no-cache");
-    res.setHeader("X-Accel-Buffering", "no");
     try {
-      OutputStream out = res.getOutputStream();
+      Sse out = Sse.open(ctx);
       if (chat) {
         ObjectNode first = chunk(p, chat, id, created);
         ObjectNode delta = ((ObjectNode) first.withArray("choices").get(0)).putObject("delta");
         delta.put("role", "assistant");
         delta.put("content", "");
-        send(out, first.toString());
+        out.send(first.toString());
       }
       while (true) {
         Object e = take(events);
@@ -424,7 +416,7 @@ final class CompletionEndpoints {
           } else {
             choice.put("text", piece);
           }
-          send(out, chunk.toString());
+          out.send(chunk.toString());
           continue;
         }
         End end = (End) e;
@@ -432,8 +424,7 @@ final class CompletionEndpoints {
           // The status is already sent: report the failure in the stream, as OpenAI does.
           RuntimeException f = failure(p, end.error());
           String message = f instanceof ApiError ? f.getMessage() : "internal error";
-          send(
-              out,
+          out.send(
               Requests.JSON
                   .valueToTree(ApiError.body(message, "server_error", null, null))
                   .toString());
@@ -448,7 +439,7 @@ final class CompletionEndpoints {
           choice.put("text", "");
         }
         choice.put("finish_reason", c.finishReason());
-        send(out, last.toString());
+        out.send(last.toString());
         if (p.includeUsage()) {
           ObjectNode u = Requests.JSON.createObjectNode();
           u.put("id", id);
@@ -457,20 +448,15 @@ final class CompletionEndpoints {
           u.put("model", p.modelId());
           u.putArray("choices");
           usage(u, c);
-          send(out, u.toString());
+          out.send(u.toString());
         }
-        send(out, "[DONE]");
+        out.done();
         return;
       }
     } catch (IOException e) {
       // The client went away: the generation stops at its next piece of text.
       clientGone.set(true);
     }
-  }
-
-  private static void send(OutputStream out, String data) throws IOException {
-    out.write(("data: " + data + "\n\n").getBytes(StandardCharsets.UTF_8));
-    out.flush();
   }
 
   private static ObjectNode chunk(Params p, boolean chat, String id, long created) {

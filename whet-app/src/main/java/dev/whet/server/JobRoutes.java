@@ -7,8 +7,6 @@ import dev.whet.train.RunDir;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -65,7 +63,7 @@ final class JobRoutes implements Routes {
   void create(Context ctx) {
     Caller caller = Caller.of(ctx);
     JobRequest req = JobRequest.of(Http.body(ctx));
-    if (req.model().startsWith("ft:")) {
+    if (ModelResolver.isFineTuned(req.model())) {
       throw ApiError.invalid(
           "Whet fine-tunes base models; continuing from a fine-tuned model is not supported yet.",
           "model");
@@ -266,36 +264,26 @@ final class JobRoutes implements Routes {
    * data: [DONE]} once the job is finished and all its events are sent.
    */
   private void stream(Context ctx, Store.Job job) throws IOException {
-    ctx.status(200);
-    ctx.res().setContentType("text/event-stream");
-    ctx.res().setCharacterEncoding("UTF-8");
-    ctx.res().setHeader("Cache-Control", "no-cache");
-    ctx.res().setHeader("X-Accel-Buffering", "no");
-    OutputStream out = ctx.res().getOutputStream();
+    Sse out = Sse.open(ctx);
     long seq = 0;
     long lastWrite = System.currentTimeMillis();
     while (true) {
       boolean terminal = store.job(job.id()).terminal(); // read before the events: none missed
       Store.Page<Store.Event> page = store.events(job.id(), seq, 500, true);
       for (Store.Event e : page.data()) {
-        out.write(("data: " + Http.text(event(e)) + "\n\n").getBytes(StandardCharsets.UTF_8));
+        out.send(Http.text(event(e)));
         seq = e.seq();
-      }
-      if (!page.data().isEmpty()) {
-        out.flush();
         lastWrite = System.currentTimeMillis();
       }
       if (page.hasMore()) {
         continue;
       }
       if (terminal) {
-        out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
-        out.flush();
+        out.done();
         return;
       }
       if (System.currentTimeMillis() - lastWrite > 10_000) {
-        out.write(": keep-alive\n\n".getBytes(StandardCharsets.UTF_8)); // fails once they left
-        out.flush();
+        out.keepAlive();
         lastWrite = System.currentTimeMillis();
       }
       try {
@@ -348,7 +336,7 @@ final class JobRoutes implements Routes {
       created = job.createdAt();
     }
     m.put("created_at", created);
-    m.put("fine_tuned_model_checkpoint", fineTunedModel(job) + ":ckpt-step-" + step);
+    m.put("fine_tuned_model_checkpoint", ModelResolver.fineTunedId(job) + ":ckpt-step-" + step);
     m.put("step_number", step);
     Map<String, Object> metricsOut = new LinkedHashMap<>(metrics);
     metricsOut.put("step", step);
@@ -369,12 +357,6 @@ final class JobRoutes implements Routes {
         "Content-Security-Policy",
         "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'");
     ctx.result(Files.readAllBytes(report));
-  }
-
-  /** What the model will be (or is) called: {@code ft:<base>:<suffix>:<job-id>}. */
-  static String fineTunedModel(Store.Job job) {
-    String suffix = JobRequest.fromJson(job.request()).suffix();
-    return "ft:" + job.model() + ":" + (suffix == null ? "" : suffix) + ":" + job.id();
   }
 
   /** OpenAI's {@code fine_tuning.job} object, with Whet's details under {@code whet}. */

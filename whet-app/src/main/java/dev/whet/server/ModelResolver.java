@@ -38,7 +38,7 @@ public final class ModelResolver {
     if (modelId == null || modelId.isBlank()) {
       throw ApiError.invalid("'model' is required", "model");
     }
-    if (modelId.startsWith("ft:")) {
+    if (isFineTuned(modelId)) {
       Store.Job job = fineTuned(caller, modelId);
       Path dir = Path.of(job.runDir()).resolve("model");
       // A classifier or merged decoder has config.json; a LoRA SFT run saves an adapter.
@@ -68,6 +68,17 @@ public final class ModelResolver {
       throw ApiError.notFound("model", modelId);
     }
     return job;
+  }
+
+  /** What a fine-tuned model is called: {@code ft:<base>:<suffix>:<job-id>}, as OpenAI does. */
+  static String fineTunedId(Store.Job job) {
+    String suffix = JobRequest.fromJson(job.request()).suffix();
+    return "ft:" + job.model() + ":" + (suffix == null ? "" : suffix) + ":" + job.id();
+  }
+
+  /** Whether {@code id} names a fine-tuned model rather than a base model. */
+  static boolean isFineTuned(String id) {
+    return id.startsWith("ft:");
   }
 
   /** A name, not a path: letters, digits, '.', '_' and '-', not starting with a dot. */

@@ -50,7 +50,7 @@ final class ModelRoutes implements Routes {
   void retrieve(Context ctx) {
     Caller caller = Caller.of(ctx);
     String id = ctx.pathParam("id");
-    if (id.startsWith("ft:")) {
+    if (ModelResolver.isFineTuned(id)) {
       Store.Job j = models.fineTuned(caller, id);
       ctx.json(object(id, j.finishedAt(), caller.project(), tunedKind(j)));
       return;
@@ -62,7 +62,7 @@ final class ModelRoutes implements Routes {
   void delete(Context ctx) throws IOException {
     Caller caller = Caller.of(ctx);
     String id = ctx.pathParam("id");
-    if (!id.startsWith("ft:")) {
+    if (!ModelResolver.isFineTuned(id)) {
       models.resolve(caller, id); // 404 for what does not exist
       throw new ApiError(
           403,

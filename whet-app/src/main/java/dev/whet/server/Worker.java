@@ -275,9 +275,7 @@ final class Worker implements AutoCloseable {
   }
 
   private void succeed(Store.Job job, TrainResult result) throws IOException {
-    JobRequest req = JobRequest.fromJson(job.request());
-    String model =
-        "ft:" + job.model() + ":" + (req.suffix() == null ? "" : req.suffix()) + ":" + job.id();
+    String model = ModelResolver.fineTunedId(job);
     String csv = RunMetrics.csv(RunMetrics.read(result.runDir()));
     byte[] bytes = csv.getBytes(StandardCharsets.UTF_8);
     String sha = blobs.write(bytes, "csv");

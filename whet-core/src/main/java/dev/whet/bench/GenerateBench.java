@@ -52,44 +52,50 @@ public final class GenerateBench {
     Engine.init();
     torch.manual_seed(0);
     LlamaModel model = LlamaModel.of(config, null);
-    long params =
-        dev.whet.model.Weights.parameters(model).values().stream().mapToLong(t -> t.numel()).sum();
-    long[] prompt = new long[promptTokens];
-    java.util.SplittableRandom r = new java.util.SplittableRandom(0);
-    for (int i = 0; i < prompt.length; i++) {
-      prompt[i] = r.nextInt(config.vocabSize());
+    try {
+      long params =
+          dev.whet.model.Weights.parameters(model).values().stream()
+              .mapToLong(t -> t.numel())
+              .sum();
+      long[] prompt = new long[promptTokens];
+      java.util.SplittableRandom r = new java.util.SplittableRandom(0);
+      for (int i = 0; i < prompt.length; i++) {
+        prompt[i] = r.nextInt(config.vocabSize());
+      }
+      // No EOS: every run generates exactly newTokens.
+      Generator g = new Generator(model, null, List.of());
+      GenerationOptions one = GenerationOptions.greedy(1);
+      GenerationOptions all = GenerationOptions.greedy(newTokens);
+      g.generateIds(prompt, all, null); // warm-up
+      double[] prefill = new double[runs];
+      double[] decode = new double[runs];
+      for (int i = 0; i < runs; i++) {
+        long t0 = System.nanoTime();
+        g.generateIds(prompt, one, null);
+        long t1 = System.nanoTime();
+        g.generateIds(prompt, all, null);
+        long t2 = System.nanoTime();
+        prefill[i] = (t1 - t0) / 1e6;
+        // The full run minus its prefill: newTokens - 1 incremental steps.
+        decode[i] = ((t2 - t1) - (t1 - t0)) / 1e6;
+      }
+      double prefillMs = median(prefill);
+      double decodeMs = median(decode);
+      double perToken = decodeMs / (newTokens - 1);
+      return new Result(
+          shape,
+          params,
+          promptTokens,
+          newTokens,
+          runs,
+          prefillMs,
+          promptTokens / (prefillMs / 1000),
+          1000 / perToken,
+          perToken,
+          torch.get_num_threads());
+    } finally {
+      model.close(); // its weights, now (Block.owning)
     }
-    // No EOS: every run generates exactly newTokens.
-    Generator g = new Generator(model, null, List.of());
-    GenerationOptions one = GenerationOptions.greedy(1);
-    GenerationOptions all = GenerationOptions.greedy(newTokens);
-    g.generateIds(prompt, all, null); // warm-up
-    double[] prefill = new double[runs];
-    double[] decode = new double[runs];
-    for (int i = 0; i < runs; i++) {
-      long t0 = System.nanoTime();
-      g.generateIds(prompt, one, null);
-      long t1 = System.nanoTime();
-      g.generateIds(prompt, all, null);
-      long t2 = System.nanoTime();
-      prefill[i] = (t1 - t0) / 1e6;
-      // The full run minus its prefill: newTokens - 1 incremental steps.
-      decode[i] = ((t2 - t1) - (t1 - t0)) / 1e6;
-    }
-    double prefillMs = median(prefill);
-    double decodeMs = median(decode);
-    double perToken = decodeMs / (newTokens - 1);
-    return new Result(
-        shape,
-        params,
-        promptTokens,
-        newTokens,
-        runs,
-        prefillMs,
-        promptTokens / (prefillMs / 1000),
-        1000 / perToken,
-        perToken,
-        torch.get_num_threads());
   }
 
   private static double median(double[] x) {

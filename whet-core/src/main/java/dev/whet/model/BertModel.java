@@ -37,45 +37,36 @@ public final class BertModel extends Block {
   private final int positionOffset;
   private final int padTokenId;
 
-  /**
-   * @param positionOffset 0 for BERT; {@code pad_token_id + 1} for RoBERTa, whose positions count
-   *     real tokens only
-   */
-  public BertModel(
-      int vocabSize,
-      int hidden,
-      int numLayers,
-      int heads,
-      int intermediate,
-      int maxPositions,
-      int typeVocabSize,
-      double layerNormEps,
-      double dropout,
-      double attentionDropout,
-      Activation activation,
-      int padTokenId,
-      int positionOffset,
-      Lora lora) {
+  /** Built by {@link #of}: the encoder {@code c} describes (its dropout rates included). */
+  private BertModel(EncoderConfig c, Lora lora) {
+    int hidden = c.hiddenSize();
+    double layerNormEps = c.layerNormEps();
+    double dropout = c.hiddenDropout();
+    double attentionDropout = c.attentionDropout();
+    int padTokenId = c.padTokenId();
+    // 0 for BERT; pad_token_id + 1 for RoBERTa, whose positions count real tokens only.
+    int positionOffset = c.positionOffset();
+    Activation activation = Activation.of(c.hiddenAct());
     this.dropout = dropout;
     this.attentionDropout = attentionDropout;
     this.positionOffset = positionOffset;
     this.padTokenId = padTokenId;
     embeddings = child(this, "embeddings", new Module());
-    wordEmbeddings = child(embeddings, "word_embeddings", new EmbeddingImpl(vocabSize, hidden));
+    wordEmbeddings = child(embeddings, "word_embeddings", new EmbeddingImpl(c.vocabSize(), hidden));
     positionEmbeddings =
-        child(embeddings, "position_embeddings", new EmbeddingImpl(maxPositions, hidden));
+        child(embeddings, "position_embeddings", new EmbeddingImpl(c.maxPositions(), hidden));
     tokenTypeEmbeddings =
-        child(embeddings, "token_type_embeddings", new EmbeddingImpl(typeVocabSize, hidden));
+        child(embeddings, "token_type_embeddings", new EmbeddingImpl(c.typeVocabSize(), hidden));
     embeddingsNorm = child(embeddings, "LayerNorm", layerNorm(hidden, layerNormEps));
     Module encoder = child(this, "encoder", new Module());
     ModuleListImpl list = child(encoder, "layer", new ModuleListImpl());
-    layers = new Layer[numLayers];
-    for (int i = 0; i < numLayers; i++) {
+    layers = new Layer[c.layers()];
+    for (int i = 0; i < layers.length; i++) {
       layers[i] =
           new Layer(
               hidden,
-              heads,
-              intermediate,
+              c.heads(),
+              c.intermediateSize(),
               layerNormEps,
               dropout,
               attentionDropout,
@@ -89,23 +80,7 @@ public final class BertModel extends Block {
    * Builds the encoder a config describes, with LoRA adapters where {@code lora} says (or none).
    */
   public static BertModel of(EncoderConfig c, Lora lora) {
-    return owning(
-        () ->
-            new BertModel(
-                c.vocabSize(),
-                c.hiddenSize(),
-                c.layers(),
-                c.heads(),
-                c.intermediateSize(),
-                c.maxPositions(),
-                c.typeVocabSize(),
-                c.layerNormEps(),
-                c.hiddenDropout(),
-                c.attentionDropout(),
-                Activation.of(c.hiddenAct()),
-                c.padTokenId(),
-                c.positionOffset(),
-                lora));
+    return owning(() -> new BertModel(c, lora));
   }
 
   static LayerNormImpl layerNorm(int hidden, double eps) {

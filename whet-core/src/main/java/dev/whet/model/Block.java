@@ -45,13 +45,21 @@ public abstract class Block extends Module {
     }
   }
 
-  /** Frees the native objects this model owns (see {@link #owning}); it is unusable after. */
+  /**
+   * Frees the native objects this model owns (see {@link #owning}), and those its child models own
+   * (a classifier's encoder); it is unusable after.
+   */
   @Override
   public void close() {
+    for (Module child : keep) {
+      if (child instanceof Block b) {
+        b.close();
+      }
+    }
+    keep.clear();
     PointerScope scope = owned;
     owned = null;
     if (scope != null) {
-      keep.clear();
       scope.close();
     }
     super.close();

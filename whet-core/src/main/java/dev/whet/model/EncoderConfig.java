@@ -8,8 +8,8 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The fields of a Hugging Face BERT-family {@code config.json} that the encoder needs. Stops at the
- * builder: blocks get flat arguments, not this record (STYLE.md).
+ * The fields of a Hugging Face BERT-family {@code config.json} that the encoder needs. The model is
+ * built from it ({@link BertModel#of}); its blocks get flat arguments (STYLE.md).
  *
  * @param modelType {@code bert}, {@code roberta} or {@code xlm-roberta}
  * @param positionOffset where position ids start: 0 for BERT, {@code pad_token_id + 1} for RoBERTa,

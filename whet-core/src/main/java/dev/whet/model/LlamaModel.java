@@ -41,65 +41,47 @@ public final class LlamaModel extends Block {
   private final int headDim;
   private final int maxContext;
 
-  /**
-   * @param invFreq RoPE inverse frequencies, one per pair of head dimensions ({@link
-   *     LlamaConfig#inverseFrequencies()})
-   * @param lmHead a separate output projection; false ties it to the token embeddings
-   * @param lora adapters to add, or null
-   */
-  public LlamaModel(
-      int vocabSize,
-      int hidden,
-      int intermediate,
-      int numLayers,
-      int heads,
-      int kvHeads,
-      int headDim,
-      double rmsNormEps,
-      double[] invFreq,
-      boolean qkvBias,
-      boolean oBias,
-      boolean lmHead,
-      int maxContext,
-      Lora lora) {
+  /** Built by {@link #of}: the decoder {@code c} describes, with {@code lora}'s adapters. */
+  private LlamaModel(LlamaConfig c, Lora lora) {
+    int hidden = c.hiddenSize();
+    int heads = c.heads();
+    int kvHeads = c.kvHeads();
+    int headDim = c.headDim();
+    double[] invFreq = c.inverseFrequencies();
     this.kvHeads = kvHeads;
     this.headDim = headDim;
-    this.maxContext = maxContext;
+    this.maxContext = c.maxContext();
     Module model = child(this, "model", new Module());
-    embedTokens = child(model, "embed_tokens", new EmbeddingImpl(vocabSize, hidden));
+    embedTokens = child(model, "embed_tokens", new EmbeddingImpl(c.vocabSize(), hidden));
     embedWeight = Tensors.own(embedTokens.weight());
     ModuleListImpl list = child(model, "layers", new ModuleListImpl());
-    layers = new Layer[numLayers];
-    for (int i = 0; i < numLayers; i++) {
+    layers = new Layer[c.layers()];
+    for (int i = 0; i < layers.length; i++) {
       layers[i] =
           new Layer(
-              hidden, intermediate, heads, kvHeads, headDim, rmsNormEps, qkvBias, oBias, lora);
+              hidden,
+              c.intermediateSize(),
+              heads,
+              kvHeads,
+              headDim,
+              c.rmsNormEps(),
+              c.qkvBias(),
+              c.oBias(),
+              lora);
       list.push_back(layers[i]);
     }
-    norm = child(model, "norm", new RmsNorm(hidden, rmsNormEps));
-    this.lmHead = lmHead ? child(this, "lm_head", new Linear(hidden, vocabSize, false)) : null;
+    norm = child(model, "norm", new RmsNorm(hidden, c.rmsNormEps()));
+    // A separate output projection, unless tied to the token embeddings.
+    this.lmHead =
+        c.tieWordEmbeddings()
+            ? null
+            : child(this, "lm_head", new Linear(hidden, c.vocabSize(), false));
     this.invFreq = Tensors.fromDoubles(invFreq, invFreq.length);
   }
 
   /** Builds the decoder a config describes, with LoRA adapters where {@code lora} says. */
   public static LlamaModel of(LlamaConfig c, Lora lora) {
-    return owning(
-        () ->
-            new LlamaModel(
-                c.vocabSize(),
-                c.hiddenSize(),
-                c.intermediateSize(),
-                c.layers(),
-                c.heads(),
-                c.kvHeads(),
-                c.headDim(),
-                c.rmsNormEps(),
-                c.inverseFrequencies(),
-                c.qkvBias(),
-                c.oBias(),
-                !c.tieWordEmbeddings(),
-                c.maxContext(),
-                lora));
+    return owning(() -> new LlamaModel(c, lora));
   }
 
   /**

@@ -123,20 +123,9 @@ class DropoutTest {
   /** A 2-layer encoder without hidden dropout, the same weights for every call. */
   private static BertModel tinyEncoder(double attentionDropout) {
     torch.manual_seed(2);
-    return new BertModel(
-        100,
-        16,
-        2,
-        2,
-        32,
-        32,
-        2,
-        1e-12,
-        0.0,
-        attentionDropout,
-        BertModel.Activation.GELU,
-        0,
-        0,
+    return BertModel.of(
+        new EncoderConfig(
+            "bert", 100, 16, 2, 2, 32, 32, 2, 1e-12, 0.0, attentionDropout, "gelu", 0, 0),
         null);
   }
 }

@@ -19,8 +19,8 @@ class LoraTest {
   static BertModel tiny(Lora lora) {
     Engine.init();
     torch.manual_seed(11);
-    return new BertModel(
-        100, 16, 2, 2, 32, 32, 2, 1e-12, 0.0, 0.0, BertModel.Activation.GELU, 0, 0, lora);
+    return BertModel.of(
+        new EncoderConfig("bert", 100, 16, 2, 2, 32, 32, 2, 1e-12, 0.0, 0.0, "gelu", 0, 0), lora);
   }
 
   static Tensor run(BertModel m) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.whet.engine.Engine;
 import dev.whet.engine.Tensors;
 import dev.whet.model.BertModel;
+import dev.whet.model.EncoderConfig;
 import dev.whet.model.Pooling;
 import dev.whet.model.SequenceClassifier;
 import org.bytedeco.pytorch.Tensor;
@@ -30,8 +31,10 @@ class PrecisionTest {
       torch.manual_seed(3);
       SequenceClassifier m =
           new SequenceClassifier(
-              new BertModel(
-                  200, 32, 2, 4, 64, 32, 2, 1e-12, 0.0, 0.0, BertModel.Activation.GELU, 0, 0, null),
+              BertModel.of(
+                  new EncoderConfig(
+                      "bert", 200, 32, 2, 4, 64, 32, 2, 1e-12, 0.0, 0.0, "gelu", 0, 0),
+                  null),
               32,
               3,
               new Pooling(Pooling.Mode.MEAN, false),
