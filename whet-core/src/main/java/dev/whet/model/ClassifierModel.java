@@ -105,6 +105,23 @@ public final class ClassifierModel implements AutoCloseable {
         info);
   }
 
+  /** The encoder's parameter prefix inside {@link SequenceClassifier}. */
+  private static final String OWN_PREFIX = "bert.";
+
+  /** Transformers' prefix for the encoder of a sequence classifier of this family. */
+  static String encoderPrefix(String modelType) {
+    return modelType.equals("bert") ? "bert." : "roberta.";
+  }
+
+  /** Transformers' sequence-classification class of this family. */
+  static String architecture(String modelType) {
+    return switch (modelType) {
+      case "roberta" -> "RobertaForSequenceClassification";
+      case "xlm-roberta" -> "XLMRobertaForSequenceClassification";
+      default -> "BertForSequenceClassification";
+    };
+  }
+
   /** Loads a classifier saved by {@link #save}. */
   public static ClassifierModel load(Path dir) {
     Engine.init();
@@ -138,9 +155,17 @@ public final class ClassifierModel implements AutoCloseable {
             labels.size(),
             new Pooling(mode, false),
             0);
-    Map<String, TensorData> rest =
-        Weights.load(module, Safetensors.readModelDir(dir), List.of(), dir);
-    rest.keySet().removeIf(k -> k.startsWith("bert.pooler."));
+    // Saved under the family's own prefix (roberta.* for RoBERTa and XLM-R), read as bert.*.
+    String prefix = encoderPrefix(config.modelType());
+    Map<String, TensorData> saved = new LinkedHashMap<>();
+    Safetensors.readModelDir(dir)
+        .forEach(
+            (n, t) -> {
+              String name = n.startsWith(prefix) ? OWN_PREFIX + n.substring(prefix.length()) : n;
+              saved.put(name, new TensorData(name, t.dtype(), t.shape(), t.data()));
+            });
+    Map<String, TensorData> rest = Weights.load(module, saved, List.of(), dir);
+    rest.keySet().removeIf(k -> k.startsWith(OWN_PREFIX + "pooler."));
     if (!rest.isEmpty()) {
       throw new WhetException(
           dir + ": unexpected tensor '" + rest.keySet().iterator().next() + "'");
@@ -247,7 +272,7 @@ public final class ClassifierModel implements AutoCloseable {
       DiskFiles.delete(tmp);
       Files.createDirectories(tmp);
       ObjectNode cfg = (ObjectNode) JSON.readTree(configSource.toFile());
-      cfg.putArray("architectures").add("BertForSequenceClassification");
+      cfg.putArray("architectures").add(architecture(config.modelType()));
       ObjectNode id2label = cfg.putObject("id2label");
       ObjectNode label2id = cfg.putObject("label2id");
       for (int i = 0; i < labels.size(); i++) {
@@ -266,8 +291,9 @@ public final class ClassifierModel implements AutoCloseable {
           "Trained by Whet with "
               + pooling
               + " pooling and no pooler layer: load it with Whet (whet.json) for the trained"
-              + " predictions. Transformers' BertForSequenceClassification would use [CLS] and a"
-              + " newly initialised pooler instead.");
+              + " predictions. Transformers' "
+              + architecture(config.modelType())
+              + " would classify [CLS] through its own newly initialised layers instead.");
       cfg.put(
           "problem_type",
           multiLabel() ? "multi_label_classification" : "single_label_classification");
@@ -275,7 +301,14 @@ public final class ClassifierModel implements AutoCloseable {
           tmp.resolve("config.json"),
           JSON.writerWithDefaultPrettyPrinter().writeValueAsString(cfg));
       Map<String, TensorData> tensors = new LinkedHashMap<>();
-      Weights.parameters(module).forEach((n, t) -> tensors.put(n, Weights.toData(n, t)));
+      String prefix = encoderPrefix(config.modelType());
+      Weights.parameters(module)
+          .forEach(
+              (n, t) -> {
+                String name =
+                    n.startsWith(OWN_PREFIX) ? prefix + n.substring(OWN_PREFIX.length()) : n;
+                tensors.put(name, Weights.toData(name, t));
+              });
       Safetensors.write(tmp.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
       Files.copy(tokenizerSource, tmp.resolve("tokenizer.json"));
       Map<String, Object> w = new LinkedHashMap<>(info);
