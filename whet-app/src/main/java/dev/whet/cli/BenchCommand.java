@@ -1,11 +1,8 @@
 package dev.whet.cli;
 
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtEnvironment;
-import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtSession;
 import dev.whet.WhetException;
 import dev.whet.bench.EmbedBench;
+import dev.whet.bench.OnnxRuntimeEmbed;
 import dev.whet.bench.TrainBench;
 import dev.whet.engine.Engine;
 import dev.whet.io.ModelCatalog;
@@ -13,9 +10,6 @@ import dev.whet.io.Tokenizer;
 import dev.whet.model.Encoder;
 import dev.whet.model.EncoderConfig;
 import dev.whet.train.PrecisionChoice;
-import java.io.InputStream;
-import java.nio.LongBuffer;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -279,7 +273,7 @@ final class BenchCommand implements Runnable {
         EmbedBench.Result whet =
             EmbedBench.run(
                 "whet", r -> encoder.embed(Tokenizer.Batch.pad(r, null, 0)), rows, runs, batchRuns);
-        EmbedBench.Result ort = onnxRuntime(rows, batchRuns);
+        EmbedBench.Result ort = OnnxRuntimeEmbed.run(rows, runs, batchRuns);
         if (json) {
           Map<String, Object> out = new LinkedHashMap<>();
           out.put("model", ModelCatalog.DEFAULT);
@@ -308,54 +302,6 @@ final class BenchCommand implements Runnable {
         }
       }
       return 0;
-    }
-
-    private EmbedBench.Result onnxRuntime(long[][] rows, int batchRuns) throws Exception {
-      byte[] onnx;
-      try (InputStream in = BenchCommand.class.getResourceAsStream("/all-minilm-l6-v2.onnx")) {
-        onnx = in.readAllBytes();
-      }
-      OrtEnvironment env = OrtEnvironment.getEnvironment();
-      try (OrtSession.SessionOptions options = new OrtSession.SessionOptions();
-          OrtSession session = env.createSession(onnx, options)) {
-        return EmbedBench.run("onnxruntime", r -> runOnnx(env, session, r), rows, runs, batchRuns);
-      }
-    }
-
-    /** Hidden states from ONNX Runtime, mean-pooled and normalised like Whet's, in plain Java. */
-    private static void runOnnx(OrtEnvironment env, OrtSession session, long[][] rows) {
-      int b = rows.length;
-      int t = rows[0].length;
-      long[] ids = new long[b * t];
-      long[] mask = new long[b * t];
-      for (int i = 0; i < b; i++) {
-        System.arraycopy(rows[i], 0, ids, i * t, t);
-      }
-      java.util.Arrays.fill(mask, 1L);
-      long[] shape = {b, t};
-      Map<String, OnnxTensor> inputs = new HashMap<>();
-      try {
-        Map<String, long[]> data =
-            Map.of("input_ids", ids, "attention_mask", mask, "token_type_ids", new long[b * t]);
-        for (String name : session.getInputNames()) {
-          inputs.put(name, OnnxTensor.createTensor(env, LongBuffer.wrap(data.get(name)), shape));
-        }
-        try (OrtSession.Result result = session.run(inputs)) {
-          float[][][] h = (float[][][]) result.get(0).getValue();
-          for (float[][] row : h) {
-            float[] v = new float[row[0].length];
-            for (float[] tok : row) {
-              for (int j = 0; j < v.length; j++) {
-                v[j] += tok[j] / row.length;
-              }
-            }
-          }
-        }
-      } catch (OrtException e) {
-        throw new IllegalStateException(e);
-      } finally {
-        inputs.values().forEach(OnnxTensor::close);
-      }
     }
   }
 
