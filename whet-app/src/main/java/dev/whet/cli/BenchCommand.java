@@ -5,6 +5,7 @@ import dev.whet.bench.EmbedBench;
 import dev.whet.bench.OnnxRuntimeEmbed;
 import dev.whet.bench.TrainBench;
 import dev.whet.engine.Engine;
+import dev.whet.io.Json;
 import dev.whet.io.ModelCatalog;
 import dev.whet.io.Tokenizer;
 import dev.whet.model.Encoder;

@@ -2,6 +2,7 @@ package dev.whet.cli;
 
 import dev.whet.eval.ModelComparison;
 import dev.whet.eval.RunComparison;
+import dev.whet.io.Json;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

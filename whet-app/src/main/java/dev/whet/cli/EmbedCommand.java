@@ -1,5 +1,6 @@
 package dev.whet.cli;
 
+import dev.whet.io.Json;
 import dev.whet.model.Encoder;
 import dev.whet.train.PrecisionChoice;
 import java.nio.file.Path;

@@ -3,6 +3,7 @@ package dev.whet.cli;
 import dev.whet.WhetException;
 import dev.whet.WhetHome;
 import dev.whet.io.DiskFiles;
+import dev.whet.io.Json;
 import dev.whet.train.RunDir;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -2,6 +2,7 @@ package dev.whet.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import dev.whet.io.Json;
 import dev.whet.io.ModelCatalog;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -32,7 +33,7 @@ public final class ModelsCommand implements Callable<Integer> {
     List<ModelCatalog.Entry> entries = ModelCatalog.list();
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
-      ObjectMapper mapper = new ObjectMapper();
+      ObjectMapper mapper = Json.MAPPER;
       ArrayNode list = mapper.createArrayNode();
       for (ModelCatalog.Entry e : entries) {
         list.addObject()

@@ -2,6 +2,7 @@ package dev.whet.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.whet.WhetException;
+import dev.whet.io.Json;
 import dev.whet.model.ClassifierModel;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;

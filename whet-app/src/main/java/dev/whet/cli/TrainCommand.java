@@ -1,6 +1,7 @@
 package dev.whet.cli;
 
 import dev.whet.WhetException;
+import dev.whet.io.Json;
 import dev.whet.train.JobConfig;
 import dev.whet.train.TrainResult;
 import dev.whet.train.TrainerListener;

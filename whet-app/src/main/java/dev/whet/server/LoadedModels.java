@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.whet.WhetException;
 import dev.whet.engine.Tensors;
 import dev.whet.infer.LanguageModel;
+import dev.whet.io.Json;
 import dev.whet.io.Tokenizer;
 import dev.whet.model.ClassifierModel;
 import dev.whet.model.DecoderFiles;
@@ -39,7 +40,7 @@ import org.bytedeco.pytorch.Tensor;
  * lock, since generation runs one request at a time per model.
  */
 final class LoadedModels implements AutoCloseable {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = Json.MAPPER;
   private static final Set<String> DECODER_TYPES = Set.of("llama", "mistral", "qwen2");
 
   /** What a model directory holds, read from its small JSON files without loading weights. */

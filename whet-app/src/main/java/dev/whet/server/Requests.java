@@ -3,6 +3,7 @@ package dev.whet.server;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.whet.io.Json;
 import io.javalin.http.Context;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,7 +13,7 @@ import java.util.List;
  * range and answers a wrong one with a 400 that names the field, so handlers trust what they get.
  */
 final class Requests {
-  static final ObjectMapper JSON = new ObjectMapper();
+  static final ObjectMapper JSON = Json.MAPPER;
 
   private Requests() {}
 

@@ -2,6 +2,7 @@ package dev.whet.server;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.whet.WhetException;
+import dev.whet.io.Json;
 import dev.whet.train.JobConfig;
 import dev.whet.train.Training;
 import io.javalin.Javalin;
@@ -27,7 +28,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * one client alone. Used by {@code whet bench serve} and by the load test in the suite.
  */
 public final class ServeBench {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = Json.MAPPER;
 
   private ServeBench() {}
 

@@ -1,9 +1,9 @@
 package dev.whet.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.whet.engine.Engine;
 import dev.whet.infer.GenerationOptions;
 import dev.whet.infer.Generator;
+import dev.whet.io.Json;
 import dev.whet.model.LlamaConfig;
 import dev.whet.model.LlamaModel;
 import java.io.IOException;
@@ -41,7 +41,7 @@ public final class GenerateBench {
   public static LlamaConfig smolLm2Shape() {
     try (InputStream in = GenerateBench.class.getResourceAsStream("smollm2-135m-config.json")) {
       return LlamaConfig.of(
-          new ObjectMapper().readTree(in), Path.of("dev/whet/bench/smollm2-135m-config.json"));
+          Json.MAPPER.readTree(in), Path.of("dev/whet/bench/smollm2-135m-config.json"));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -1,9 +1,9 @@
 package dev.whet.eval;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.whet.WhetException;
 import dev.whet.data.ClassificationExample;
+import dev.whet.io.Json;
 import dev.whet.model.ClassifierModel;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -95,7 +95,7 @@ public final class RunComparison {
 
   private static JsonNode whetJson(Path modelDir) {
     try {
-      return new ObjectMapper().readTree(modelDir.resolve("whet.json").toFile());
+      return Json.MAPPER.readTree(modelDir.resolve("whet.json").toFile());
     } catch (IOException e) {
       throw new WhetException(
           modelDir.resolve("whet.json") + ": unreadable (" + e.getMessage() + ")", e);

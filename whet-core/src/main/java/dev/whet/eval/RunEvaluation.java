@@ -11,6 +11,7 @@ import dev.whet.data.Dataset;
 import dev.whet.data.Example;
 import dev.whet.data.Task;
 import dev.whet.io.Atomic;
+import dev.whet.io.Json;
 import dev.whet.io.ModelCatalog;
 import dev.whet.model.ClassifierModel;
 import dev.whet.model.Encoder;
@@ -412,7 +413,7 @@ public final class RunEvaluation {
       List<String> labels,
       int[] pred,
       float[][] probs) {
-    ObjectMapper json = new ObjectMapper();
+    ObjectMapper json = Json.MAPPER;
     StringBuilder b = new StringBuilder();
     for (int i = 0; i < pred.length; i++) {
       Map<String, Object> row = new LinkedHashMap<>();
@@ -438,7 +439,7 @@ public final class RunEvaluation {
 
   private static JsonNode readJson(Path file) {
     try {
-      return Files.isRegularFile(file) ? new ObjectMapper().readTree(file.toFile()) : null;
+      return Files.isRegularFile(file) ? Json.MAPPER.readTree(file.toFile()) : null;
     } catch (IOException e) {
       return null;
     }

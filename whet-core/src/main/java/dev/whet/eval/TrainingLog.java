@@ -3,6 +3,7 @@ package dev.whet.eval;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.whet.WhetException;
+import dev.whet.io.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,7 +42,7 @@ public record TrainingLog(Map<String, List<Point>> series) {
 
   /** Parses metrics.jsonl lines; {@code source} names the file in error messages. */
   public static TrainingLog parse(List<String> lines, String source) {
-    ObjectMapper json = new ObjectMapper();
+    ObjectMapper json = Json.MAPPER;
     Map<String, List<Point>> series = new LinkedHashMap<>();
     int lineNo = 0;
     for (String line : lines) {

@@ -1,10 +1,10 @@
 package dev.whet.infer;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.whet.WhetException;
 import dev.whet.WhetHome;
 import dev.whet.io.ChatTemplate;
+import dev.whet.io.Json;
 import dev.whet.io.ModelCatalog;
 import dev.whet.io.Tokenizer;
 import dev.whet.model.DecoderFiles;
@@ -90,7 +90,7 @@ public final class LanguageModel implements AutoCloseable {
     Path gen = files.resolve("generation_config.json");
     if (Files.isRegularFile(gen)) {
       try {
-        JsonNode e = new ObjectMapper().readTree(gen.toFile()).path("eos_token_id");
+        JsonNode e = Json.MAPPER.readTree(gen.toFile()).path("eos_token_id");
         if (e.isArray()) {
           e.forEach(x -> eos.add(x.asLong()));
         } else if (e.isNumber()) {

@@ -24,7 +24,7 @@ import java.util.Map;
  * parsed by hand.
  */
 public final class ChatTemplate {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = Json.MAPPER;
 
   private final String template;
   private final String bosToken;

@@ -16,7 +16,7 @@ import java.util.Map;
  * tokenizer_config.json (special tokens, chat template).
  */
 public final class GgufImporter {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = Json.MAPPER;
   private static final String ROPE_FREQS = "rope_freqs.weight";
 
   private GgufImporter() {}

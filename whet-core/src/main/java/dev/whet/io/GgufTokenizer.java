@@ -25,7 +25,7 @@ import java.util.Map;
  * </ul>
  */
 final class GgufTokenizer {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = Json.MAPPER;
   private static final int NORMAL = 1;
   private static final int UNKNOWN = 2;
   private static final int CONTROL = 3;

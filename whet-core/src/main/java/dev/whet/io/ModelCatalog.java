@@ -55,7 +55,7 @@ public final class ModelCatalog {
   private static final String DEPENDENCY_PLUGIN =
       "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy";
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = Json.MAPPER;
 
   /**
    * A model Whet knows how to get.

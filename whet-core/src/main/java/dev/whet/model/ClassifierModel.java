@@ -7,6 +7,7 @@ import dev.whet.WhetException;
 import dev.whet.engine.Engine;
 import dev.whet.engine.Tensors;
 import dev.whet.io.DiskFiles;
+import dev.whet.io.Json;
 import dev.whet.io.Safetensors;
 import dev.whet.io.TensorData;
 import dev.whet.io.Tokenizer;
@@ -30,7 +31,7 @@ import org.bytedeco.pytorch.global.torch;
  * tokenizer.json}) plus {@code whet.json} (task, labels, pooling, base, method).
  */
 public final class ClassifierModel implements AutoCloseable {
-  static final ObjectMapper JSON = new ObjectMapper();
+  static final ObjectMapper JSON = Json.MAPPER;
 
   /** Tasks: {@code classify} (one label), {@code multilabel}, {@code pair} (two texts). */
   private final String task;

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.whet.WhetException;
 import dev.whet.io.DiskFiles;
+import dev.whet.io.Json;
 import dev.whet.io.Safetensors;
 import dev.whet.io.TensorData;
 import java.io.IOException;
@@ -39,7 +40,7 @@ public final class DecoderFiles {
   public static final String ADAPTER_CONFIG = "adapter_config.json";
   public static final String ADAPTER_WEIGHTS = "adapter_model.safetensors";
   static final String PEFT_PREFIX = "base_model.model.";
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = Json.MAPPER;
 
   /** A saved adapter: the base model directory it belongs to and its settings. */
   public record Adapter(Path base, Lora lora) {}

@@ -1,8 +1,8 @@
 package dev.whet.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.whet.WhetException;
+import dev.whet.io.Json;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -41,7 +41,7 @@ public record EncoderConfig(
   public static EncoderConfig read(Path configJson) {
     JsonNode c;
     try {
-      c = new ObjectMapper().readTree(configJson.toFile());
+      c = Json.MAPPER.readTree(configJson.toFile());
     } catch (IOException e) {
       throw new WhetException(configJson + ": not valid JSON (" + e.getMessage() + ")", e);
     }

@@ -3,6 +3,7 @@ package dev.whet.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.whet.WhetException;
+import dev.whet.io.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,7 +59,7 @@ public record Pooling(Mode mode, boolean normalize) {
     if (!Files.isRegularFile(poolingConfig)) {
       return DEFAULT;
     }
-    ObjectMapper json = new ObjectMapper();
+    ObjectMapper json = Json.MAPPER;
     try {
       JsonNode p = json.readTree(poolingConfig.toFile());
       Mode mode;

@@ -1,12 +1,12 @@
 package dev.whet.train;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.whet.WhetException;
 import dev.whet.WhetHome;
 import dev.whet.engine.Engine;
 import dev.whet.io.Atomic;
+import dev.whet.io.Json;
 import dev.whet.io.Sha256;
 import dev.whet.model.BertModel;
 import dev.whet.model.EncoderConfig;
@@ -297,7 +297,7 @@ public record PrecisionChoice(String precision, double fp32Ms, double bf16Ms, St
       return null;
     }
     try {
-      JsonNode n = new ObjectMapper().readTree(file.toFile());
+      JsonNode n = Json.MAPPER.readTree(file.toFile());
       if (!key.equals(n.path("key").asText())) {
         return null; // a hash collision, or a file edited by hand: measure again
       }
@@ -313,7 +313,7 @@ public record PrecisionChoice(String precision, double fp32Ms, double bf16Ms, St
   }
 
   private static void write(Path file, String key, PrecisionChoice c) {
-    ObjectNode n = new ObjectMapper().createObjectNode();
+    ObjectNode n = Json.MAPPER.createObjectNode();
     n.put("key", key);
     n.put("fp32_ms", c.fp32Ms());
     n.put("bf16_ms", c.bf16Ms());

@@ -3,6 +3,7 @@ package dev.whet.train;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.whet.WhetException;
 import dev.whet.WhetHome;
+import dev.whet.io.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -22,7 +23,7 @@ import java.util.stream.Stream;
  * metrics.jsonl, events.jsonl, checkpoint-N/, model/, eval/.
  */
 public record RunDir(Path path) {
-  static final ObjectMapper JSON = new ObjectMapper();
+  static final ObjectMapper JSON = Json.MAPPER;
 
   /** A new run directory: {@code out} if given, else a time-stamped one under WHET_HOME/runs. */
   public static RunDir create(String out) {
