@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.whet.WhetException;
 import dev.whet.io.Json;
 import dev.whet.model.ClassifierModel;
+import dev.whet.model.ModelRef;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -96,24 +97,22 @@ final class PredictCommand implements Callable<Integer> {
 
   /** A run directory's model/, a run id under WHET_HOME/runs, or a model directory itself. */
   static Path modelDir(String runOrDir) {
-    Path p = Path.of(runOrDir);
-    if (Files.isRegularFile(p.resolve("whet.json"))) {
-      return p;
+    ModelRef ref;
+    try {
+      ref = ModelRef.resolve(runOrDir);
+    } catch (WhetException e) {
+      ref = null;
     }
-    if (Files.isRegularFile(p.resolve("model/whet.json"))) {
-      return p.resolve("model");
+    if (ref == null || ref.kind() != ModelRef.Kind.CLASSIFIER) {
+      throw new WhetException(
+          runOrDir + ": neither a run directory nor a classifier saved by `whet train`");
     }
-    Path run = dev.whet.WhetHome.runs().resolve(runOrDir).resolve("model");
-    if (Files.isRegularFile(run.resolve("whet.json"))) {
-      return run;
-    }
-    throw new WhetException(
-        runOrDir + ": neither a run directory nor a model saved by `whet train`");
+    return ref.dir();
   }
 
   /** The run a model directory belongs to (where eval/ goes), or null for a bare model. */
   static Path runDirOf(Path modelDir) {
-    return Files.isRegularFile(modelDir.resolveSibling("job.yaml")) ? modelDir.getParent() : null;
+    return ModelRef.runOf(modelDir);
   }
 
   private static Map<String, Object> result(ClassifierModel c, float[] probs) {

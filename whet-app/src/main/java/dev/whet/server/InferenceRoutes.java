@@ -1,6 +1,7 @@
 package dev.whet.server;
 
 import dev.whet.WhetException;
+import dev.whet.model.ModelRef;
 import io.javalin.Javalin;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -95,9 +96,9 @@ public final class InferenceRoutes implements Routes, AutoCloseable {
    * The directory of {@code modelId} for this caller, checked to hold a model of one of {@code
    * kinds}; a wrong kind is a 400 that says which endpoint serves it.
    */
-  Path resolve(Caller caller, String modelId, String endpoint, LoadedModels.Kind... kinds) {
+  Path resolve(Caller caller, String modelId, String endpoint, ModelRef.Kind... kinds) {
     Path dir = resolver.apply(caller, modelId);
-    LoadedModels.Kind kind;
+    ModelRef.Kind kind;
     try {
       kind = LoadedModels.kindOf(dir);
     } catch (WhetException e) {
@@ -108,7 +109,7 @@ public final class InferenceRoutes implements Routes, AutoCloseable {
           "model",
           "model_unreadable");
     }
-    for (LoadedModels.Kind k : kinds) {
+    for (ModelRef.Kind k : kinds) {
       if (k == kind) {
         return dir;
       }
@@ -124,7 +125,7 @@ public final class InferenceRoutes implements Routes, AutoCloseable {
         "Model '"
             + modelId
             + "' is "
-            + kind.description
+            + kind.description()
             + ", which "
             + endpoint
             + " does not serve"

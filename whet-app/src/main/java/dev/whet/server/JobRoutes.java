@@ -1,6 +1,7 @@
 package dev.whet.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.whet.model.ModelRef;
 import dev.whet.train.JobConfig;
 import dev.whet.train.JobEstimate;
 import dev.whet.train.RunDir;
@@ -157,7 +158,7 @@ final class JobRoutes implements Routes {
   private static void checkBase(String model, Path baseDir, JobConfig config) {
     boolean decoder;
     try {
-      decoder = LoadedModels.kindOf(baseDir) == LoadedModels.Kind.DECODER;
+      decoder = LoadedModels.kindOf(baseDir) == ModelRef.Kind.DECODER;
     } catch (dev.whet.WhetException e) {
       throw ApiError.invalid("Model '" + model + "' cannot be read: " + e.getMessage(), "model");
     }

@@ -8,8 +8,9 @@ import dev.whet.infer.LanguageModel;
 import dev.whet.io.Json;
 import dev.whet.io.Tokenizer;
 import dev.whet.model.ClassifierModel;
-import dev.whet.model.DecoderFiles;
 import dev.whet.model.Encoder;
+import dev.whet.model.ModelRef;
+import dev.whet.model.ModelRef.Kind;
 import dev.whet.model.Pooling;
 import dev.whet.train.PrecisionChoice;
 import java.io.IOException;
@@ -21,7 +22,6 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
@@ -41,21 +41,6 @@ import org.bytedeco.pytorch.Tensor;
  */
 final class LoadedModels implements AutoCloseable {
   private static final ObjectMapper JSON = Json.MAPPER;
-  private static final Set<String> DECODER_TYPES = Set.of("llama", "mistral", "qwen2");
-
-  /** What a model directory holds, read from its small JSON files without loading weights. */
-  enum Kind {
-    ENCODER("an encoder"),
-    CLASSIFIER("a classifier"),
-    DECODER("a decoder (text generation)"),
-    OTHER("a model of a task the inference endpoints do not serve");
-
-    final String description;
-
-    Kind(String description) {
-      this.description = description;
-    }
-  }
 
   /** Micro-batching settings of encoder and classifier models. */
   record Batching(int maxBatch, Duration maxWait, int maxQueued, Duration timeout) {
@@ -256,24 +241,7 @@ final class LoadedModels implements AutoCloseable {
 
   /** What {@code dir} holds; {@link WhetException} when it is not a model directory. */
   static Kind kindOf(Path dir) {
-    if (DecoderFiles.isAdapter(dir)) {
-      return Kind.DECODER; // a LoRA adapter of a decoder (LanguageModel loads it with its base)
-    }
-    JsonNode config = readJson(dir.resolve("config.json"));
-    if (config == null) {
-      throw new WhetException(dir.getFileName() + ": not a model directory (no config.json)");
-    }
-    if (DECODER_TYPES.contains(config.path("model_type").asText())) {
-      return Kind.DECODER;
-    }
-    JsonNode whet = readJson(dir.resolve("whet.json"));
-    if (whet == null) {
-      return Kind.ENCODER;
-    }
-    return switch (whet.path("task").asText("classify")) {
-      case "classify", "multilabel", "pair" -> Kind.CLASSIFIER;
-      default -> Kind.OTHER;
-    };
+    return ModelRef.kindOf(dir);
   }
 
   private static JsonNode readJson(Path file) {

@@ -2,8 +2,6 @@ package dev.whet.server;
 
 import dev.whet.WhetException;
 import dev.whet.io.ModelCatalog;
-import dev.whet.model.DecoderFiles;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -42,7 +40,7 @@ public final class ModelResolver {
       Store.Job job = fineTuned(caller, modelId);
       Path dir = Path.of(job.runDir()).resolve("model");
       // A classifier or merged decoder has config.json; a LoRA SFT run saves an adapter.
-      if (!Files.isRegularFile(dir.resolve("config.json")) && !DecoderFiles.isAdapter(dir)) {
+      if (!dev.whet.model.ModelRef.isModelDir(dir)) {
         throw ApiError.notFound("model", modelId);
       }
       return dir;

@@ -3,6 +3,7 @@ package dev.whet.server;
 import dev.whet.io.DiskFiles;
 import dev.whet.io.ModelCatalog;
 import dev.whet.model.LlamaConfig;
+import dev.whet.model.ModelRef;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import java.io.IOException;
@@ -112,7 +113,7 @@ final class ModelRoutes implements Routes {
     return Files.isDirectory(dir) ? kindName(LoadedModels.kindOf(dir)) : "unknown";
   }
 
-  private static String kindName(LoadedModels.Kind kind) {
+  private static String kindName(ModelRef.Kind kind) {
     return kind.name().toLowerCase(Locale.ROOT);
   }
 }

@@ -177,7 +177,7 @@ final class Worker implements AutoCloseable {
               + reached
               + " (the server stopped); continuing from "
               + (from > 0 ? "the checkpoint at step " + from : "the start (no checkpoint yet)"));
-      if (Files.isRegularFile(run.model().resolve("whet.json"))) {
+      if (run.finished()) {
         return finishedBefore(run, saved);
       }
       store.deleteMetricsAfter(job.id(), from); // trained and reported again from the checkpoint

@@ -2,10 +2,8 @@ package dev.whet.infer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.whet.WhetException;
-import dev.whet.WhetHome;
 import dev.whet.io.ChatTemplate;
 import dev.whet.io.Json;
-import dev.whet.io.ModelCatalog;
 import dev.whet.io.Tokenizer;
 import dev.whet.model.DecoderFiles;
 import dev.whet.model.LlamaConfig;
@@ -55,16 +53,7 @@ public final class LanguageModel implements AutoCloseable {
    * WHET_HOME/models}, a Hugging Face directory, or a LoRA adapter directory.
    */
   public static Path resolve(String runOrModel) {
-    for (Path run : List.of(Path.of(runOrModel), WhetHome.runs().resolve(runOrModel))) {
-      Path model = run.resolve("model");
-      if (Files.isRegularFile(model.resolve("config.json")) || DecoderFiles.isAdapter(model)) {
-        return model;
-      }
-    }
-    if (DecoderFiles.isAdapter(Path.of(runOrModel))) {
-      return Path.of(runOrModel);
-    }
-    return ModelCatalog.resolve(runOrModel);
+    return dev.whet.model.ModelRef.resolve(runOrModel).dir();
   }
 
   /**

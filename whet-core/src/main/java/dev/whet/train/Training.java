@@ -20,7 +20,6 @@ import dev.whet.model.LlamaConfig;
 import dev.whet.model.LlamaModel;
 import dev.whet.model.Lora;
 import dev.whet.model.Pooling;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -66,7 +65,7 @@ public final class Training {
   /** Continues a run from its last checkpoint, exactly where it stopped. */
   public static TrainResult resume(String runDirOrId, List<TrainerListener> listeners) {
     RunDir run = RunDir.open(runDirOrId);
-    if (Files.isRegularFile(run.model().resolve("whet.json"))) {
+    if (run.finished()) {
       throw new WhetException(
           run.path() + ": this run already finished; its model is in " + run.model());
     }
