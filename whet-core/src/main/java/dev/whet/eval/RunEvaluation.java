@@ -67,17 +67,8 @@ public final class RunEvaluation {
       int[] pred = argmax(probs);
       double[][] p = doubles(probs);
 
-      List<ClassificationExample> train = List.of();
       Path trainFile = o.train != null ? o.train : runFile(runDir, "train");
-      if (trainFile != null) {
-        train =
-            examples(trainFile, options).stream()
-                .filter(e -> labels.containsAll(e.labels()))
-                .toList();
-      } else if (o.baselines) {
-        throw new WhetException(
-            "--baselines needs the training examples: give --train FILE (or evaluate a run directory)");
-      }
+      List<ClassificationExample> train = trainingExamples(trainFile, o, options, labels);
       Evaluation ev =
           new Evaluation(
               labels,
@@ -132,11 +123,7 @@ public final class RunEvaluation {
           }
         }
       }
-      JsonNode dataStats = runDir == null ? null : readJson(runDir.resolve("data_stats.json"));
-      Double trainSeconds = runDir == null ? null : lastTrainSeconds(runDir);
-      if (trainSeconds != null) {
-        timings.put("training", trainSeconds);
-      }
+      JsonNode dataStats = runFacts(runDir, timings);
       EvalResult result =
           ev.result(
               runDir != null ? runDir.toString() : modelDir.toString(),
@@ -150,6 +137,37 @@ public final class RunEvaluation {
       }
       return result;
     }
+  }
+
+  /**
+   * The training examples the baselines learn from (those with labels the model knows), or none
+   * when there is no file and no baseline needs them.
+   */
+  private static List<ClassificationExample> trainingExamples(
+      Path trainFile, Options o, DataOptions options, List<String> labels) {
+    if (trainFile == null) {
+      if (o.baselines) {
+        throw new WhetException(
+            "--baselines needs the training examples: give --train FILE (or evaluate a run"
+                + " directory)");
+      }
+      return List.of();
+    }
+    return examples(trainFile, options).stream()
+        .filter(e -> labels.containsAll(e.labels()))
+        .toList();
+  }
+
+  /** The run's data statistics, with its training time put into {@code timings}; null: none. */
+  private static JsonNode runFacts(Path runDir, Map<String, Double> timings) {
+    if (runDir == null) {
+      return null;
+    }
+    Double trainSeconds = lastTrainSeconds(runDir);
+    if (trainSeconds != null) {
+      timings.put("training", trainSeconds);
+    }
+    return readJson(runDir.resolve("data_stats.json"));
   }
 
   /** eval/eval.json and eval/report.html of a run. */
@@ -198,17 +216,8 @@ public final class RunEvaluation {
         how = "per label, the best F1 on the validation file";
       }
     }
-    List<ClassificationExample> train = List.of();
     Path trainFile = o.train != null ? o.train : runFile(runDir, "train");
-    if (trainFile != null) {
-      train =
-          examples(trainFile, options).stream()
-              .filter(e -> labels.containsAll(e.labels()))
-              .toList();
-    } else if (o.baselines) {
-      throw new WhetException(
-          "--baselines needs the training examples: give --train FILE (or evaluate a run directory)");
-    }
+    List<ClassificationExample> train = trainingExamples(trainFile, o, options, labels);
     List<String> testTexts = test.stream().map(RunEvaluation::input).toList();
     List<String> trainTexts = train.stream().map(RunEvaluation::input).toList();
     MultiLabelEvaluation ev =
@@ -242,11 +251,7 @@ public final class RunEvaluation {
         ev.addBaselines(trainX, testX);
       }
     }
-    JsonNode dataStats = runDir == null ? null : readJson(runDir.resolve("data_stats.json"));
-    Double trainSeconds = runDir == null ? null : lastTrainSeconds(runDir);
-    if (trainSeconds != null) {
-      timings.put("training", trainSeconds);
-    }
+    JsonNode dataStats = runFacts(runDir, timings);
     EvalResult result =
         ev.result(
             runDir != null ? runDir.toString() : modelDir.toString(),
