@@ -3,59 +3,17 @@ package dev.whet.server;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.whet.io.Json;
 import io.javalin.http.Context;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Request parsing and response shapes the resource routes share. */
+/** Response shapes the resource routes share; requests are read by {@link Requests}. */
 final class Http {
   static final ObjectMapper JSON = Json.MAPPER;
 
   private Http() {}
-
-  /** The request body as a JSON object; 400 for anything else (parsed by {@link Requests}). */
-  static ObjectNode body(Context ctx) {
-    return (ObjectNode) Requests.object(ctx);
-  }
-
-  /** A string field, or null when absent or null; 400 when it has another type. */
-  static String string(JsonNode parent, String field, String param) {
-    JsonNode n = parent.get(field);
-    if (n == null || n.isNull()) {
-      return null;
-    }
-    if (!n.isTextual()) {
-      throw ApiError.invalid(
-          "Invalid type for '" + param + "': expected a string, got " + Requests.type(n) + ".",
-          param);
-    }
-    return n.asText();
-  }
-
-  static String requiredString(JsonNode parent, String field, String param) {
-    String s = string(parent, field, param);
-    if (s == null || s.isBlank()) {
-      throw ApiError.invalid("Missing required parameter: '" + param + "'.", param);
-    }
-    return s;
-  }
-
-  /** An object field, or null; 400 when it has another type. */
-  static ObjectNode object(JsonNode parent, String field, String param) {
-    JsonNode n = parent.get(field);
-    if (n == null || n.isNull()) {
-      return null;
-    }
-    if (!(n instanceof ObjectNode o)) {
-      throw ApiError.invalid(
-          "Invalid type for '" + param + "': expected an object, got " + Requests.type(n) + ".",
-          param);
-    }
-    return o;
-  }
 
   /** {@code ?limit=}: 1 to {@code max}, default {@code dflt}. */
   static int limit(Context ctx, int dflt, int max) {

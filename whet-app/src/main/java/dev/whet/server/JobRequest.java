@@ -64,24 +64,25 @@ record JobRequest(
 
   /** Checks a request body; every problem is a 400 naming the parameter. */
   static JobRequest of(ObjectNode body) {
-    String model = Http.requiredString(body, "model", "model");
-    String training = Http.requiredString(body, "training_file", "training_file");
-    String validation = Http.string(body, "validation_file", "validation_file");
-    ObjectNode hp = Http.object(body, "hyperparameters", "hyperparameters");
-    ObjectNode method = Http.object(body, "method", "method");
+    String model = Requests.requiredString(body, "model", "model");
+    String training = Requests.requiredString(body, "training_file", "training_file");
+    String validation = Requests.optionalString(body, "validation_file", "validation_file");
+    ObjectNode hp = Requests.optionalObject(body, "hyperparameters", "hyperparameters");
+    ObjectNode method = Requests.optionalObject(body, "method", "method");
     String hpParam = "hyperparameters";
     if (method != null) {
-      String type = Http.string(method, "type", "method.type");
+      String type = Requests.optionalString(method, "type", "method.type");
       if (type != null && !type.equals("supervised")) {
         throw ApiError.invalid(
             "method.type '" + type + "' is not supported: Whet trains with 'supervised'.",
             "method.type");
       }
-      ObjectNode supervised = Http.object(method, "supervised", "method.supervised");
+      ObjectNode supervised = Requests.optionalObject(method, "supervised", "method.supervised");
       ObjectNode mhp =
           supervised == null
               ? null
-              : Http.object(supervised, "hyperparameters", "method.supervised.hyperparameters");
+              : Requests.optionalObject(
+                  supervised, "hyperparameters", "method.supervised.hyperparameters");
       if (mhp != null) {
         if (hp != null) {
           throw ApiError.invalid(
@@ -109,7 +110,7 @@ record JobRequest(
     Double batch = autoOrNumber(hp, "batch_size", hpParam + ".batch_size", true);
     Double lrm =
         autoOrNumber(hp, "learning_rate_multiplier", hpParam + ".learning_rate_multiplier", false);
-    String suffix = Http.string(body, "suffix", "suffix");
+    String suffix = Requests.optionalString(body, "suffix", "suffix");
     if (suffix != null && !suffix.matches("[A-Za-z0-9._-]{1,64}")) {
       throw ApiError.invalid(
           "'suffix' must be 1 to 64 letters, digits, '.', '_' or '-'.", "suffix");
@@ -123,14 +124,14 @@ record JobRequest(
       seed = s.asLong();
     }
     Map<String, String> metadata = new LinkedHashMap<>();
-    ObjectNode md = Http.object(body, "metadata", "metadata");
+    ObjectNode md = Requests.optionalObject(body, "metadata", "metadata");
     if (md != null) {
       if (md.size() > 16) {
         throw ApiError.invalid("'metadata' holds at most 16 keys.", "metadata");
       }
       for (Iterator<String> it = md.fieldNames(); it.hasNext(); ) {
         String k = it.next();
-        String v = Http.string(md, k, "metadata." + k);
+        String v = Requests.optionalString(md, k, "metadata." + k);
         if (k.length() > 64 || (v != null && v.length() > 512)) {
           throw ApiError.invalid(
               "metadata keys are at most 64 characters, values at most 512.", "metadata." + k);
@@ -139,7 +140,7 @@ record JobRequest(
       }
     }
     List<String> whet = new ArrayList<>();
-    ObjectNode w = Http.object(body, "whet", "whet");
+    ObjectNode w = Requests.optionalObject(body, "whet", "whet");
     if (w != null) {
       flatten("", w, whet);
     }

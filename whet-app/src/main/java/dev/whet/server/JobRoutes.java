@@ -63,7 +63,7 @@ final class JobRoutes implements Routes {
 
   void create(Context ctx) {
     Caller caller = Caller.of(ctx);
-    JobRequest req = JobRequest.of(Http.body(ctx));
+    JobRequest req = JobRequest.of(Requests.object(ctx));
     if (ModelResolver.isFineTuned(req.model())) {
       throw ApiError.invalid(
           "Whet fine-tunes base models; continuing from a fine-tuned model is not supported yet.",

@@ -3,6 +3,7 @@ package dev.whet.server;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.whet.io.Json;
 import io.javalin.http.Context;
 import java.util.ArrayList;
@@ -17,8 +18,8 @@ final class Requests {
 
   private Requests() {}
 
-  /** The body as a JSON object. */
-  static JsonNode object(Context ctx) {
+  /** The body as a JSON object; 400 for anything else. */
+  static ObjectNode object(Context ctx) {
     JsonNode body;
     try {
       body = JSON.readTree(ctx.body());
@@ -34,10 +35,45 @@ final class Requests {
                   : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"),
           null);
     }
-    if (body == null || !body.isObject()) {
+    if (!(body instanceof ObjectNode object)) {
       throw ApiError.invalid("The request body must be a JSON object.", null);
     }
-    return body;
+    return object;
+  }
+
+  /** A string field, or null when absent or null; 400 when it has another type. */
+  static String optionalString(JsonNode parent, String field, String param) {
+    JsonNode n = parent.get(field);
+    if (n == null || n.isNull()) {
+      return null;
+    }
+    if (!n.isTextual()) {
+      throw ApiError.invalid(
+          "Invalid type for '" + param + "': expected a string, got " + type(n) + ".", param);
+    }
+    return n.asText();
+  }
+
+  /** A string field that must be present and not blank; 400 naming {@code param}. */
+  static String requiredString(JsonNode parent, String field, String param) {
+    String s = optionalString(parent, field, param);
+    if (s == null || s.isBlank()) {
+      throw ApiError.invalid("Missing required parameter: '" + param + "'.", param);
+    }
+    return s;
+  }
+
+  /** An object field, or null; 400 when it has another type. */
+  static ObjectNode optionalObject(JsonNode parent, String field, String param) {
+    JsonNode n = parent.get(field);
+    if (n == null || n.isNull()) {
+      return null;
+    }
+    if (!(n instanceof ObjectNode o)) {
+      throw ApiError.invalid(
+          "Invalid type for '" + param + "': expected an object, got " + type(n) + ".", param);
+    }
+    return o;
   }
 
   /** True when the field is absent or null (OpenAI clients send null for unset options). */
