@@ -4,6 +4,7 @@ import dev.whet.WhetException;
 import dev.whet.bench.EmbedBench;
 import dev.whet.bench.OnnxRuntimeEmbed;
 import dev.whet.bench.TrainBench;
+import dev.whet.data.Task;
 import dev.whet.engine.Engine;
 import dev.whet.io.Json;
 import dev.whet.io.ModelCatalog;
@@ -176,7 +177,7 @@ final class BenchCommand implements Runnable {
       if (json) {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("model", base.base);
-        out.put("task", "sft");
+        out.put("task", Task.SFT);
         out.put("method", "lora");
         out.put("parameters", r.parameters());
         out.put("trainable_parameters", r.trainable());

@@ -52,14 +52,13 @@ record JobRequest(
   static final long DEFAULT_SEED = new JobConfig().seed;
 
   /** Data-check tasks of supervised fine-tuning records; a job on such a file is an sft job. */
-  static final Set<String> SFT_FILE_TASKS = Set.of("generate", "chat", "instruct");
 
   /**
    * The job task a training file implies: {@code sft} for prompt/completion, chat and instruction
    * records, else the file's own task (classify, multilabel, pair).
    */
   static String jobTask(String fileTask) {
-    return fileTask != null && SFT_FILE_TASKS.contains(fileTask) ? "sft" : fileTask;
+    return fileTask == null ? null : dev.whet.data.Task.parse(fileTask).jobTask();
   }
 
   /** Checks a request body; every problem is a 400 naming the parameter. */

@@ -1,6 +1,7 @@
 package dev.whet.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.whet.data.Task;
 import dev.whet.model.ModelRef;
 import dev.whet.train.JobConfig;
 import dev.whet.train.JobEstimate;
@@ -21,7 +22,7 @@ import java.util.TreeMap;
  * stream) and checkpoints; and {@code /v1/whet/jobs/{id}/report}, the run's evaluation report.
  */
 final class JobRoutes implements Routes {
-  private static final List<String> TASKS = List.of("classify", "multilabel", "pair", "sft");
+  private static final List<String> TASKS = dev.whet.data.Task.jobTasks();
   private static final long STREAM_POLL_MS = 250;
 
   private final Store store;
@@ -427,7 +428,7 @@ final class JobRoutes implements Routes {
     } catch (IOException ex) {
       return null;
     }
-    if (e.path("task").asText().equals("sft")) {
+    if (e.path("task").asText().equals(Task.SFT)) {
       return sftSummary(e, runDir);
     }
     Map<String, Object> s = new LinkedHashMap<>();
@@ -456,7 +457,7 @@ final class JobRoutes implements Routes {
    */
   private static Map<String, Object> sftSummary(JsonNode e, Path runDir) {
     Map<String, Object> s = new LinkedHashMap<>();
-    s.put("task", "sft");
+    s.put("task", Task.SFT);
     JsonNode held = e.path("held_out");
     Map<String, Object> h = new LinkedHashMap<>();
     for (String k : List.of("loss_before", "loss_after", "perplexity_before", "perplexity_after")) {

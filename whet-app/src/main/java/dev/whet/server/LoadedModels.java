@@ -387,7 +387,7 @@ final class LoadedModels implements AutoCloseable {
     // Embeddings of a fine-tuned classifier: its encoder with the head's pooling, L2-normalised
     // like the sentence-embedding bases it is trained from.
     Pooling pooling = new Pooling(model.module().pooling().mode(), true);
-    boolean pairs = model.task().equals("pair");
+    boolean pairs = model.task() == dev.whet.data.Task.PAIR_CLASSIFICATION;
     return new BatchedModel(
         dir,
         Kind.CLASSIFIER,

@@ -293,9 +293,9 @@ final class Worker implements AutoCloseable {
             null,
             Store.now()));
     if (store.finish(job.id(), owner, "succeeded", model, result.realTokens(), null, fileId)) {
-      dropOptimizerState(job);
       store.addEvent(job.id(), "info", "message", "New fine-tuned model created: " + model, null);
       store.addEvent(job.id(), "info", "message", "The job has successfully completed", null);
+      dropOptimizerState(job); // after the closing events: clients see the end at once
     }
   }
 

@@ -219,8 +219,10 @@ class MicroBatcherTest {
       f.gate = null;
       g.countDown();
       assertEquals(List.of(4), b.process("p", List.of(2), Duration.ofSeconds(10)));
+      // The worker drops the abandoned chunks on its next turn, which may come after the small
+      // request's answer.
+      waitFor(() -> b.queued() == 0);
       assertEquals(List.of(2, 1), f.calls, "no chunk after the first was computed");
-      assertEquals(0, b.queued());
     }
   }
 

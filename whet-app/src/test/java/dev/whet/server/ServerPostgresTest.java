@@ -273,6 +273,11 @@ class ServerPostgresTest {
           status = get(b, "/v1/fine_tuning/jobs/" + job, key).json().get("status").asText(status);
         }
         assertEquals("succeeded", status, "B finished the job A had started");
+        // The status changes before B's closing events are written: wait for the last one.
+        while (!events(b, job, key).toString().contains("The job has successfully completed")
+            && System.nanoTime() < deadline) {
+          Thread.sleep(50);
+        }
         int eventsBefore = events(b, job, key).size();
 
         signal(a, "CONT");

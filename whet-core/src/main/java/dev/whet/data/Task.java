@@ -82,6 +82,39 @@ public enum Task {
     return synonym;
   }
 
+  /** What a job on generation, chat or instruction files trains: supervised fine-tuning. */
+  public static final String SFT = "sft";
+
+  /** Whether a classifier learns this task (a label, labels, or a label of a pair). */
+  public boolean classifies() {
+    return this == CLASSIFICATION || this == MULTI_LABEL || this == PAIR_CLASSIFICATION;
+  }
+
+  /**
+   * Whether these are examples a decoder learns to generate (prompt/completion, chat, instruction).
+   */
+  public boolean generates() {
+    return this == GENERATION || this == CHAT || this == INSTRUCTION;
+  }
+
+  /**
+   * The task a fine-tuning job on these examples trains ({@code JobConfig.task}): {@link #SFT} for
+   * generation files, else this task's CLI name.
+   */
+  public String jobTask() {
+    return generates() ? SFT : cliName;
+  }
+
+  /** The tasks a job can train: the classifier tasks and {@link #SFT}. */
+  public static List<String> jobTasks() {
+    List<String> out = new java.util.ArrayList<>();
+    for (Task t : values()) {
+      if (t.classifies()) out.add(t.cliName);
+    }
+    out.add(SFT);
+    return out;
+  }
+
   /** All CLI spellings, in declaration order. */
   public static List<String> cliNames() {
     return Arrays.stream(values()).map(Task::cliName).toList();

@@ -353,8 +353,8 @@ public final class RunEvaluation {
     return e.textPair() == null ? e.text() : e.text() + " [SEP] " + e.textPair();
   }
 
-  static DataOptions options(String task, Path runDir) {
-    Task t = task.equals("pair") ? Task.PAIR_CLASSIFICATION : Task.CLASSIFICATION;
+  static DataOptions options(Task task, Path runDir) {
+    Task t = task == Task.PAIR_CLASSIFICATION ? task : Task.CLASSIFICATION;
     DataOptions o = DataOptions.defaults().withTask(t);
     JsonNode job = runDir == null ? null : readYaml(runDir.resolve("job.yaml"));
     if (job != null) {

@@ -1,5 +1,6 @@
 package dev.whet.eval;
 
+import dev.whet.data.Task;
 import dev.whet.infer.GenerationOptions;
 import dev.whet.infer.LanguageModel;
 import dev.whet.io.Atomic;
@@ -55,7 +56,7 @@ public final class SftEvaluation {
       Consumer<String> log) {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("run", runDir.toString());
-    out.put("task", "sft");
+    out.put("task", Task.SFT);
     Map<String, Object> held = new LinkedHashMap<>();
     held.put("file", heldOutFile);
     held.put("loss_before", heldOut.before());

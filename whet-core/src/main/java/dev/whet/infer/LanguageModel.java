@@ -2,6 +2,7 @@ package dev.whet.infer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.whet.WhetException;
+import dev.whet.data.Task;
 import dev.whet.io.ChatTemplate;
 import dev.whet.io.Json;
 import dev.whet.io.Tokenizer;
@@ -106,7 +107,7 @@ public final class LanguageModel implements AutoCloseable {
   public void exportMerged(Path out) {
     model.mergeLora();
     Map<String, Object> info = new LinkedHashMap<>();
-    info.put("task", "sft");
+    info.put("task", Task.SFT);
     info.put("merged_from", dir.toAbsolutePath().normalize().toString());
     DecoderFiles.writeModel(model, weightsDir.resolve("config.json"), dir, out, info);
   }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.whet.WhetException;
+import dev.whet.data.Task;
 import dev.whet.engine.Engine;
 import dev.whet.engine.Tensors;
 import dev.whet.io.DiskFiles;
@@ -34,7 +35,7 @@ public final class ClassifierModel implements AutoCloseable {
   static final ObjectMapper JSON = Json.MAPPER;
 
   /** Tasks: {@code classify} (one label), {@code multilabel}, {@code pair} (two texts). */
-  private final String task;
+  private final Task task;
 
   private final List<String> labels;
   private final SequenceClassifier module;
@@ -53,7 +54,7 @@ public final class ClassifierModel implements AutoCloseable {
       Path configSource,
       Path tokenizerSource,
       Map<String, Object> info) {
-    this.task = task;
+    this.task = Task.parse(task);
     this.labels = List.copyOf(labels);
     this.module = module;
     this.tokenizer = tokenizer;
@@ -136,7 +137,7 @@ public final class ClassifierModel implements AutoCloseable {
     } catch (IOException e) {
       throw new WhetException(whetJson + ": not valid JSON (" + e.getMessage() + ")", e);
     }
-    String task = w.path("task").asText("classify");
+    String task = w.path("task").asText(Task.CLASSIFICATION.cliName());
     List<String> labels = new ArrayList<>();
     w.path("labels").forEach(l -> labels.add(l.asText()));
     if (labels.isEmpty()) {
@@ -178,12 +179,12 @@ public final class ClassifierModel implements AutoCloseable {
         task, labels, module, tokenizer, config, configFile, dir.resolve("tokenizer.json"), info);
   }
 
-  public String task() {
+  public Task task() {
     return task;
   }
 
   public boolean multiLabel() {
-    return task.equals("multilabel");
+    return task == Task.MULTI_LABEL;
   }
 
   public List<String> labels() {
@@ -314,7 +315,7 @@ public final class ClassifierModel implements AutoCloseable {
       Files.copy(tokenizerSource, tmp.resolve("tokenizer.json"));
       Map<String, Object> w = new LinkedHashMap<>(info);
       w.putAll(extraInfo);
-      w.put("task", task);
+      w.put("task", task.cliName());
       w.put("labels", labels);
       w.put("pooling", module.pooling().mode().name().toLowerCase(java.util.Locale.ROOT));
       w.put("max_length", tokenizer.maxLength());

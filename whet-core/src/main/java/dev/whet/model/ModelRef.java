@@ -3,6 +3,7 @@ package dev.whet.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.whet.WhetException;
 import dev.whet.WhetHome;
+import dev.whet.data.Task;
 import dev.whet.io.Json;
 import dev.whet.io.ModelCatalog;
 import java.io.IOException;
@@ -88,10 +89,13 @@ public record ModelRef(Path dir, Kind kind) {
     if (whet == null) {
       return Kind.ENCODER;
     }
-    return switch (whet.path("task").asText("classify")) {
-      case "classify", "multilabel", "pair" -> Kind.CLASSIFIER;
-      default -> Kind.OTHER;
-    };
+    try {
+      return Task.parse(whet.path("task").asText(Task.CLASSIFICATION.cliName())).classifies()
+          ? Kind.CLASSIFIER
+          : Kind.OTHER;
+    } catch (WhetException e) {
+      return Kind.OTHER; // a task this version does not know
+    }
   }
 
   private static JsonNode readJson(Path file) {

@@ -33,7 +33,7 @@ public final class JobConfig {
    * {@code classify}, {@code multilabel}, {@code pair} (a classifier on an encoder) or {@code sft}
    * (supervised fine-tuning of a decoder on prompt/completion, chat or instruction records).
    */
-  public String task = "classify";
+  public String task = dev.whet.data.Task.CLASSIFICATION.cliName();
 
   public String train;
   public String val;
@@ -230,8 +230,8 @@ public final class JobConfig {
     require(layerLrDecay > 0 && layerLrDecay <= 1, "layer_lr_decay must be in (0, 1]");
     require(keepCheckpoints >= 1, "keep_checkpoints must be at least 1");
     require(
-        List.of("classify", "multilabel", "pair", "sft").contains(task),
-        "task '" + task + "' is not one of classify, multilabel, pair, sft");
+        dev.whet.data.Task.jobTasks().contains(task),
+        "task '" + task + "' is not one of " + String.join(", ", dev.whet.data.Task.jobTasks()));
     require(
         List.of("auto", "full", "freeze", "lora").contains(method),
         "method '"
@@ -313,7 +313,7 @@ public final class JobConfig {
 
   /** Whether this job fine-tunes a decoder (task sft) rather than a classifier. */
   public boolean trainsDecoder() {
-    return task.equals("sft");
+    return task.equals(dev.whet.data.Task.SFT);
   }
 
   public double lrValue() {

@@ -1,6 +1,7 @@
 package dev.whet.train;
 
 import dev.whet.data.Batching;
+import dev.whet.data.Task;
 import dev.whet.engine.Tensors;
 import dev.whet.model.DecoderFiles;
 import dev.whet.model.LlamaModel;
@@ -303,7 +304,7 @@ public final class SftTask implements TrainTask {
   @Override
   public void save(Path dir, JobConfig job, Map<String, Object> info) {
     Map<String, Object> all = new LinkedHashMap<>();
-    all.put("task", "sft");
+    all.put("task", Task.SFT);
     all.put("base", base.toAbsolutePath().normalize().toString());
     all.putAll(info);
     if (lora != null) {

@@ -359,12 +359,7 @@ public final class Training {
       List<ClassificationExample> test) {
 
     static Inputs load(JobConfig job) {
-      Task task =
-          switch (job.task) {
-            case "multilabel" -> Task.MULTI_LABEL;
-            case "pair" -> Task.PAIR_CLASSIFICATION;
-            default -> Task.CLASSIFICATION;
-          };
+      Task task = Task.parse(job.task); // a classifier task: validated with the job
       DataOptions options =
           DataOptions.defaults().withTask(task).withColumns(job.textColumn, null, job.labelColumn);
       Path baseDir = ModelCatalog.resolve(job.base);
