@@ -196,7 +196,7 @@ public final class Baselines {
   }
 
   /** "10", "0.1": C as a person writes it. */
-  private static String number(double c) {
+  static String number(double c) {
     return c == Math.rint(c) ? Long.toString((long) c) : Double.toString(c);
   }
 

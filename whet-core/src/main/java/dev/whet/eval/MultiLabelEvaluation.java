@@ -223,8 +223,7 @@ public final class MultiLabelEvaluation {
 
   private record Tuned(double[][] probs, double c, Tuning.Choice choice) {
     String setting(String features) {
-      return choice.describe(
-          features + ", C=" + (c == Math.rint(c) ? Long.toString((long) c) : Double.toString(c)));
+      return choice.describe(features + ", C=" + Baselines.number(c));
     }
   }
 
