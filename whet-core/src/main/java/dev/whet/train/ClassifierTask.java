@@ -41,12 +41,12 @@ public final class ClassifierTask implements TrainTask {
 
   /** Which parameters train: all, all but the embeddings and first N layers, or adapters + head. */
   @Override
-  public void freeze(JobConfig job) {
+  public void freeze(TrainingPlan plan) {
     BertModel bert = model.module().bert();
-    switch (job.method) {
+    switch (plan.method()) {
       case "freeze" -> {
         requiresGrad(bert.embeddings(), false);
-        int n = Math.min(job.freezeLayers, bert.layers().length);
+        int n = Math.min(plan.freezeLayers(), bert.layers().length);
         for (int i = 0; i < n; i++) {
           requiresGrad(bert.layers()[i], false);
         }
@@ -171,9 +171,9 @@ public final class ClassifierTask implements TrainTask {
   }
 
   @Override
-  public Map<String, Tensor> checkpointTensors(JobConfig job) {
+  public Map<String, Tensor> checkpointTensors(TrainingPlan plan) {
     Map<String, Tensor> all = Weights.parameters(model.module());
-    if (!job.method.equals("lora")) {
+    if (!plan.method().equals("lora")) {
       return all;
     }
     Map<String, Tensor> trained = new LinkedHashMap<>();
@@ -188,8 +188,8 @@ public final class ClassifierTask implements TrainTask {
 
   /** A LoRA classifier is saved merged: a plain model any tool loads. */
   @Override
-  public void save(Path dir, JobConfig job, Map<String, Object> info) {
-    if (job.method.equals("lora")) {
+  public void save(Path dir, TrainingPlan plan, Map<String, Object> info) {
+    if (plan.method().equals("lora")) {
       model.mergeLora();
     }
     model.save(dir, info);

@@ -316,6 +316,11 @@ public final class JobConfig {
     return task.equals(dev.whet.data.Task.SFT);
   }
 
+  /** What the training loop reads: this job, resolved, as a typed record. */
+  public TrainingPlan plan() {
+    return TrainingPlan.of(this);
+  }
+
   public double lrValue() {
     return Double.parseDouble(lr);
   }

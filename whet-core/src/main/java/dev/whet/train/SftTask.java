@@ -90,8 +90,8 @@ public final class SftTask implements TrainTask {
   }
 
   @Override
-  public void freeze(JobConfig job) {
-    switch (job.method) {
+  public void freeze(TrainingPlan plan) {
+    switch (plan.method()) {
       case "freeze" -> {
         // The embeddings (also the output projection when tied) and the first N layers.
         Weights.parameters(model)
@@ -101,7 +101,7 @@ public final class SftTask implements TrainTask {
                     t.set_requires_grad(false);
                   }
                 });
-        int n = Math.min(job.freezeLayers, model.layers().length);
+        int n = Math.min(plan.freezeLayers(), model.layers().length);
         for (int i = 0; i < n; i++) {
           ClassifierTask.requiresGrad(model.layers()[i], false);
         }
@@ -114,7 +114,7 @@ public final class SftTask implements TrainTask {
                     t.set_requires_grad(false);
                   }
                 });
-        if (job.precision.equals("bf16")) {
+        if (plan.bf16()) {
           // The frozen base is only ever read in bf16 under autocast: store it so, halving its
           // memory and skipping autocast's per-step casts; adapters and their moments stay fp32.
           Weights.storeFrozenIn(model, torch.ScalarType.BFloat16);
@@ -285,9 +285,9 @@ public final class SftTask implements TrainTask {
   }
 
   @Override
-  public Map<String, Tensor> checkpointTensors(JobConfig job) {
+  public Map<String, Tensor> checkpointTensors(TrainingPlan plan) {
     Map<String, Tensor> all = Weights.parameters(model);
-    if (!job.method.equals("lora")) {
+    if (!plan.method().equals("lora")) {
       return all;
     }
     Map<String, Tensor> adapters = new LinkedHashMap<>();
@@ -302,7 +302,7 @@ public final class SftTask implements TrainTask {
 
   /** LoRA runs save the adapter alone (PEFT layout); others the whole model. */
   @Override
-  public void save(Path dir, JobConfig job, Map<String, Object> info) {
+  public void save(Path dir, TrainingPlan plan, Map<String, Object> info) {
     Map<String, Object> all = new LinkedHashMap<>();
     all.put("task", Task.SFT);
     all.put("base", base.toAbsolutePath().normalize().toString());

@@ -17,7 +17,7 @@ public interface TrainTask {
   Module module();
 
   /** Sets which parameters train for the job's method (full, freeze, lora). */
-  void freeze(JobConfig job);
+  void freeze(TrainingPlan plan);
 
   /**
    * A parameter's distance from the output in layers, for layer-wise learning-rate decay: 0 for the
@@ -68,8 +68,8 @@ public interface TrainTask {
   Map<String, Double> validate(boolean bf16);
 
   /** The tensors a checkpoint holds: all parameters, or only the trained ones for LoRA. */
-  Map<String, Tensor> checkpointTensors(JobConfig job);
+  Map<String, Tensor> checkpointTensors(TrainingPlan plan);
 
   /** Writes the final model (HF layout plus whet.json with {@code info}) to {@code dir}. */
-  void save(Path dir, JobConfig job, Map<String, Object> info);
+  void save(Path dir, TrainingPlan plan, Map<String, Object> info);
 }

@@ -3,7 +3,6 @@ package dev.whet.train;
 import dev.whet.WhetException;
 import dev.whet.data.Batching;
 import dev.whet.engine.Engine;
-import dev.whet.model.ClassifierModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -27,7 +26,7 @@ public final class Trainer {
    */
   static final double EXPLODING_GRAD_NORM = 1e4;
 
-  private final JobConfig job;
+  private final TrainingPlan plan;
   private final RunDir run;
   private final TrainTask task;
   private final List<TrainerListener> listeners;
@@ -35,31 +34,15 @@ public final class Trainer {
   private final boolean bf16;
 
   /**
-   * A classifier's trainer.
-   *
-   * @param job the resolved job (no {@code auto} left)
-   * @param val validation examples, or null
+   * @param plan the resolved job, typed ({@link JobConfig#plan()})
    */
-  public Trainer(
-      JobConfig job,
-      RunDir run,
-      ClassifierModel model,
-      EncodedSet train,
-      EncodedSet val,
-      List<TrainerListener> listeners) {
-    this(job, run, new ClassifierTask(model, train, val), listeners);
-  }
-
-  /**
-   * @param job the resolved job (no {@code auto} left)
-   */
-  public Trainer(JobConfig job, RunDir run, TrainTask task, List<TrainerListener> listeners) {
-    this.job = job;
+  public Trainer(TrainingPlan plan, RunDir run, TrainTask task, List<TrainerListener> listeners) {
+    this.plan = plan;
     this.run = run;
     this.task = task;
     this.listeners = listeners;
-    this.bf16 = job.precision.equals("bf16");
-    task.freeze(job);
+    this.bf16 = plan.bf16();
+    task.freeze(plan);
     addParameterGroups();
   }
 
@@ -80,8 +63,8 @@ public final class Trainer {
       String name = p.getKey();
       boolean noDecay = task.noDecay(name);
       int depth = task.layerDepth(name); // distance from the head
-      double lr = job.lrValue() * Math.pow(job.layerLrDecay, depth);
-      double wd = noDecay ? 0.0 : job.weightDecay;
+      double lr = plan.lr() * Math.pow(plan.layerLrDecay(), depth);
+      double wd = noDecay ? 0.0 : plan.weightDecay();
       String key = depth + "/" + wd;
       groups.computeIfAbsent(key, k -> new LinkedHashMap<>()).put(name, t);
       settings.put(key, new double[] {lr, wd});
@@ -107,20 +90,20 @@ public final class Trainer {
   }
 
   private int batchesPerEpoch() {
-    return (task.lengths().length + job.batchSize - 1) / job.batchSize;
+    return (task.lengths().length + plan.batchSize() - 1) / plan.batchSize();
   }
 
   /** Optimizer steps the job will take. */
   public long totalSteps() {
-    if (job.maxSteps > 0) {
-      return job.maxSteps;
+    if (plan.maxSteps() > 0) {
+      return plan.maxSteps();
     }
-    long perEpoch = (batchesPerEpoch() + job.gradAccum - 1) / job.gradAccum;
-    return Math.max(1, (long) Math.ceil(perEpoch * job.epochsValue()));
+    long perEpoch = (batchesPerEpoch() + plan.gradAccum() - 1) / plan.gradAccum();
+    return Math.max(1, (long) Math.ceil(perEpoch * plan.epochs()));
   }
 
   private long warmupSteps() {
-    return job.warmup < 1 ? Math.round(job.warmup * totalSteps()) : (long) job.warmup;
+    return plan.warmup() < 1 ? Math.round(plan.warmup() * totalSteps()) : (long) plan.warmup();
   }
 
   /**
@@ -164,7 +147,7 @@ public final class Trainer {
               + " parameters for "
               + total
               + " steps in "
-              + job.precision
+              + plan.precision()
               + " on "
               + Engine.threads()
               + " threads");
@@ -174,22 +157,22 @@ public final class Trainer {
           new TrainerListener.Start(
               step,
               total,
-              (int) Math.ceil(job.epochsValue()),
+              (int) Math.ceil(plan.epochs()),
               trainableParameters(),
               totalParameters(),
-              job.precision,
+              plan.precision(),
               Engine.threads(),
               resume != null));
     }
-    long evalEvery = job.evalEvery.equals("epoch") ? 0 : (long) Double.parseDouble(job.evalEvery);
-    boolean higher = ValidationMetrics.higherIsBetter(job.metric);
+    long evalEvery = plan.evalEvery();
+    boolean higher = ValidationMetrics.higherIsBetter(plan.metric());
     boolean stop = false;
     int[] lengths = task.lengths();
     task.module().train(true);
     while (step < total && !stop) {
-      List<int[]> batches = Batching.lengthGrouped(lengths, job.batchSize, job.seed, epoch);
+      List<int[]> batches = Batching.lengthGrouped(lengths, plan.batchSize(), plan.seed(), epoch);
       while (batchPos < batches.size() && step < total && !stop) {
-        int micro = Math.min(job.gradAccum, batches.size() - batchPos);
+        int micro = Math.min(plan.gradAccum(), batches.size() - batchPos);
         List<int[]> group = batches.subList(batchPos, batchPos + micro);
         long t0 = System.nanoTime();
         double loss;
@@ -216,8 +199,8 @@ public final class Trainer {
           if (!Double.isFinite(loss) || !(gradNorm < EXPLODING_GRAD_NORM)) {
             diverged(step, loss, gradNorm);
           }
-          double factor = Schedule.parse(job.schedule).factor(step, warmupSteps(), total);
-          lr = job.lrValue() * factor;
+          double factor = Schedule.parse(plan.schedule()).factor(step, warmupSteps(), total);
+          lr = plan.lr() * factor;
           optimizer.step(factor, clipDivisor(gradNorm));
           optimizer.zeroGrad();
         }
@@ -242,19 +225,19 @@ public final class Trainer {
             for (TrainerListener l : listeners) {
               l.onEval(step, m);
             }
-            double v = m.get(job.metric);
+            double v = m.get(plan.metric());
             if (Double.isNaN(best) || (higher ? v > best : v < best)) {
               best = v;
               bestStep = step;
               badEvals = 0;
             } else {
               badEvals++;
-              if (job.earlyStoppingPatience > 0 && badEvals >= job.earlyStoppingPatience) {
+              if (plan.earlyStoppingPatience() > 0 && badEvals >= plan.earlyStoppingPatience()) {
                 stop = true;
                 event(
                     "early_stop",
                     "no improvement in "
-                        + job.metric
+                        + plan.metric()
                         + " for "
                         + badEvals
                         + " evaluations; best "
@@ -265,7 +248,7 @@ public final class Trainer {
             }
           }
           saveCheckpoint(step, nextEpoch, nextPos, best, bestStep, badEvals, realTokens, seconds);
-        } else if (job.saveEvery > 0 && step % job.saveEvery == 0) {
+        } else if (plan.saveEvery() > 0 && step % plan.saveEvery() == 0) {
           saveCheckpoint(step, nextEpoch, nextPos, best, bestStep, badEvals, realTokens, seconds);
         }
       }
@@ -282,8 +265,8 @@ public final class Trainer {
    * they are within it), as {@code clip_grad_norm_} scales them by {@code max / (norm + 1e-6)}.
    */
   private double clipDivisor(double gradNorm) {
-    return job.maxGradNorm > 0 && gradNorm + 1e-6 > job.maxGradNorm
-        ? (gradNorm + 1e-6) / job.maxGradNorm
+    return plan.maxGradNorm() > 0 && gradNorm + 1e-6 > plan.maxGradNorm()
+        ? (gradNorm + 1e-6) / plan.maxGradNorm()
         : 1;
   }
 
@@ -302,11 +285,6 @@ public final class Trainer {
     }
   }
 
-  /** Loss, accuracy and macro-F1 of a classifier on a set, in eval mode without autograd. */
-  public Map<String, Double> evaluate(EncodedSet set) {
-    return ((ClassifierTask) task).evaluate(set, bf16);
-  }
-
   private void saveCheckpoint(
       long step,
       int epoch,
@@ -319,7 +297,7 @@ public final class Trainer {
     Checkpoint c =
         new Checkpoint(
             step, epoch, pos, best, bestStep, badEvals, tokens, seconds, Checkpoint.rngNow());
-    Path dir = c.save(run, task.checkpointTensors(job), optimizer);
+    Path dir = c.save(run, task.checkpointTensors(plan), optimizer);
     for (TrainerListener l : listeners) {
       l.onCheckpoint(step, dir);
     }
@@ -330,7 +308,7 @@ public final class Trainer {
   /** Keeps the last {@code keep_checkpoints} and the best one. */
   private void prune(long bestStep) {
     List<Path> all = run.checkpoints();
-    for (int i = 0; i < all.size() - job.keepCheckpoints; i++) {
+    for (int i = 0; i < all.size() - plan.keepCheckpoints(); i++) {
       if (RunDir.stepOf(all.get(i)) != bestStep) {
         try {
           dev.whet.io.DiskFiles.delete(all.get(i));
@@ -359,7 +337,7 @@ public final class Trainer {
             + "; "
             + last
             + ". Lower the learning rate (now "
-            + job.lr
+            + plan.lr()
             + "), keep max_grad_norm at 1.0, or try --precision fp32.";
     event("diverged", message);
     throw new WhetException(message);
@@ -374,26 +352,26 @@ public final class Trainer {
       finalEval = task.validate(bf16);
     }
     Map<String, Object> info = new LinkedHashMap<>();
-    info.put("method", job.method);
-    info.put("precision", job.precision);
+    info.put("method", plan.method());
+    info.put("precision", plan.precision());
     info.put("threads", Engine.threads());
     info.put("best_step", bestStep);
     info.put("train_seconds", seconds);
     info.put("trainable_parameters", trainableParameters());
     info.put("total_parameters", totalParameters());
-    task.save(run.model(), job, info);
+    task.save(run.model(), plan, info);
     event(
         "finished",
         "model saved to "
             + run.model()
             + (Double.isNaN(best)
                 ? ""
-                : "; best " + job.metric + " " + fmt(best) + " at step " + bestStep));
+                : "; best " + plan.metric() + " " + fmt(best) + " at step " + bestStep));
     TrainResult r =
         new TrainResult(
             run.path(),
             run.model(),
-            job.metric,
+            plan.metric(),
             best,
             bestStep,
             steps,

@@ -142,7 +142,9 @@ public final class Training {
       List<TrainerListener> all = new ArrayList<>();
       all.add(run.logger());
       all.addAll(listeners);
-      Trainer trainer = new Trainer(job, run, model, train, val, all);
+      TrainingPlan plan = job.plan();
+      ClassifierTask task = new ClassifierTask(model, train, val);
+      Trainer trainer = new Trainer(plan, run, task, all);
       MemoryEstimate.of(
               model.config(),
               trainer.totalParameters(),
@@ -153,7 +155,7 @@ public final class Training {
           .check(MemoryEstimate.available(), job);
       result = trainer.train(from);
       if (in.test != null) {
-        Map<String, Double> test = trainer.evaluate(in.encode(model, in.test));
+        Map<String, Double> test = task.evaluate(in.encode(model, in.test), plan.bf16());
         Map<String, Object> line = new LinkedHashMap<>();
         line.put("step", result.steps());
         test.forEach((k, v) -> line.put("test_" + k, v));
@@ -200,7 +202,7 @@ public final class Training {
       SftTask task =
           new SftTask(
               model, lora, in.baseDir, train, val, d.padId, job.sft.packing ? d.maxLength : 0);
-      result = new Trainer(job, run, task, all).train(from);
+      result = new Trainer(job.plan(), run, task, all).train(from);
       if (in.test != null) {
         double loss = SftTask.meanLoss(model, d.encode(in.test), d.padId, bf16)[0];
         Map<String, Double> test = new LinkedHashMap<>();

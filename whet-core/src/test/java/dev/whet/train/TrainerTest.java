@@ -70,14 +70,16 @@ class TrainerTest {
   }
 
   /** Builds the model exactly as a run does: seed, then base weights and a new head. */
-  static Trainer trainer(JobConfig j, RunDir run, List<TrainerListener> listeners) {
+  static ClassifierTask task(JobConfig j) {
     torch.manual_seed(j.seed);
     ClassifierModel model =
         ClassifierModel.fromBase(
             base, j.task, LABELS, j.maxLength, j.dropout, j.attentionDropout, null, null, Map.of());
-    EncodedSet train = encode(model, 0, 160);
-    EncodedSet val = encode(model, 160, 200);
-    return new Trainer(j, run, model, train, val, listeners);
+    return new ClassifierTask(model, encode(model, 0, 160), encode(model, 160, 200));
+  }
+
+  static Trainer trainer(JobConfig j, RunDir run, List<TrainerListener> listeners) {
+    return new Trainer(j.plan(), run, task(j), listeners);
   }
 
   static EncodedSet encode(ClassifierModel model, int from, int to) {
@@ -140,13 +142,14 @@ class TrainerTest {
             evals.add(metrics);
           }
         };
-    Trainer t = trainer(j, run, List.of(run.logger(), record));
+    ClassifierTask task = task(j);
+    Trainer t = new Trainer(j.plan(), run, task, List.of(run.logger(), record));
     ClassifierModel encoderOnly =
         ClassifierModel.fromBase(base, "classify", LABELS, 64, 0, 0, null, null, Map.of());
     EncodedSet trainSet = encode(encoderOnly, 0, 160);
-    double before = t.evaluate(trainSet).get("loss");
+    double before = task.evaluate(trainSet, false).get("loss");
     TrainResult r = t.train(null);
-    double after = t.evaluate(trainSet).get("loss");
+    double after = task.evaluate(trainSet, false).get("loss");
     assertTrue(after < 0.8 * before, "training-set loss " + before + " -> " + after);
     assertEquals(20, evals.size(), "80 steps, evaluated every 4");
     assertTrue(Files.isRegularFile(run.metrics()));
@@ -251,7 +254,11 @@ class TrainerTest {
             j.adapters(),
             Map.of());
     Trainer t =
-        new Trainer(j, run, model, encode(model, 0, 160), encode(model, 160, 200), List.of());
+        new Trainer(
+            j.plan(),
+            run,
+            new ClassifierTask(model, encode(model, 0, 160), encode(model, 160, 200)),
+            List.of());
     // Adapters on q, k, v, o of 2 layers (2 * 4 * (8*32 + 32*8)) plus the head (2*32 + 2).
     assertEquals(2 * 4 * (8 * 32 + 32 * 8) + 2 * 32 + 2, t.trainableParameters());
     TrainResult r = t.train(null);
