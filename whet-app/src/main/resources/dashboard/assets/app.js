@@ -325,12 +325,14 @@
 
   function niceTicks(lo, hi) {
     const raw = (hi - lo) / 4;
-    if (!(raw > 0)) return [lo];
+    // A flat series (or one flat but for rounding noise) has one tick: stepping by a step below the
+    // values' precision would never reach hi.
+    if (!(raw > 0) || !isFinite(raw) || raw <= Math.max(Math.abs(lo), Math.abs(hi)) * 1e-9) return [lo];
     const mag = Math.pow(10, Math.floor(Math.log10(raw)));
     let step = mag;
     for (const m of [2, 5, 10]) if (Math.abs(Math.log((m * mag) / raw)) < Math.abs(Math.log(step / raw))) step = m * mag;
     const ticks = [];
-    for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) ticks.push(Math.abs(t) < step * 1e-9 ? 0 : t);
+    for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9 && ticks.length < 50; t += step) ticks.push(Math.abs(t) < step * 1e-9 ? 0 : t);
     return ticks;
   }
 

@@ -272,6 +272,7 @@ class TrainCommandTest {
       assertTrue(ml2.get("systems").has(system), system);
     }
     assertFalse(scores.get("verdict").asText().isBlank());
+    assertTrue(scores.get("forgetting").get("before").isNumber(), "the forgetting check ran");
     assertTrue(Files.readString(out.resolve("eval/report.html")).contains("<h2>Per label"));
     Cli.Result p = Cli.run("predict", out.toString(), "a short text", "--json");
     assertEquals(0, p.exit(), p.err());

@@ -314,11 +314,13 @@ public final class MultiLabelEvaluation {
    * The result, in the shape of a single-label one.
    *
    * @param thresholds how the reference's thresholds were chosen, in words
+   * @param forgetting the forgetting check, or null
    */
   public EvalResult result(
       String run,
       String reference,
       String thresholds,
+      ForgettingCheck forgetting,
       JsonNode dataStats,
       Map<String, Double> timings) {
     Scored ref = systems.get(reference);
@@ -348,7 +350,7 @@ public final class MultiLabelEvaluation {
         results,
         comparisons,
         Verdict.describe(ref.result(), results, comparisons),
-        null,
+        forgetting,
         null,
         dataStats,
         allTimings,

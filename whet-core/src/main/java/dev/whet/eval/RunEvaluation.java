@@ -235,20 +235,30 @@ public final class RunEvaluation {
         thresholds,
         timings.get("predict"),
         valFile == null ? null : "thresholds tuned on the validation file");
-    if (o.baselines && !train.isEmpty()) {
+    ForgettingCheck forgetting = null;
+    if ((o.baselines && !train.isEmpty()) || o.forgetting) {
       String base = String.valueOf(model.info().getOrDefault("base", ModelCatalog.DEFAULT));
       try (Encoder baseEncoder =
           Encoder.load(ModelCatalog.resolve(base), model.tokenizer().maxLength())) {
-        log.accept(
-            "baselines: embedding "
-                + train.size()
-                + " training examples with the frozen base model");
-        t = System.nanoTime();
-        float[][] trainX = baseEncoder.embed(trainTexts);
-        float[][] testX = baseEncoder.embed(testTexts);
-        timings.put("baseline_embeddings", (System.nanoTime() - t) / 1e9);
-        log.accept("baselines: tuning each by cross-validation on the training data");
-        ev.addBaselines(trainX, testX);
+        if (o.baselines && !train.isEmpty()) {
+          log.accept(
+              "baselines: embedding "
+                  + train.size()
+                  + " training examples with the frozen base model");
+          t = System.nanoTime();
+          float[][] trainX = baseEncoder.embed(trainTexts);
+          float[][] testX = baseEncoder.embed(testTexts);
+          timings.put("baseline_embeddings", (System.nanoTime() - t) / 1e9);
+          log.accept("baselines: tuning each by cross-validation on the training data");
+          ev.addBaselines(trainX, testX);
+        }
+        if (o.forgetting) {
+          log.accept(
+              "forgetting check: general sentence similarity (STS-B captions) before and after");
+          t = System.nanoTime();
+          forgetting = forgetting(baseEncoder, model);
+          timings.put("forgetting_check", (System.nanoTime() - t) / 1e9);
+        }
       }
     }
     JsonNode dataStats = runFacts(runDir, timings);
@@ -257,6 +267,7 @@ public final class RunEvaluation {
             runDir != null ? runDir.toString() : modelDir.toString(),
             "fine_tuned",
             how,
+            forgetting,
             dataStats,
             timings);
     if (runDir != null) {

@@ -40,7 +40,7 @@ class MultiLabelEvaluationTest {
     assertEquals(f.get("f1_macro").asDouble(), r.f1Macro(), EXACT);
     assertTrue(
         r.f1MacroInterval().low() <= r.f1Macro() && r.f1Macro() <= r.f1MacroInterval().high());
-    EvalResult result = ev.result("run", "fine_tuned", "0.5", null, Map.of());
+    EvalResult result = ev.result("run", "fine_tuned", "0.5", null, null, Map.of());
     MultiLabelEvaluation.SystemScores s = result.multiLabel().systems().get("fine_tuned");
     assertEquals(f.get("f1_micro").asDouble(), s.microF1(), EXACT);
     assertEquals(f.get("hamming_loss").asDouble(), s.hammingLoss(), EXACT);
@@ -95,7 +95,7 @@ class MultiLabelEvaluationTest {
     for (double[] row : chance) java.util.Arrays.fill(row, 0.6);
     ev.add("fine_tuned", "Fine-tuned model", chance, MultiLabelEvaluation.uniform(3, 0.5), 1, null);
     ev.addBaselines(null, null);
-    EvalResult result = ev.result("run", "fine_tuned", "0.5", null, Map.of());
+    EvalResult result = ev.result("run", "fine_tuned", "0.5", null, null, Map.of());
     SystemResult tfidf = result.baselines().get("tfidf_logreg");
     assertNotNull(tfidf);
     assertEquals(1.0, tfidf.accuracy(), EXACT, "every label set exactly right");
