@@ -78,11 +78,9 @@ public final class RunEvaluation {
               indices(train, labels, trainFile));
       ev.add("fine_tuned", "Fine-tuned model", pred, p, predictSeconds);
 
-      String base = String.valueOf(model.info().getOrDefault("base", ModelCatalog.DEFAULT));
       ForgettingCheck forgetting = null;
       if (o.baselines || o.forgetting) {
-        try (Encoder baseEncoder =
-            Encoder.load(ModelCatalog.resolve(base), model.tokenizer().maxLength())) {
+        try (Encoder baseEncoder = baseEncoder(model)) {
           if (o.baselines) {
             log.accept(
                 "baselines: embedding "
@@ -115,11 +113,7 @@ public final class RunEvaluation {
             ev.addBaselines(trainX, testX, validation);
           }
           if (o.forgetting) {
-            log.accept(
-                "forgetting check: general sentence similarity (STS-B captions) before and after");
-            t = System.nanoTime();
-            forgetting = forgetting(baseEncoder, model);
-            timings.put("forgetting_check", (System.nanoTime() - t) / 1e9);
+            forgetting = timedForgetting(baseEncoder, model, timings, log);
           }
         }
       }
@@ -168,6 +162,22 @@ public final class RunEvaluation {
       timings.put("training", trainSeconds);
     }
     return readJson(runDir.resolve("data_stats.json"));
+  }
+
+  /** The frozen base model a classifier was fine-tuned from: baselines and forgetting check. */
+  private static Encoder baseEncoder(ClassifierModel model) {
+    String base = String.valueOf(model.info().getOrDefault("base", ModelCatalog.DEFAULT));
+    return Encoder.load(ModelCatalog.resolve(base), model.tokenizer().maxLength());
+  }
+
+  /** {@link #forgetting}, announced in {@code log} and timed into {@code timings}. */
+  private static ForgettingCheck timedForgetting(
+      Encoder base, ClassifierModel model, Map<String, Double> timings, Consumer<String> log) {
+    log.accept("forgetting check: general sentence similarity (STS-B captions) before and after");
+    long t = System.nanoTime();
+    ForgettingCheck f = forgetting(base, model);
+    timings.put("forgetting_check", (System.nanoTime() - t) / 1e9);
+    return f;
   }
 
   /** eval/eval.json and eval/report.html of a run. */
@@ -237,9 +247,7 @@ public final class RunEvaluation {
         valFile == null ? null : "thresholds tuned on the validation file");
     ForgettingCheck forgetting = null;
     if ((o.baselines && !train.isEmpty()) || o.forgetting) {
-      String base = String.valueOf(model.info().getOrDefault("base", ModelCatalog.DEFAULT));
-      try (Encoder baseEncoder =
-          Encoder.load(ModelCatalog.resolve(base), model.tokenizer().maxLength())) {
+      try (Encoder baseEncoder = baseEncoder(model)) {
         if (o.baselines && !train.isEmpty()) {
           log.accept(
               "baselines: embedding "
@@ -253,11 +261,7 @@ public final class RunEvaluation {
           ev.addBaselines(trainX, testX);
         }
         if (o.forgetting) {
-          log.accept(
-              "forgetting check: general sentence similarity (STS-B captions) before and after");
-          t = System.nanoTime();
-          forgetting = forgetting(baseEncoder, model);
-          timings.put("forgetting_check", (System.nanoTime() - t) / 1e9);
+          forgetting = timedForgetting(baseEncoder, model, timings, log);
         }
       }
     }
