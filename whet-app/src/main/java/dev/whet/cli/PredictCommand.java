@@ -25,10 +25,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code whet predict}: labels and probabilities from a fine-tuned classifier. */
+/**
+ * {@code whet predict}: labels and probabilities from a fine-tuned classifier, or entities (and
+ * tags per word) from a token classifier.
+ */
 @Command(
     name = "predict",
-    description = "Classify texts with a fine-tuned model (a run or its model directory).",
+    description =
+        "Classify texts, or extract their entities, with a fine-tuned model (a run or its model"
+            + " directory).",
     mixinStandardHelpOptions = true)
 final class PredictCommand implements Callable<Integer> {
   @Parameters(
@@ -47,7 +52,9 @@ final class PredictCommand implements Callable<Integer> {
   @Option(
       names = "--file",
       paramLabel = "IN.jsonl",
-      description = "Classify each line's \"text\" (and \"text_pair\") field.")
+      description =
+          "Classify each line's \"text\" (and \"text_pair\") field; a token classifier tags"
+              + " \"text\" or the words of \"tokens\".")
   Path file;
 
   @Option(
@@ -74,6 +81,10 @@ final class PredictCommand implements Callable<Integer> {
         predictFile(classifier);
         return 0;
       }
+      if (classifier.module().perToken()) {
+        printEntities(classifier.tag(texts, null));
+        return 0;
+      }
       float[][] probs = classifier.predict(texts, null);
       for (int i = 0; i < texts.size(); i++) {
         Map<String, Object> row = result(classifier, probs[i]);
@@ -95,6 +106,33 @@ final class PredictCommand implements Callable<Integer> {
     }
   }
 
+  private void printEntities(List<ClassifierModel.Tagged> tagged) {
+    for (int i = 0; i < texts.size(); i++) {
+      ClassifierModel.Tagged t = tagged.get(i);
+      if (json) {
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("text", texts.get(i));
+        row.put("entities", t.entities());
+        System.out.println(Json.line(row));
+        continue;
+      }
+      System.out.println(texts.get(i));
+      if (t.entities().isEmpty()) {
+        System.out.println("  (no entities)");
+      }
+      for (ClassifierModel.Span e : t.entities()) {
+        System.out.printf(
+            Locale.ROOT,
+            "  %-14s %-30s %d-%d  %.4f%n",
+            e.type(),
+            e.text(),
+            e.start(),
+            e.end(),
+            e.score());
+      }
+    }
+  }
+
   /** A run directory's model/, a run id under WHET_HOME/runs, or a model directory itself. */
   static Path modelDir(String runOrDir) {
     ModelRef ref;
@@ -103,9 +141,12 @@ final class PredictCommand implements Callable<Integer> {
     } catch (WhetException e) {
       ref = null;
     }
-    if (ref == null || ref.kind() != ModelRef.Kind.CLASSIFIER) {
+    if (ref == null
+        || (ref.kind() != ModelRef.Kind.CLASSIFIER && ref.kind() != ModelRef.Kind.TAGGER)) {
       throw new WhetException(
-          runOrDir + ": neither a run directory nor a classifier saved by `whet train`");
+          runOrDir
+              + ": neither a run directory nor a classifier or token classifier saved by `whet"
+              + " train`");
     }
     return ref.dir();
   }
@@ -155,10 +196,8 @@ final class PredictCommand implements Callable<Integer> {
                 .setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err, 110))
                 .showSpeed()
                 .build()) {
-      List<String> chunk = new ArrayList<>();
-      List<String> pairs = new ArrayList<>();
+      List<JsonNode> chunk = new ArrayList<>();
       int lineNo = 0;
-      boolean anyPair = false;
       for (String line; (line = in.readLine()) != null; ) {
         lineNo++;
         if (line.isBlank()) {
@@ -174,22 +213,25 @@ final class PredictCommand implements Callable<Integer> {
                   + lineNo
                   + ": invalid JSON — each line must be an object with a \"text\" field");
         }
-        if (!node.path("text").isTextual()) {
+        boolean words = classifier.module().perToken() && node.path("tokens").isArray();
+        if (!words && !node.path("text").isTextual()) {
           throw new WhetException(
-              file + ":" + lineNo + ": field \"text\" is missing or not a string");
+              file
+                  + ":"
+                  + lineNo
+                  + (classifier.module().perToken()
+                      ? ": neither a \"text\" string nor a \"tokens\" list of words"
+                      : ": field \"text\" is missing or not a string"));
         }
-        chunk.add(node.get("text").asText());
-        anyPair |= node.path("text_pair").isTextual();
-        pairs.add(node.path("text_pair").asText(""));
+        chunk.add(node);
         if (chunk.size() == CHUNK) {
-          flush(classifier, chunk, anyPair ? pairs : null, w);
+          flush(classifier, chunk, w);
           bar.stepBy(CHUNK);
           chunk.clear();
-          pairs.clear();
         }
       }
       bar.stepBy(chunk.size());
-      flush(classifier, chunk, anyPair ? pairs : null, w);
+      flush(classifier, chunk, w);
     } catch (RuntimeException | IOException e) {
       Files.deleteIfExists(tmp);
       throw e;
@@ -198,15 +240,45 @@ final class PredictCommand implements Callable<Integer> {
     System.err.println("wrote " + total + " predictions to " + out);
   }
 
-  private static void flush(
-      ClassifierModel c, List<String> texts, List<String> pairs, BufferedWriter w)
+  private static void flush(ClassifierModel c, List<JsonNode> lines, BufferedWriter w)
       throws IOException {
-    if (texts.isEmpty()) {
+    if (lines.isEmpty()) {
       return;
     }
-    float[][] probs = c.predict(texts, pairs);
-    for (float[] p : probs) {
-      w.write(Json.line(result(c, p)));
+    List<String> texts = new ArrayList<>();
+    List<Map<String, Object>> rows = new ArrayList<>();
+    if (c.module().perToken()) {
+      // Lines with "tokens" keep their words (and get a tag per word); others are split.
+      List<List<String>> words = new ArrayList<>();
+      for (JsonNode n : lines) {
+        List<String> ws = new ArrayList<>();
+        n.path("tokens").forEach(t -> ws.add(t.asText()));
+        words.add(n.path("tokens").isArray() ? ws : null);
+        texts.add(n.path("tokens").isArray() ? String.join(" ", ws) : n.get("text").asText());
+      }
+      List<ClassifierModel.Tagged> tagged = c.tag(texts, words);
+      for (int i = 0; i < lines.size(); i++) {
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("entities", tagged.get(i).entities());
+        if (words.get(i) != null) {
+          row.put("tags", tagged.get(i).tags());
+        }
+        rows.add(row);
+      }
+    } else {
+      List<String> pairs = new ArrayList<>();
+      boolean anyPair = false;
+      for (JsonNode n : lines) {
+        texts.add(n.get("text").asText());
+        anyPair |= n.path("text_pair").isTextual();
+        pairs.add(n.path("text_pair").asText(""));
+      }
+      for (float[] p : c.predict(texts, anyPair ? pairs : null)) {
+        rows.add(result(c, p));
+      }
+    }
+    for (Map<String, Object> row : rows) {
+      w.write(Json.line(row));
       w.newLine();
     }
   }

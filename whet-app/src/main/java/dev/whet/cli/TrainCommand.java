@@ -61,7 +61,8 @@ final class TrainCommand implements Callable<Integer> {
       names = "--task",
       paramLabel = "TASK",
       description =
-          "classify, multilabel or pair (a classifier on an encoder), or sft (supervised"
+          "classify, multilabel or pair (a classifier on an encoder), tokens (a tag per word:"
+              + " entity extraction, from CoNLL or tokens/tags files), or sft (supervised"
               + " fine-tuning of a decoder on prompt/completion, chat or instruction records).")
   String task;
 

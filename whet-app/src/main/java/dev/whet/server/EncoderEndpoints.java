@@ -17,7 +17,10 @@ import java.util.Base64;
 import java.util.List;
 import java.util.function.Consumer;
 
-/** {@code POST /v1/embeddings} and {@code POST /v1/whet/classify}: micro-batched encoder work. */
+/**
+ * {@code POST /v1/embeddings}, {@code POST /v1/whet/classify} and {@code POST /v1/whet/entities}:
+ * micro-batched encoder work.
+ */
 final class EncoderEndpoints {
   private final InferenceRoutes routes;
 
@@ -139,6 +142,44 @@ final class EncoderEndpoints {
       ObjectNode probs = c.putObject("probs");
       for (int j = 0; j < p.length; j++) {
         probs.put(labels.get(j), p[j]);
+      }
+      tokens += out.get(i).tokens();
+    }
+    usage(res, tokens);
+    ctx.contentType("application/json").result(res.toString());
+  }
+
+  /**
+   * Whet's entity extraction with a token classifier: {@code {model, input: string|string[]}} →
+   * {@code {object:"list", model, data:[{object:"entities", index, entities:[{type, text, start,
+   * end, score}]}], usage}}; {@code start} and {@code end} count UTF-16 code units of the input, as
+   * JavaScript's {@code String.slice} does.
+   */
+  void entities(Context ctx) {
+    Caller caller = Caller.of(ctx);
+    JsonNode body = Requests.object(ctx);
+    String modelId = Requests.string(body, "model", null);
+    List<String> texts = Requests.texts(body, "input", routes.options().maxInputs());
+    Path dir = routes.resolve(caller, modelId, "/v1/whet/entities", Kind.TAGGER);
+    List<Input> inputs = texts.stream().map(t -> new Input(Op.TAG, t, null)).toList();
+    List<Output> out = run(caller.project(), dir, modelId, inputs, m -> {});
+    ObjectNode res = Requests.JSON.createObjectNode();
+    res.put("object", "list");
+    res.put("model", modelId);
+    ArrayNode data = res.putArray("data");
+    long tokens = 0;
+    for (int i = 0; i < out.size(); i++) {
+      ObjectNode item = data.addObject();
+      item.put("object", "entities");
+      item.put("index", i);
+      ArrayNode entities = item.putArray("entities");
+      for (var e : out.get(i).tagged().entities()) {
+        ObjectNode o = entities.addObject();
+        o.put("type", e.type());
+        o.put("text", e.text());
+        o.put("start", e.start());
+        o.put("end", e.end());
+        o.put("score", e.score());
       }
       tokens += out.get(i).tokens();
     }

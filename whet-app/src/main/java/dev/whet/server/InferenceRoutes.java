@@ -75,6 +75,7 @@ public final class InferenceRoutes implements Routes, AutoCloseable {
   public void register(Javalin app) {
     app.post("/v1/embeddings", encoders::embeddings);
     app.post("/v1/whet/classify", encoders::classify);
+    app.post("/v1/whet/entities", encoders::entities);
     app.post("/v1/chat/completions", completions::chat);
     app.post("/v1/completions", completions::complete);
   }
@@ -119,6 +120,7 @@ public final class InferenceRoutes implements Routes, AutoCloseable {
           case DECODER -> "; use /v1/chat/completions or /v1/completions with it";
           case ENCODER -> "; use /v1/embeddings with it";
           case CLASSIFIER -> "; use /v1/whet/classify or /v1/embeddings with it";
+          case TAGGER -> "; use /v1/whet/entities with it";
           case OTHER -> "";
         };
     throw ApiError.invalid(

@@ -36,8 +36,8 @@ import org.bytedeco.pytorch.Tensor;
 /**
  * The models the server has in memory, at most {@code capacity}, least recently used unloaded
  * first. Each model directory is loaded once even when many requests ask for it at the same time.
- * Encoders and classifiers get a {@link MicroBatcher} (one worker thread per model); decoders a
- * lock, since generation runs one request at a time per model.
+ * Encoders, classifiers and taggers get a {@link MicroBatcher} (one worker thread per model);
+ * decoders a lock, since generation runs one request at a time per model.
  */
 final class LoadedModels implements AutoCloseable {
   private static final ObjectMapper JSON = Json.MAPPER;
@@ -53,14 +53,20 @@ final class LoadedModels implements AutoCloseable {
 
   enum Op {
     EMBED,
-    CLASSIFY
+    CLASSIFY,
+    TAG
   }
 
   /**
-   * @param values an embedding, or label probabilities
+   * @param values an embedding, or label probabilities; null for a tagged text
    * @param tokens tokens the model read (after truncation), for usage
+   * @param tagged a token classifier's words, tags and entities, else null
    */
-  record Output(float[] values, int tokens) {}
+  record Output(float[] values, int tokens, ClassifierModel.Tagged tagged) {
+    Output(float[] values, int tokens) {
+      this(values, tokens, null);
+    }
+  }
 
   /** A model ready to serve. */
   sealed interface Served permits BatchedModel, DecoderModel {
@@ -350,6 +356,7 @@ final class LoadedModels implements AutoCloseable {
       case DECODER -> new DecoderModel(dir, LanguageModel.load(dir));
       case ENCODER -> encoder(dir);
       case CLASSIFIER -> classifier(dir);
+      case TAGGER -> tagger(dir);
       case OTHER ->
           throw new WhetException(dir.getFileName() + ": this model's task is not served");
     };
@@ -434,6 +441,26 @@ final class LoadedModels implements AutoCloseable {
         model.labels(),
         model.multiLabel(),
         pairs,
+        model.config().hiddenSize());
+  }
+
+  private BatchedModel tagger(Path dir) {
+    ClassifierModel model = ClassifierModel.load(dir);
+    return new BatchedModel(
+        dir,
+        Kind.TAGGER,
+        batching,
+        inputs -> {
+          List<Output> out = new ArrayList<>(inputs.size());
+          for (ClassifierModel.Tagged t : model.tag(texts(inputs), null)) {
+            out.add(new Output(null, t.tokens(), t));
+          }
+          return out;
+        },
+        model::close,
+        model.labels(),
+        false,
+        false,
         model.config().hiddenSize());
   }
 

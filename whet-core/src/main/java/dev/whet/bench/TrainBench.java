@@ -2,9 +2,9 @@ package dev.whet.bench;
 
 import dev.whet.engine.Engine;
 import dev.whet.model.BertModel;
+import dev.whet.model.EncoderClassifier;
 import dev.whet.model.EncoderConfig;
 import dev.whet.model.Pooling;
-import dev.whet.model.SequenceClassifier;
 import dev.whet.model.Weights;
 import dev.whet.train.FusedAdamW;
 import dev.whet.train.Trainer;
@@ -39,8 +39,8 @@ public final class TrainBench {
   public static Result run(EncoderConfig config, int batch, int seqLen, int steps, boolean bf16) {
     Engine.init();
     torch.manual_seed(0);
-    SequenceClassifier model =
-        new SequenceClassifier(
+    EncoderClassifier model =
+        new EncoderClassifier(
             BertModel.of(config, null),
             config.hiddenSize(),
             2,

@@ -105,12 +105,13 @@ public enum Task {
     return generates() ? SFT : cliName;
   }
 
-  /** The tasks a job can train: the classifier tasks and {@link #SFT}. */
+  /** The tasks a job can train: the classifier tasks, token classification and {@link #SFT}. */
   public static List<String> jobTasks() {
     List<String> out = new java.util.ArrayList<>();
     for (Task t : values()) {
       if (t.classifies()) out.add(t.cliName);
     }
+    out.add(TOKEN_CLASSIFICATION.cliName);
     out.add(SFT);
     return out;
   }

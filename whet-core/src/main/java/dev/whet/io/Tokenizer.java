@@ -135,6 +135,71 @@ public final class Tokenizer implements AutoCloseable {
     return Batch.pad(ids, null, padId);
   }
 
+  /**
+   * A text's sub-tokens (no special tokens, no truncation) and, for each word of the text, the
+   * index of its first sub-token: how token classification puts a word's tag on one token. A token
+   * belongs to the word holding its first character; a word no token starts in (the tokenizer
+   * merged it into the previous one, or dropped it) gets -1.
+   *
+   * @param words the words' character spans in {@code text}, in order, as {@code {start, end}}
+   */
+  public WordTokens wordTokens(String text, List<int[]> words) {
+    Encoding e = untruncated.encode(text, false, false);
+    long[] ids = e.getIds();
+    var spans = e.getCharTokenSpans();
+    int[] wordOfToken = new int[ids.length];
+    int[] first = new int[words.size()];
+    java.util.Arrays.fill(first, -1);
+    int w = 0;
+    for (int t = 0; t < ids.length; t++) {
+      wordOfToken[t] = -1;
+      if (spans[t] == null) {
+        continue;
+      }
+      // The binding reports offsets in code points; Java strings index UTF-16 units.
+      int start = text.offsetByCodePoints(0, spans[t].getStart());
+      while (w < words.size() && words.get(w)[1] <= start) {
+        w++;
+      }
+      if (w < words.size() && words.get(w)[0] <= start) {
+        wordOfToken[t] = w;
+        if (first[w] < 0) {
+          first[w] = t;
+        }
+      } else if (w > 0 && t > 0) {
+        wordOfToken[t] = wordOfToken[t - 1]; // a token between words continues the one before
+      }
+    }
+    return new WordTokens(ids, wordOfToken, first);
+  }
+
+  /**
+   * The special tokens this tokenizer puts around one text ({@code [CLS]} … {@code [SEP]}, {@code
+   * <s>} … {@code </s>}), split at the first position that follows the text.
+   */
+  public long[][] specialTokens() {
+    long[] around = untruncated.encode("x", true, false).getIds();
+    long[] inner = untruncated.encode("x", false, false).getIds();
+    int before = 0;
+    while (before < around.length && (inner.length == 0 || around[before] != inner[0])) {
+      before++;
+    }
+    int after = Math.max(0, around.length - before - inner.length);
+    return new long[][] {
+      java.util.Arrays.copyOfRange(around, 0, before),
+      java.util.Arrays.copyOfRange(around, around.length - after, around.length)
+    };
+  }
+
+  /**
+   * A text's sub-tokens for token classification.
+   *
+   * @param ids sub-token ids, no special tokens
+   * @param wordOfToken per token, the word it belongs to, or -1
+   * @param firstToken per word, its first token, or -1 when it has none
+   */
+  public record WordTokens(long[] ids, int[] wordOfToken, int[] firstToken) {}
+
   /** Decodes ids back to text, skipping special tokens. */
   public String decode(long[] ids) {
     return tokenizer.decode(ids, true);

@@ -38,7 +38,7 @@ public final class ClassifierModel implements AutoCloseable {
   private final Task task;
 
   private final List<String> labels;
-  private final SequenceClassifier module;
+  private final EncoderClassifier module;
   private final Tokenizer tokenizer;
   private final EncoderConfig config;
   private final Path configSource;
@@ -48,7 +48,7 @@ public final class ClassifierModel implements AutoCloseable {
   private ClassifierModel(
       String task,
       List<String> labels,
-      SequenceClassifier module,
+      EncoderClassifier module,
       Tokenizer tokenizer,
       EncoderConfig config,
       Path configSource,
@@ -93,9 +93,13 @@ public final class ClassifierModel implements AutoCloseable {
     BertModel bert = BertModel.of(withDropout, lora);
     Weights.load(bert, Safetensors.readModelDir(baseDir), Encoder.PREFIXES, baseDir);
     Pooling.Mode mode = pooling != null ? pooling : Pooling.read(baseDir).mode();
-    SequenceClassifier module =
-        new SequenceClassifier(
-            bert, config.hiddenSize(), labels.size(), new Pooling(mode, false), dropout);
+    EncoderClassifier module =
+        new EncoderClassifier(
+            bert,
+            config.hiddenSize(),
+            labels.size(),
+            Task.parse(task) == Task.TOKEN_CLASSIFICATION ? null : new Pooling(mode, false),
+            dropout);
     return new ClassifierModel(
         task,
         labels,
@@ -107,7 +111,7 @@ public final class ClassifierModel implements AutoCloseable {
         info);
   }
 
-  /** The encoder's parameter prefix inside {@link SequenceClassifier}. */
+  /** The encoder's parameter prefix inside {@link EncoderClassifier}. */
   private static final String OWN_PREFIX = "bert.";
 
   /** Transformers' prefix for the encoder of a sequence classifier of this family. */
@@ -115,47 +119,45 @@ public final class ClassifierModel implements AutoCloseable {
     return modelType.equals("bert") ? "bert." : "roberta.";
   }
 
-  /** Transformers' sequence-classification class of this family. */
-  static String architecture(String modelType) {
-    return switch (modelType) {
-      case "roberta" -> "RobertaForSequenceClassification";
-      case "xlm-roberta" -> "XLMRobertaForSequenceClassification";
-      default -> "BertForSequenceClassification";
-    };
+  /** Transformers' class for this family's sequence or token classifier. */
+  static String architecture(String modelType, boolean perToken) {
+    String family =
+        switch (modelType) {
+          case "roberta" -> "Roberta";
+          case "xlm-roberta" -> "XLMRoberta";
+          default -> "Bert";
+        };
+    return family + (perToken ? "ForTokenClassification" : "ForSequenceClassification");
   }
 
-  /** Loads a classifier saved by {@link #save}. */
+  /**
+   * Loads a classifier saved by {@link #save}, or a token classifier saved by Transformers ({@code
+   * config.json} naming a {@code …ForTokenClassification} with its {@code id2label}; no pooler is
+   * involved, so it predicts there and here alike).
+   */
   public static ClassifierModel load(Path dir) {
     Engine.init();
     Path whetJson = dir.resolve("whet.json");
-    if (!Files.isRegularFile(whetJson)) {
-      throw new WhetException(dir + ": no whet.json (not a model saved by `whet train`)");
-    }
-    JsonNode w;
-    try {
-      w = JSON.readTree(whetJson.toFile());
-    } catch (IOException e) {
-      throw new WhetException(whetJson + ": not valid JSON (" + e.getMessage() + ")", e);
-    }
+    Path configFile = dir.resolve("config.json");
+    JsonNode w = Files.isRegularFile(whetJson) ? readJson(whetJson) : tokenClassifierInfo(dir);
     String task = w.path("task").asText(Task.CLASSIFICATION.cliName());
     List<String> labels = new ArrayList<>();
     w.path("labels").forEach(l -> labels.add(l.asText()));
     if (labels.isEmpty()) {
       throw new WhetException(whetJson + ": field 'labels' is missing or empty");
     }
-    Path configFile = dir.resolve("config.json");
     EncoderConfig config = EncoderConfig.read(configFile);
     Tokenizer tokenizer =
         Tokenizer.load(
             dir.resolve("tokenizer.json"), w.path("max_length").asInt(config.maxSequenceLength()));
     Pooling.Mode mode =
         Pooling.Mode.valueOf(w.path("pooling").asText("MEAN").toUpperCase(java.util.Locale.ROOT));
-    SequenceClassifier module =
-        new SequenceClassifier(
+    EncoderClassifier module =
+        new EncoderClassifier(
             BertModel.of(config, null),
             config.hiddenSize(),
             labels.size(),
-            new Pooling(mode, false),
+            Task.parse(task) == Task.TOKEN_CLASSIFICATION ? null : new Pooling(mode, false),
             0);
     // Saved under the family's own prefix (roberta.* for RoBERTa and XLM-R), read as bert.*.
     String prefix = encoderPrefix(config.modelType());
@@ -179,6 +181,46 @@ public final class ClassifierModel implements AutoCloseable {
         task, labels, module, tokenizer, config, configFile, dir.resolve("tokenizer.json"), info);
   }
 
+  private static JsonNode readJson(Path file) {
+    try {
+      return JSON.readTree(file.toFile());
+    } catch (IOException e) {
+      throw new WhetException(file + ": not valid JSON (" + e.getMessage() + ")", e);
+    }
+  }
+
+  /**
+   * What whet.json would say of a Transformers token classifier: task and labels from its
+   * config.json.
+   */
+  private static JsonNode tokenClassifierInfo(Path dir) {
+    Path configFile = dir.resolve("config.json");
+    if (!Files.isRegularFile(configFile)) {
+      throw new WhetException(dir + ": no whet.json (not a model saved by `whet train`)");
+    }
+    JsonNode cfg = readJson(configFile);
+    String architecture = cfg.path("architectures").path(0).asText("");
+    JsonNode id2label = cfg.path("id2label");
+    if (!architecture.endsWith("ForTokenClassification") || id2label.isEmpty()) {
+      throw new WhetException(
+          dir
+              + ": no whet.json (not a model saved by `whet train`), and config.json names no"
+              + " token classifier with id2label that Whet could load as it is");
+    }
+    ObjectNode w = JSON.createObjectNode();
+    w.put("task", Task.TOKEN_CLASSIFICATION.cliName());
+    var labels = w.putArray("labels");
+    for (int i = 0; i < id2label.size(); i++) {
+      JsonNode label = id2label.path(Integer.toString(i));
+      if (label.isMissingNode()) {
+        throw new WhetException(configFile + ": id2label has no entry for " + i);
+      }
+      labels.add(label.asText());
+    }
+    w.put("base", dir.toString());
+    return w;
+  }
+
   public Task task() {
     return task;
   }
@@ -191,7 +233,7 @@ public final class ClassifierModel implements AutoCloseable {
     return labels;
   }
 
-  public SequenceClassifier module() {
+  public EncoderClassifier module() {
     return module;
   }
 
@@ -247,6 +289,111 @@ public final class ClassifierModel implements AutoCloseable {
   }
 
   /**
+   * Label probabilities for every word of each text, for a token classifier: the texts' windows
+   * ({@link TokenWindows}) run in batches, each word read at its first sub-token in its own window.
+   *
+   * @return per text, per word, the probabilities over {@link #labels()}; a word the tokenizer gave
+   *     no token of its own gets all its probability on {@code O} (or the first label)
+   */
+  public float[][][] tagWords(List<Tokenizer.WordTokens> texts) {
+    if (!module.perToken()) {
+      throw new IllegalStateException("not a token classifier");
+    }
+    module.eval();
+    float[][][] out = TokenWindows.perWord(texts, tokenizer, b -> torch.softmax(logits(b), 2));
+    int outside = Math.max(0, labels.indexOf("O"));
+    for (float[][] words : out) {
+      for (int w = 0; w < words.length; w++) {
+        if (words[w] == null) {
+          words[w] = new float[labels.size()];
+          words[w][outside] = 1f;
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * An entity found in a text.
+   *
+   * @param start first character, in UTF-16 units of the text as given
+   * @param end one past the last character
+   * @param score mean probability of the entity's tags over its words
+   */
+  public record Span(String type, String text, int start, int end, double score) {}
+
+  /**
+   * A text tagged by a token classifier.
+   *
+   * @param words the words' {@code {start, end}} in the text
+   * @param tags one per word
+   * @param entities strict IOB2 entities of the tags, with character offsets
+   * @param tokens sub-tokens the model read, for usage
+   */
+  public record Tagged(List<int[]> words, List<String> tags, List<Span> entities, int tokens) {}
+
+  /**
+   * Tags texts: raw text is split into words ({@link dev.whet.data.Words#split}), or its words are
+   * given (CoNLL-style input, joined by spaces).
+   *
+   * @param words per text its words or null to split it; or null to split every text
+   */
+  public List<Tagged> tag(List<String> texts, List<List<String>> words) {
+    List<String> joined = new ArrayList<>(texts.size());
+    List<List<int[]>> spans = new ArrayList<>(texts.size());
+    List<Tokenizer.WordTokens> encoded = new ArrayList<>(texts.size());
+    for (int i = 0; i < texts.size(); i++) {
+      String text = texts.get(i);
+      List<int[]> ws;
+      if (words != null && words.get(i) != null) {
+        dev.whet.data.Words.Joined j = dev.whet.data.Words.join(words.get(i));
+        text = j.text();
+        ws = j.spans();
+      } else {
+        ws = dev.whet.data.Words.split(text);
+      }
+      joined.add(text);
+      spans.add(ws);
+      encoded.add(tokenizer.wordTokens(text, ws));
+    }
+    float[][][] probs = tagWords(encoded);
+    List<Tagged> out = new ArrayList<>(texts.size());
+    for (int i = 0; i < texts.size(); i++) {
+      List<String> tags = new ArrayList<>();
+      float[] best = new float[probs[i].length];
+      for (int w = 0; w < probs[i].length; w++) {
+        int arg = 0;
+        for (int c = 1; c < labels.size(); c++) {
+          if (probs[i][w][c] > probs[i][w][arg]) {
+            arg = c;
+          }
+        }
+        tags.add(labels.get(arg));
+        best[w] = probs[i][w][arg];
+      }
+      List<Span> entities = new ArrayList<>();
+      for (var e : dev.whet.eval.EntityMetrics.entities(tags)) {
+        int start = spans.get(i).get(e.start())[0];
+        int end = spans.get(i).get(e.end() - 1)[1];
+        double score = 0;
+        for (int w = e.start(); w < e.end(); w++) {
+          score += best[w];
+        }
+        entities.add(
+            new Span(
+                e.type(),
+                joined.get(i).substring(start, end),
+                start,
+                end,
+                score / (e.end() - e.start())));
+      }
+      int tokens = encoded.get(i).ids().length;
+      out.add(new Tagged(spans.get(i), tags, entities, tokens));
+    }
+    return out;
+  }
+
+  /**
    * Sentence embeddings from this model's (fine-tuned) encoder with the given pooling: how the
    * forgetting check compares it with the base model on general data.
    */
@@ -274,7 +421,7 @@ public final class ClassifierModel implements AutoCloseable {
       DiskFiles.delete(tmp);
       Files.createDirectories(tmp);
       ObjectNode cfg = (ObjectNode) JSON.readTree(configSource.toFile());
-      cfg.putArray("architectures").add(architecture(config.modelType()));
+      cfg.putArray("architectures").add(architecture(config.modelType(), module.perToken()));
       ObjectNode id2label = cfg.putObject("id2label");
       ObjectNode label2id = cfg.putObject("label2id");
       for (int i = 0; i < labels.size(); i++) {
@@ -282,23 +429,26 @@ public final class ClassifierModel implements AutoCloseable {
         label2id.put(labels.get(i), i);
       }
       cfg.put("num_labels", labels.size());
-      // Transformers' BertForSequenceClassification classifies the [CLS] vector after a trained
-      // tanh pooler; this head reads the pooling below, without a pooler, so loading this
-      // directory there gives a newly initialised pooler and different predictions. Say so in
-      // the config a user will open (README, "The saved classifier and Transformers").
-      String pooling = module.pooling().mode().name().toLowerCase(java.util.Locale.ROOT);
-      cfg.put("whet_pooling", pooling);
-      cfg.put(
-          "whet_note",
-          "Trained by Whet with "
-              + pooling
-              + " pooling and no pooler layer: load it with Whet (whet.json) for the trained"
-              + " predictions. Transformers' "
-              + architecture(config.modelType())
-              + " would classify [CLS] through its own newly initialised layers instead.");
-      cfg.put(
-          "problem_type",
-          multiLabel() ? "multi_label_classification" : "single_label_classification");
+      if (!module.perToken()) {
+        // Transformers' BertForSequenceClassification classifies the [CLS] vector after a
+        // trained tanh pooler; this head reads the pooling below, without a pooler, so loading
+        // this directory there gives a newly initialised pooler and different predictions. Say
+        // so in the config a user will open (README, "The saved classifier and Transformers").
+        // A token classifier has no pooler: it predicts the same labels there.
+        String pooling = module.pooling().mode().name().toLowerCase(java.util.Locale.ROOT);
+        cfg.put("whet_pooling", pooling);
+        cfg.put(
+            "whet_note",
+            "Trained by Whet with "
+                + pooling
+                + " pooling and no pooler layer: load it with Whet (whet.json) for the trained"
+                + " predictions. Transformers' "
+                + architecture(config.modelType(), false)
+                + " would classify [CLS] through its own newly initialised layers instead.");
+        cfg.put(
+            "problem_type",
+            multiLabel() ? "multi_label_classification" : "single_label_classification");
+      }
       Files.writeString(
           tmp.resolve("config.json"),
           JSON.writerWithDefaultPrettyPrinter().writeValueAsString(cfg));
@@ -317,7 +467,9 @@ public final class ClassifierModel implements AutoCloseable {
       w.putAll(extraInfo);
       w.put("task", task.cliName());
       w.put("labels", labels);
-      w.put("pooling", module.pooling().mode().name().toLowerCase(java.util.Locale.ROOT));
+      if (!module.perToken()) {
+        w.put("pooling", module.pooling().mode().name().toLowerCase(java.util.Locale.ROOT));
+      }
       w.put("max_length", tokenizer.maxLength());
       Files.writeString(
           tmp.resolve("whet.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(w));

@@ -115,6 +115,23 @@ public final class Encoder implements AutoCloseable {
     return model.forward(ids, mask, types).to(torch.ScalarType.Float);
   }
 
+  /**
+   * The last hidden state at each word's first sub-token (long texts in overlapping windows, see
+   * {@link TokenWindows}): what a per-token linear probe reads. A word without a token of its own
+   * gets zeros.
+   */
+  public float[][][] wordVectors(List<Tokenizer.WordTokens> texts) {
+    float[][][] out = TokenWindows.perWord(texts, tokenizer, this::hidden);
+    for (float[][] words : out) {
+      for (int w = 0; w < words.length; w++) {
+        if (words[w] == null) {
+          words[w] = new float[config.hiddenSize()];
+        }
+      }
+    }
+    return out;
+  }
+
   /** Sentence embeddings of {@code texts}, one row per text, computed in batches of 32. */
   public float[][] embed(List<String> texts) {
     return embed(model, tokenizer, pooling, texts);

@@ -26,6 +26,7 @@ public record ModelRef(Path dir, Kind kind) {
   public enum Kind {
     ENCODER("an encoder"),
     CLASSIFIER("a classifier"),
+    TAGGER("a token classifier (entity extraction)"),
     DECODER("a decoder (text generation)"),
     OTHER("a model of a task Whet does not serve");
 
@@ -72,7 +73,8 @@ public record ModelRef(Path dir, Kind kind) {
 
   /**
    * A LoRA adapter or a Llama-family config is a decoder; a config with Whet's {@code whet.json} of
-   * a classifier task is a classifier; any other config an encoder.
+   * a classifier task is a classifier, of the tokens task a tagger, as is a Transformers token
+   * classifier; any other config an encoder.
    */
   public static Kind kindOf(Path dir) {
     if (DecoderFiles.isAdapter(dir)) {
@@ -87,12 +89,16 @@ public record ModelRef(Path dir, Kind kind) {
     }
     JsonNode whet = readJson(dir.resolve("whet.json"));
     if (whet == null) {
-      return Kind.ENCODER;
+      // Transformers' token classifiers load as they are (ClassifierModel.load).
+      return config.path("architectures").path(0).asText("").endsWith("ForTokenClassification")
+          ? Kind.TAGGER
+          : Kind.ENCODER;
     }
     try {
-      return Task.parse(whet.path("task").asText(Task.CLASSIFICATION.cliName())).classifies()
+      Task task = Task.parse(whet.path("task").asText(Task.CLASSIFICATION.cliName()));
+      return task.classifies()
           ? Kind.CLASSIFIER
-          : Kind.OTHER;
+          : task == Task.TOKEN_CLASSIFICATION ? Kind.TAGGER : Kind.OTHER;
     } catch (WhetException e) {
       return Kind.OTHER; // a task this version does not know
     }

@@ -2,24 +2,20 @@ package dev.whet.train;
 
 import dev.whet.data.Batching;
 import dev.whet.io.Tokenizer;
-import dev.whet.model.BertModel;
 import dev.whet.model.ClassifierModel;
-import dev.whet.model.Weights;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
-import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
-/** Text classification: an encoder with a classification head, trained with cross-entropy. */
-public final class ClassifierTask implements TrainTask {
-  private final ClassifierModel model;
+/**
+ * Text classification: an encoder with a classification head on the pooled text, trained with
+ * cross-entropy (binary per label for multi-label).
+ */
+public final class ClassifierTask extends EncoderTask {
   private final EncodedSet train;
   private final EncodedSet val;
   private final long padId;
@@ -28,57 +24,10 @@ public final class ClassifierTask implements TrainTask {
    * @param val validation examples, or null
    */
   public ClassifierTask(ClassifierModel model, EncodedSet train, EncodedSet val) {
-    this.model = model;
+    super(model);
     this.train = train;
     this.val = val;
     this.padId = model.tokenizer().padId();
-  }
-
-  @Override
-  public Module module() {
-    return model.module();
-  }
-
-  /** Which parameters train: all, all but the embeddings and first N layers, or adapters + head. */
-  @Override
-  public void freeze(TrainingPlan plan) {
-    BertModel bert = model.module().bert();
-    switch (plan.method()) {
-      case "freeze" -> {
-        requiresGrad(bert.embeddings(), false);
-        int n = Math.min(plan.freezeLayers(), bert.layers().length);
-        for (int i = 0; i < n; i++) {
-          requiresGrad(bert.layers()[i], false);
-        }
-      }
-      case "lora" -> {
-        // The adapters were built trainable and their base weights frozen; freeze the rest too.
-        for (Map.Entry<String, Tensor> p : Weights.parameters(bert).entrySet()) {
-          if (!p.getKey().contains(".lora_")) {
-            p.getValue().set_requires_grad(false);
-          }
-        }
-      }
-      default -> {}
-    }
-  }
-
-  static void requiresGrad(Module m, boolean on) {
-    TensorVector ps = m.parameters(true);
-    for (long i = 0; i < ps.size(); i++) {
-      ps.get(i).set_requires_grad(on);
-    }
-  }
-
-  @Override
-  public int layerDepth(String name) {
-    return TrainTask.layerDepth(
-        name, model.module().bert().layers().length, "bert.embeddings.", "bert.encoder.layer.");
-  }
-
-  @Override
-  public boolean noDecay(String name) {
-    return name.endsWith(".bias") || name.contains("LayerNorm");
   }
 
   @Override
@@ -168,30 +117,5 @@ public final class ClassifierTask implements TrainTask {
       }
     }
     return new int[] {arg};
-  }
-
-  @Override
-  public Map<String, Tensor> checkpointTensors(TrainingPlan plan) {
-    Map<String, Tensor> all = Weights.parameters(model.module());
-    if (!plan.method().equals("lora")) {
-      return all;
-    }
-    Map<String, Tensor> trained = new LinkedHashMap<>();
-    all.forEach(
-        (name, t) -> {
-          if (t.requires_grad()) {
-            trained.put(name, t); // adapters and the head; the encoder comes from the base
-          }
-        });
-    return trained;
-  }
-
-  /** A LoRA classifier is saved merged: a plain model any tool loads. */
-  @Override
-  public void save(Path dir, TrainingPlan plan, Map<String, Object> info) {
-    if (plan.method().equals("lora")) {
-      model.mergeLora();
-    }
-    model.save(dir, info);
   }
 }

@@ -30,8 +30,9 @@ public final class JobConfig {
   public String base = ModelCatalog.DEFAULT;
 
   /**
-   * {@code classify}, {@code multilabel}, {@code pair} (a classifier on an encoder) or {@code sft}
-   * (supervised fine-tuning of a decoder on prompt/completion, chat or instruction records).
+   * {@code classify}, {@code multilabel}, {@code pair} (a classifier on an encoder), {@code tokens}
+   * (a tag per word: entity extraction) or {@code sft} (supervised fine-tuning of a decoder on
+   * prompt/completion, chat or instruction records).
    */
   public String task = dev.whet.data.Task.CLASSIFICATION.cliName();
 
@@ -76,7 +77,9 @@ public final class JobConfig {
   public String evalEvery = "epoch";
 
   /**
-   * {@code auto} (f1_macro for classifiers, loss for sft), accuracy, f1_macro, loss, perplexity.
+   * {@code auto} (f1_macro for classifiers, entity_f1 for tokens, loss for sft); accuracy,
+   * f1_macro, loss for classifiers; entity_f1, token_accuracy, loss for tokens; loss, perplexity
+   * for sft.
    */
   public String metric = "auto";
 
@@ -98,6 +101,12 @@ public final class JobConfig {
 
   /** {@code auto} (the base model's sentence pooling, else mean), {@code cls} or {@code mean}. */
   public String pooling = "auto";
+
+  /**
+   * Tokens: also train a word's later sub-tokens (on its tag, B- as I-); by default only its first
+   * sub-token carries the tag, the one prediction reads.
+   */
+  public boolean labelAllSubtokens = false;
 
   // --- engine
   /**
@@ -242,13 +251,15 @@ public final class JobConfig {
         List.of("auto", "fp32", "bf16").contains(precision),
         "precision must be auto, fp32 or bf16");
     require(threads >= 0, "threads must be 0 (every core) or a positive count, not " + threads);
+    List<String> metrics =
+        trainsDecoder()
+            ? List.of("auto", "loss", "perplexity")
+            : tagsTokens()
+                ? List.of("auto", "entity_f1", "token_accuracy", "loss")
+                : List.of("auto", "accuracy", "f1_macro", "loss");
     require(
-        trainsDecoder()
-            ? List.of("auto", "loss", "perplexity").contains(metric)
-            : List.of("auto", "accuracy", "f1_macro", "loss").contains(metric),
-        trainsDecoder()
-            ? "metric for sft must be auto, loss or perplexity"
-            : "metric must be auto, accuracy, f1_macro or loss");
+        metrics.contains(metric),
+        "metric for " + task + " must be one of " + String.join(", ", metrics));
     require(sft.generateEval >= 0, "sft.generate_eval must not be negative");
     require(sft.maxNewTokens > 0, "sft.max_new_tokens must be positive");
     require(
@@ -316,6 +327,11 @@ public final class JobConfig {
     return task.equals(dev.whet.data.Task.SFT);
   }
 
+  /** Whether this job trains a token classifier (task tokens). */
+  public boolean tagsTokens() {
+    return task.equals(dev.whet.data.Task.TOKEN_CLASSIFICATION.cliName());
+  }
+
   /** What the training loop reads: this job, resolved, as a typed record. */
   public TrainingPlan plan() {
     return TrainingPlan.of(this);
@@ -347,7 +363,7 @@ public final class JobConfig {
       r.method = r.trainsDecoder() ? "lora" : "full";
     }
     if (r.metric.equals("auto")) {
-      r.metric = r.trainsDecoder() ? "loss" : "f1_macro";
+      r.metric = r.trainsDecoder() ? "loss" : r.tagsTokens() ? "entity_f1" : "f1_macro";
     }
     if (r.epochs.equals("auto")) {
       // Supervised fine-tuning overfits quickly: a few passes, whatever the size.

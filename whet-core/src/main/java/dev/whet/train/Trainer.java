@@ -272,13 +272,18 @@ public final class Trainer {
 
   /** {@code f} with bf16 CPU autocast on when {@code bf16}; results come back as float32. */
   public static Tensor autocast(boolean bf16, java.util.function.Supplier<Tensor> f) {
+    return underAutocast(bf16, () -> bf16 ? f.get().to(torch.ScalarType.Float) : f.get());
+  }
+
+  /** Runs {@code f} under bf16 autocast when {@code bf16}, else as it is. */
+  public static <T> T underAutocast(boolean bf16, java.util.function.Supplier<T> f) {
     if (!bf16) {
       return f.get();
     }
     torch.set_autocast_enabled(torch.DeviceType.CPU, true);
     torch.set_autocast_dtype(torch.DeviceType.CPU, torch.ScalarType.BFloat16);
     try {
-      return f.get().to(torch.ScalarType.Float);
+      return f.get();
     } finally {
       torch.set_autocast_enabled(torch.DeviceType.CPU, false);
       torch.clear_cache(); // autocast's cast cache

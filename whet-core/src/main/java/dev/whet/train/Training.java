@@ -7,6 +7,7 @@ import dev.whet.data.DataStats;
 import dev.whet.data.Dataset;
 import dev.whet.data.Example;
 import dev.whet.data.Task;
+import dev.whet.data.TokenExample;
 import dev.whet.engine.Engine;
 import dev.whet.eval.RunEvaluation;
 import dev.whet.eval.SftEvaluation;
@@ -137,13 +138,11 @@ public final class Training {
             pooling,
             lora,
             info)) {
-      EncodedSet train = in.encode(model, in.train);
-      EncodedSet val = in.val == null ? null : in.encode(model, in.val);
       List<TrainerListener> all = new ArrayList<>();
       all.add(run.logger());
       all.addAll(listeners);
       TrainingPlan plan = job.plan();
-      ClassifierTask task = new ClassifierTask(model, train, val);
+      EncoderTask task = in.task(model, job);
       Trainer trainer = new Trainer(plan, run, task, all);
       MemoryEstimate.of(
               model.config(),
@@ -155,7 +154,7 @@ public final class Training {
           .check(MemoryEstimate.available(), job);
       result = trainer.train(from);
       if (in.test != null) {
-        Map<String, Double> test = task.evaluate(in.encode(model, in.test), plan.bf16());
+        Map<String, Double> test = in.evaluate(task, model, in.test, job);
         Map<String, Object> line = new LinkedHashMap<>();
         line.put("step", result.steps());
         test.forEach((k, v) -> line.put("test_" + k, v));
@@ -351,43 +350,50 @@ public final class Training {
     Atomic.writeString(run.path().resolve("data_stats.json"), stats.toJson().toPrettyString());
   }
 
-  /** The job's data, checked, with one label set across splits. */
+  /** The job's data, checked, with one label (or tag) set across splits. */
   private record Inputs(
       Path baseDir,
       DataOptions options,
+      Task task,
       List<String> labels,
-      List<ClassificationExample> train,
-      List<ClassificationExample> val,
-      List<ClassificationExample> test) {
+      List<Example> train,
+      List<Example> val,
+      List<Example> test) {
 
     static Inputs load(JobConfig job) {
-      Task task = Task.parse(job.task); // a classifier task: validated with the job
+      Task task = Task.parse(job.task); // a classifier or token task: validated with the job
       DataOptions options =
           DataOptions.defaults().withTask(task).withColumns(job.textColumn, null, job.labelColumn);
       Path baseDir = ModelCatalog.resolve(job.base);
-      List<ClassificationExample> train = examples(job.train, options);
+      List<Example> train = examples(job.train, options, task);
       TreeSet<String> labels = new TreeSet<>();
-      train.forEach(e -> labels.addAll(e.labels()));
+      train.forEach(e -> labels.addAll(labelsOf(e)));
       if (labels.size() < 2 && task != Task.MULTI_LABEL) {
         throw new WhetException(
-            job.train + ": a classifier needs at least two labels; found " + labels);
+            job.train
+                + (task == Task.TOKEN_CLASSIFICATION
+                    ? ": a tagger needs at least two tags (O and an entity's B-); found "
+                    : ": a classifier needs at least two labels; found ")
+                + labels);
       }
-      List<ClassificationExample> val = job.val == null ? null : examples(job.val, options);
-      List<ClassificationExample> test = job.test == null ? null : examples(job.test, options);
+      List<Example> val = job.val == null ? null : examples(job.val, options, task);
+      List<Example> test = job.test == null ? null : examples(job.test, options, task);
       for (var split : new Object[][] {{job.val, val}, {job.test, test}}) {
         @SuppressWarnings("unchecked")
-        List<ClassificationExample> examples = (List<ClassificationExample>) split[1];
+        List<Example> examples = (List<Example>) split[1];
         if (examples == null) {
           continue;
         }
-        for (ClassificationExample e : examples) {
-          for (String l : e.labels()) {
+        for (Example e : examples) {
+          for (String l : labelsOf(e)) {
             if (!labels.contains(l)) {
               throw new WhetException(
                   split[0]
                       + ":"
                       + e.line()
-                      + ": label '"
+                      + ": "
+                      + (task == Task.TOKEN_CLASSIFICATION ? "tag" : "label")
+                      + " '"
                       + l
                       + "' never occurs in the training data — the model cannot learn it; add"
                       + " training examples for it or remove it from this file");
@@ -395,25 +401,77 @@ public final class Training {
           }
         }
       }
-      return new Inputs(baseDir, options, List.copyOf(labels), train, val, test);
-    }
-
-    static List<ClassificationExample> examples(String file, DataOptions options) {
-      Dataset d = Dataset.load(Path.of(file), options);
-      List<ClassificationExample> out = new ArrayList<>();
-      for (Example e : d.examples()) {
-        out.add((ClassificationExample) e);
+      List<String> ordered = new ArrayList<>(labels);
+      if (task == Task.TOKEN_CLASSIFICATION) {
+        if (job.labelAllSubtokens) {
+          // A word's later sub-tokens learn I-T even where the data has only one-word T entities.
+          for (String l : labels) {
+            if (l.startsWith("B-") && !labels.contains("I-" + l.substring(2))) {
+              ordered.add("I-" + l.substring(2));
+            }
+          }
+        }
+        // O first, as taggers conventionally number it, then B-/I- by type.
+        ordered.sort(
+            java.util.Comparator.comparing((String l) -> !l.equals("O"))
+                .thenComparing(l -> l.length() > 2 ? l.substring(2) : l)
+                .thenComparing(l -> l));
       }
-      return out;
+      return new Inputs(baseDir, options, task, List.copyOf(ordered), train, val, test);
     }
 
-    EncodedSet encode(ClassifierModel model, List<ClassificationExample> examples) {
+    private static List<String> labelsOf(Example e) {
+      return e instanceof TokenExample t ? t.tags() : ((ClassificationExample) e).labels();
+    }
+
+    static List<Example> examples(String file, DataOptions options, Task task) {
+      Dataset d = Dataset.load(Path.of(file), options);
+      if ((d.task() == Task.TOKEN_CLASSIFICATION) != (task == Task.TOKEN_CLASSIFICATION)) {
+        throw new WhetException(
+            file
+                + ": holds "
+                + d.task().cliName()
+                + " records; --task "
+                + task.cliName()
+                + (task == Task.TOKEN_CLASSIFICATION
+                    ? " trains on CoNLL files or tokens/tags records"
+                    : " trains on text/label records"));
+      }
+      return d.examples();
+    }
+
+    /** The training task on this data: per text or per token. */
+    EncoderTask task(ClassifierModel model, JobConfig job) {
+      if (task == Task.TOKEN_CLASSIFICATION) {
+        return new TokenTask(
+            model, tokens(model, train, job), val == null ? null : tokens(model, val, job));
+      }
+      return new ClassifierTask(
+          model, encode(model, train), val == null ? null : encode(model, val));
+    }
+
+    /** The trained model's scores on a held-out set, as validation computes them. */
+    Map<String, Double> evaluate(
+        EncoderTask trained, ClassifierModel model, List<Example> set, JobConfig job) {
+      boolean bf16 = job.precision.equals("bf16");
+      return trained instanceof TokenTask t
+          ? t.evaluate(tokens(model, set, job), bf16)
+          : ((ClassifierTask) trained).evaluate(encode(model, set), bf16);
+    }
+
+    private TokenSet tokens(ClassifierModel model, List<Example> examples, JobConfig job) {
+      List<TokenExample> sentences = new ArrayList<>(examples.size());
+      examples.forEach(e -> sentences.add((TokenExample) e));
+      return TokenSet.of(model.tokenizer(), sentences, labels, job.labelAllSubtokens);
+    }
+
+    EncodedSet encode(ClassifierModel model, List<Example> examples) {
       List<String> texts = new ArrayList<>();
       List<String> pairs = new ArrayList<>();
       int[][] y = new int[examples.size()][];
       boolean anyPair = false;
       for (int i = 0; i < y.length; i++) {
-        ClassificationExample e = examples.get(i);
+        ClassificationExample e = (ClassificationExample) examples.get(i);
         texts.add(e.text());
         pairs.add(e.textPair() == null ? "" : e.textPair());
         anyPair |= e.textPair() != null;

@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.whet.engine.Engine;
 import dev.whet.engine.Tensors;
 import dev.whet.model.BertModel;
+import dev.whet.model.EncoderClassifier;
 import dev.whet.model.EncoderConfig;
 import dev.whet.model.Pooling;
-import dev.whet.model.SequenceClassifier;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Tag;
@@ -29,8 +29,8 @@ class PrecisionTest {
     float[][] grads = new float[2][];
     for (int run = 0; run < 2; run++) {
       torch.manual_seed(3);
-      SequenceClassifier m =
-          new SequenceClassifier(
+      EncoderClassifier m =
+          new EncoderClassifier(
               BertModel.of(
                   new EncoderConfig(
                       "bert", 200, 32, 2, 4, 64, 32, 2, 1e-12, 0.0, 0.0, "gelu", 0, 0),
