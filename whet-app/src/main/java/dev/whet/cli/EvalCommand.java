@@ -1,9 +1,12 @@
 package dev.whet.cli;
 
+import dev.whet.eval.EntityEvaluation;
 import dev.whet.eval.EvalResult;
 import dev.whet.eval.ReportWriter;
 import dev.whet.eval.RunEvaluation;
 import dev.whet.eval.SystemResult;
+import dev.whet.io.Json;
+import dev.whet.model.ModelRef;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -60,12 +63,21 @@ final class EvalCommand implements Callable<Integer> {
   public Integer call() {
     Path modelDir = PredictCommand.modelDir(model);
     Path runDir = PredictCommand.runDirOf(modelDir);
-    EvalResult r =
-        RunEvaluation.run(
-            modelDir,
-            runDir,
-            new RunEvaluation.Options(data, baselines, train, forgetting),
-            m -> System.err.println(m));
+    var options = new RunEvaluation.Options(data, baselines, train, forgetting);
+    if (ModelRef.kindOf(modelDir) == ModelRef.Kind.TAGGER) {
+      EntityEvaluation.Result r =
+          RunEvaluation.entities(modelDir, runDir, options, m -> System.err.println(m));
+      if (json) {
+        System.out.println(Json.line(ReportWriter.mapper().valueToTree(r)));
+        return 0;
+      }
+      printEntities(r);
+      if (runDir != null) {
+        System.out.println("report: " + runDir.resolve("eval/report.html"));
+      }
+      return 0;
+    }
+    EvalResult r = RunEvaluation.run(modelDir, runDir, options, m -> System.err.println(m));
     if (json) {
       System.out.println(ReportWriter.json(r).replace('\n', ' '));
       return 0;
@@ -75,6 +87,53 @@ final class EvalCommand implements Callable<Integer> {
       System.out.println("report: " + runDir.resolve("eval/report.html"));
     }
     return 0;
+  }
+
+  static void printEntities(EntityEvaluation.Result r) {
+    System.out.printf(
+        Locale.ROOT, "%d test sentences, %d entity types%n%n", r.n(), r.types().size());
+    System.out.printf(
+        "  %-44s %20s %9s %9s%n", "system", "entity F1 [95% CI]", "precision", "recall");
+    for (EntityEvaluation.SystemScores s : r.baselines().values()) {
+      System.out.printf(
+          Locale.ROOT,
+          "  %-44s %6.3f [%.3f,%.3f] %9.3f %9.3f%n",
+          s.description(),
+          s.entityF1(),
+          s.entityF1Interval().low(),
+          s.entityF1Interval().high(),
+          s.entityPrecision(),
+          s.entityRecall());
+    }
+    System.out.printf(
+        "%n  %-20s %9s %9s %9s %8s%n", "type", "precision", "recall", "F1", "support");
+    r.perType()
+        .values()
+        .forEach(
+            t ->
+                System.out.printf(
+                    Locale.ROOT,
+                    "  %-20s %9.3f %9.3f %9.3f %8d%n",
+                    t.type(),
+                    t.precision(),
+                    t.recall(),
+                    t.f1(),
+                    t.support()));
+    System.out.println();
+    System.out.println(r.verdict());
+    printForgetting(r.forgetting());
+  }
+
+  private static void printForgetting(dev.whet.eval.ForgettingCheck f) {
+    if (f != null) {
+      System.out.printf(
+          Locale.ROOT,
+          "%nGeneral ability (%s): %.3f before, %.3f after%s%n",
+          f.task(),
+          f.before(),
+          f.after(),
+          f.flagged() ? " — DROP beyond the threshold: the model forgot general similarity" : "");
+    }
   }
 
   static void print(EvalResult r) {
@@ -117,16 +176,6 @@ final class EvalCommand implements Callable<Integer> {
     System.out.println();
     System.out.println();
     System.out.println(r.verdict());
-    if (r.forgetting() != null) {
-      System.out.printf(
-          Locale.ROOT,
-          "%nGeneral ability (%s): %.3f before, %.3f after%s%n",
-          r.forgetting().task(),
-          r.forgetting().before(),
-          r.forgetting().after(),
-          r.forgetting().flagged()
-              ? " — DROP beyond the threshold: the model forgot general similarity"
-              : "");
-    }
+    printForgetting(r.forgetting());
   }
 }

@@ -1,6 +1,7 @@
 package dev.whet.eval;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.JsonSerializer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
@@ -87,16 +88,7 @@ public final class ReportWriter {
   /** Renders the whole report. */
   public static String html(ReportData data) {
     EvalResult r = data.result();
-    StringBuilder b = new StringBuilder(64 * 1024);
-    b.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
-    // No scripts, no fetches: even if escaping had a hole, nothing could run or leave the file.
-    b.append(
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src"
-            + " 'unsafe-inline'; img-src data:\">");
-    b.append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
-    b.append("<title>").append(Html.esc(data.title())).append("</title>");
-    b.append("<style>").append(CSS).append("</style></head><body><main>");
-    b.append("<h1>").append(Html.esc(data.title())).append("</h1>");
+    StringBuilder b = page(data.title());
     b.append(
         p(
             "muted",
@@ -120,20 +112,171 @@ public final class ReportWriter {
     if (r.errors() != null) {
       errors(b, r.errors());
     }
+    return end(b, r.dataStats(), data.config(), r.timings());
+  }
+
+  /** The page up to its title. */
+  private static StringBuilder page(String title) {
+    StringBuilder b = new StringBuilder(64 * 1024);
+    b.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+    // No scripts, no fetches: even if escaping had a hole, nothing could run or leave the file.
+    b.append(
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src"
+            + " 'unsafe-inline'; img-src data:\">");
+    b.append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
+    b.append("<title>").append(Html.esc(title)).append("</title>");
+    b.append("<style>").append(CSS).append("</style></head><body><main>");
+    b.append("<h1>").append(Html.esc(title)).append("</h1>");
+    return b;
+  }
+
+  /** Data statistics, configuration and timings, and the page's end. */
+  private static String end(
+      StringBuilder b, JsonNode dataStats, String config, Map<String, Double> timings) {
     b.append("<h2>Data statistics</h2><section>");
-    if (r.dataStats() == null) b.append(p("muted", "No data statistics were recorded."));
-    else b.append("<pre>").append(Html.esc(r.dataStats().toPrettyString())).append("</pre>");
+    if (dataStats == null) b.append(p("muted", "No data statistics were recorded."));
+    else b.append("<pre>").append(Html.esc(dataStats.toPrettyString())).append("</pre>");
     b.append("</section><h2>Configuration</h2><section>");
-    if (data.config() == null)
-      b.append(p("muted", "No run configuration (a model was evaluated)."));
-    else b.append("<pre>").append(Html.esc(data.config())).append("</pre>");
+    if (config == null) b.append(p("muted", "No run configuration (a model was evaluated)."));
+    else b.append("<pre>").append(Html.esc(config)).append("</pre>");
     b.append("</section><h2>Timings</h2><section><table><tr><th>stage</th><th>seconds</th></tr>");
-    for (Map.Entry<String, Double> t : r.timings().entrySet()) {
+    for (Map.Entry<String, Double> t : timings.entrySet()) {
       b.append("<tr><td>").append(Html.esc(t.getKey())).append("</td>");
       b.append(num(String.format(Locale.ROOT, "%.2f", t.getValue()))).append("</tr>");
     }
     b.append("</table></section></main></body></html>\n");
     return b.toString();
+  }
+
+  /** Writes a tagger's report.html and eval.json into {@code evalDir}. */
+  public static void writeEntities(
+      Path evalDir, String title, EntityEvaluation.Result r, TrainingLog log, String config) {
+    try {
+      Files.createDirectories(evalDir);
+      Files.writeString(
+          evalDir.resolve("report.html"),
+          entityHtml(title, r, log, config),
+          StandardCharsets.UTF_8);
+      Files.writeString(
+          evalDir.resolve("eval.json"),
+          mapper().writerWithDefaultPrettyPrinter().writeValueAsString(r) + "\n",
+          StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new WhetException("cannot write the report to " + evalDir + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** A tagger's report: systems by entity F1, per type, errors, training, forgetting. */
+  static String entityHtml(
+      String title, EntityEvaluation.Result r, TrainingLog log, String config) {
+    StringBuilder b = page(title);
+    b.append(
+        p(
+            "muted",
+            String.format(
+                Locale.ROOT,
+                "%s · %d test sentences · %d entity types · compared system: %s · strict IOB2"
+                    + " entities (seqeval's strict mode)",
+                r.run(),
+                r.n(),
+                r.types().size(),
+                r.reference())));
+    b.append("<h2>Verdict</h2>").append(p("verdict", r.verdict()));
+    b.append("<h2>Systems compared</h2><section><table><tr><th>system</th>");
+    b.append("<th>entity F1</th><th>95% interval</th><th>precision</th><th>recall</th>");
+    b.append("<th>token accuracy</th><th>entity F1 difference vs ");
+    b.append(Html.esc(r.reference())).append(" (95% interval)</th><th>seconds</th></tr>");
+    List<Svg.Bar> bars = new ArrayList<>();
+    for (EntityEvaluation.SystemScores s : r.baselines().values()) {
+      Comparison c =
+          r.comparisons().stream().filter(x -> x.other().equals(s.name())).findFirst().orElse(null);
+      b.append("<tr><td>").append(Html.esc(s.description()));
+      b.append(" <span class=\"muted\">").append(Html.esc(s.name())).append("</span>");
+      if (s.setting() != null) {
+        b.append("<br><span class=\"muted\">").append(Html.esc(s.setting())).append("</span>");
+      }
+      b.append("</td>").append(num(f3(s.entityF1()))).append(num(interval(s.entityF1Interval())));
+      b.append(num(f3(s.entityPrecision()))).append(num(f3(s.entityRecall())));
+      b.append(num(f3(s.tokenAccuracy())));
+      b.append(num(c == null ? "reference" : difference(c)));
+      b.append(
+          num(Double.isNaN(s.seconds()) ? "–" : String.format(Locale.ROOT, "%.2f", s.seconds())));
+      b.append("</tr>");
+      bars.add(new Svg.Bar(s.description(), s.entityF1(), s.entityF1Interval(), ""));
+    }
+    b.append("</table>");
+    b.append(Svg.bars("systems-f1", "Entity F1 per system with 95% interval", bars));
+    b.append(
+        p(
+            "muted",
+            "Intervals: percentile bootstrap over test sentences (1,000 resamples, fixed seed);"
+                + " differences are paired."));
+    b.append("</section><h2>Entity types</h2><section><table><tr><th>type</th>");
+    for (EntityEvaluation.SystemScores s : r.baselines().values()) {
+      b.append("<th>").append(Html.esc(s.name())).append(" F1</th>");
+    }
+    b.append("<th>precision</th><th>recall</th><th>support</th></tr>");
+    for (String type : r.types()) {
+      b.append("<tr><td>").append(Html.esc(type)).append("</td>");
+      for (EntityEvaluation.SystemScores s : r.baselines().values()) {
+        EntityMetrics.TypeScores t = s.perType().get(type);
+        b.append(num(t == null ? "–" : f3(t.f1())));
+      }
+      EntityMetrics.TypeScores t = r.perType().get(type);
+      b.append(num(t == null ? "–" : f3(t.precision())));
+      b.append(num(t == null ? "–" : f3(t.recall())));
+      b.append(num(t == null ? "0" : Integer.toString(t.support()))).append("</tr>");
+    }
+    b.append("</table></section>");
+    EntityEvaluation.Errors e = r.errors();
+    b.append("<h2>Error analysis</h2><section>");
+    b.append(
+        p(
+            "",
+            String.format(
+                Locale.ROOT,
+                "Gold entities the %s did not find exactly: %d with the right span but another"
+                    + " type, %d with a wrong boundary (an overlapping span), %d missed entirely;"
+                    + " %d predicted entities overlap no gold entity.",
+                r.reference(),
+                e.typeConfusions(),
+                e.boundaryErrors(),
+                e.missed(),
+                e.spurious())));
+    if (!e.confusions().isEmpty()) {
+      b.append("<h3>Type confusions</h3><table><tr><th>gold → predicted</th><th>count</th></tr>");
+      e.confusions().forEach((k, v) -> row(b, k, Integer.toString(v)));
+      b.append("</table>");
+    }
+    b.append("<h3>Most frequent entities not found</h3>");
+    if (e.mostMissed().isEmpty()) b.append(p("muted", "None."));
+    else {
+      b.append("<table><tr><th>entity</th><th>type</th><th>times</th></tr>");
+      for (EntityEvaluation.Missed m : e.mostMissed()) {
+        b.append("<tr><td class=\"text\">").append(Html.esc(m.text())).append("</td><td>");
+        b.append(Html.esc(m.type())).append("</td>").append(num(Integer.toString(m.count())));
+        b.append("</tr>");
+      }
+      b.append("</table>");
+    }
+    b.append("</section>");
+    curves(b, log);
+    forgetting(b, r.forgetting());
+    return end(b, r.dataStats(), config, r.timings());
+  }
+
+  private static String difference(Comparison c) {
+    return String.format(
+        Locale.ROOT,
+        "%+.1f pts [%+.1f, %+.1f] %s",
+        100 * c.difference().estimate(),
+        100 * c.difference().low(),
+        100 * c.difference().high(),
+        switch (c.outcome()) {
+          case BETTER -> "reference better";
+          case WORSE -> "reference worse";
+          case NO_CLEAR_DIFFERENCE -> "no clear difference";
+        });
   }
 
   private static void baselines(StringBuilder b, EvalResult r) {
@@ -156,21 +299,7 @@ public final class ReportWriter {
       b.append("</td>");
       b.append(num(f3(s.accuracy()))).append(num(interval(s.accuracyInterval())));
       b.append(num(f3(s.f1Macro()))).append(num(interval(s.f1MacroInterval())));
-      String diff =
-          c == null
-              ? "reference"
-              : String.format(
-                  Locale.ROOT,
-                  "%+.1f pts [%+.1f, %+.1f] %s",
-                  100 * c.difference().estimate(),
-                  100 * c.difference().low(),
-                  100 * c.difference().high(),
-                  switch (c.outcome()) {
-                    case BETTER -> "reference better";
-                    case WORSE -> "reference worse";
-                    case NO_CLEAR_DIFFERENCE -> "no clear difference";
-                  });
-      b.append(num(diff));
+      b.append(num(c == null ? "reference" : difference(c)));
       b.append(
           num(Double.isNaN(s.seconds()) ? "–" : String.format(Locale.ROOT, "%.2f", s.seconds())));
       b.append("</tr>");

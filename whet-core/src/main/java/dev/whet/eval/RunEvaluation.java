@@ -10,6 +10,7 @@ import dev.whet.data.DataOptions;
 import dev.whet.data.Dataset;
 import dev.whet.data.Example;
 import dev.whet.data.Task;
+import dev.whet.data.TokenExample;
 import dev.whet.io.Atomic;
 import dev.whet.io.Json;
 import dev.whet.io.ModelCatalog;
@@ -131,6 +132,224 @@ public final class RunEvaluation {
       }
       return result;
     }
+  }
+
+  /**
+   * A tagger ({@code task: tokens}) on a file of tagged sentences, beside the gazetteer and a
+   * per-word linear probe on the frozen base model ({@link EntityEvaluation}); writes eval.json,
+   * report.html and predictions.jsonl into the run's eval/.
+   */
+  public static EntityEvaluation.Result entities(
+      Path modelDir, Path runDir, Options o, Consumer<String> log) {
+    Map<String, Double> timings = new LinkedHashMap<>();
+    try (ClassifierModel model = ClassifierModel.load(modelDir)) {
+      List<String> labels = model.labels();
+      List<TokenExample> test = tagged(o.data, labels);
+      List<List<String>> words = test.stream().map(TokenExample::tokens).toList();
+      List<List<String>> gold = test.stream().map(TokenExample::tags).toList();
+      long t = System.nanoTime();
+      log.accept("tagging " + test.size() + " sentences");
+      List<List<String>> pred = model.bestTags(model.tagWords(model.encodeWords(words)));
+      timings.put("predict", (System.nanoTime() - t) / 1e9);
+      EntityEvaluation ev = new EntityEvaluation(words, gold, new Bootstrap());
+      ev.add("fine_tuned", "Fine-tuned model", pred, timings.get("predict"), null);
+      ForgettingCheck forgetting = null;
+      if (o.baselines || o.forgetting) {
+        try (Encoder base = baseEncoder(model)) {
+          if (o.baselines) {
+            Path trainFile = o.train != null ? o.train : runFile(runDir, "train");
+            if (trainFile == null) {
+              throw new WhetException(
+                  "--baselines needs the training sentences: give --train FILE (or evaluate a"
+                      + " run directory)");
+            }
+            entityBaselines(ev, base, tagged(trainFile, labels), words, runDir, o, log);
+          }
+          if (o.forgetting) {
+            forgetting = timedForgetting(base, model, timings, log);
+          }
+        }
+      }
+      List<String> types =
+          labels.stream()
+              .filter(l -> l.length() > 2)
+              .map(l -> l.substring(2))
+              .distinct()
+              .sorted()
+              .toList();
+      EntityEvaluation.Result result =
+          ev.result(
+              runDir != null ? runDir.toString() : modelDir.toString(),
+              "fine_tuned",
+              types,
+              forgetting,
+              runFacts(runDir, timings),
+              timings);
+      if (runDir != null) {
+        String config =
+            Files.isRegularFile(runDir.resolve("job.yaml"))
+                ? readString(runDir.resolve("job.yaml"))
+                : null;
+        TrainingLog logs =
+            Files.isRegularFile(runDir.resolve("metrics.jsonl"))
+                ? TrainingLog.read(runDir.resolve("metrics.jsonl"))
+                : TrainingLog.empty();
+        ReportWriter.writeEntities(
+            runDir.resolve("eval"),
+            "Whet evaluation: " + runDir.getFileName(),
+            result,
+            logs,
+            config);
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < test.size(); i++) {
+          Map<String, Object> row = new LinkedHashMap<>();
+          row.put("line", test.get(i).line());
+          row.put("tokens", words.get(i));
+          row.put("gold", gold.get(i));
+          row.put("tags", pred.get(i));
+          b.append(Json.line(row)).append('\n');
+        }
+        Atomic.writeString(runDir.resolve("eval/predictions.jsonl"), b.toString());
+      }
+      return result;
+    }
+  }
+
+  /** C of the per-word probe, chosen on held-out sentences. */
+  private static final double[] WORD_PROBE_C = {0.1, 1, 10};
+
+  /**
+   * The gazetteer and the per-word linear probe on the frozen base model; the probe's C is chosen
+   * on the run's validation file, else on every fifth training sentence, then refitted on all the
+   * training sentences.
+   */
+  private static void entityBaselines(
+      EntityEvaluation ev,
+      Encoder base,
+      List<TokenExample> train,
+      List<List<String>> testWords,
+      Path runDir,
+      Options o,
+      Consumer<String> log) {
+    List<List<String>> trainWords = train.stream().map(TokenExample::tokens).toList();
+    List<List<String>> trainTags = train.stream().map(TokenExample::tags).toList();
+    long t = System.nanoTime();
+    Gazetteer gazetteer = Gazetteer.fit(trainWords, trainTags);
+    List<List<String>> gazetteerTags = testWords.stream().map(gazetteer::tag).toList();
+    ev.add(
+        "gazetteer",
+        "Gazetteer: every training entity, longest match",
+        gazetteerTags,
+        (System.nanoTime() - t) / 1e9,
+        gazetteer.size() + " entity strings from the training data, case-insensitive");
+
+    log.accept(
+        "baselines: word vectors of "
+            + train.size()
+            + " training sentences from the frozen base model");
+    t = System.nanoTime();
+    List<String> tags = new ArrayList<>(new java.util.TreeSet<>(flatten(trainTags)));
+    float[][][] trainX =
+        base.wordVectors(ClassifierModel.encodeWords(base.tokenizer(), trainWords));
+    float[][][] testX = base.wordVectors(ClassifierModel.encodeWords(base.tokenizer(), testWords));
+    Path valFile = tuningFile(runDir, o.data);
+    List<TokenExample> val = valFile == null ? List.of() : tagged(valFile, tags);
+    float[][][] tuneX;
+    List<List<String>> tuneTags;
+    int[] fitRows;
+    String how;
+    if (!val.isEmpty()) {
+      List<List<String>> valWords = val.stream().map(TokenExample::tokens).toList();
+      tuneX = base.wordVectors(ClassifierModel.encodeWords(base.tokenizer(), valWords));
+      tuneTags = val.stream().map(TokenExample::tags).toList();
+      fitRows = java.util.stream.IntStream.range(0, train.size()).toArray();
+      how = "chosen by entity F1 on the validation file";
+    } else {
+      fitRows = java.util.stream.IntStream.range(0, train.size()).filter(i -> i % 5 != 4).toArray();
+      int[] held =
+          java.util.stream.IntStream.range(0, train.size()).filter(i -> i % 5 == 4).toArray();
+      tuneX = Tuning.pick(trainX, held);
+      tuneTags = Tuning.pick(trainTags, held);
+      how = "chosen by entity F1 on every fifth training sentence";
+    }
+    double bestC = WORD_PROBE_C[0];
+    double bestF1 = -1;
+    LogisticRegression warm = null;
+    for (double c : WORD_PROBE_C) {
+      warm = fitWords(Tuning.pick(trainX, fitRows), Tuning.pick(trainTags, fitRows), tags, c, warm);
+      double f1 = EntityMetrics.score(tuneTags, tagWith(warm, tuneX, tags)).f1();
+      if (f1 > bestF1 + 1e-12) {
+        bestF1 = f1;
+        bestC = c;
+      }
+    }
+    LogisticRegression probe = fitWords(trainX, trainTags, tags, bestC, null);
+    ev.add(
+        "linear_probe",
+        "Base model word vectors, linear probe",
+        tagWith(probe, testX, tags),
+        (System.nanoTime() - t) / 1e9,
+        "logistic regression on each word's first sub-token vector, C="
+            + Baselines.number(bestC)
+            + " "
+            + how);
+  }
+
+  private static List<String> flatten(List<List<String>> lists) {
+    List<String> out = new ArrayList<>();
+    lists.forEach(out::addAll);
+    return out;
+  }
+
+  /** A multinomial logistic regression from word vectors to tags. */
+  private static LogisticRegression fitWords(
+      float[][][] x, List<List<String>> y, List<String> tags, double c, LogisticRegression warm) {
+    List<float[]> rows = new ArrayList<>();
+    List<Integer> labels = new ArrayList<>();
+    for (int s = 0; s < x.length; s++) {
+      for (int w = 0; w < x[s].length; w++) {
+        rows.add(x[s][w]);
+        labels.add(tags.indexOf(y.get(s).get(w)));
+      }
+    }
+    return LogisticRegression.fit(
+        SparseMatrix.fromDense(rows.toArray(float[][]::new)),
+        labels.stream().mapToInt(Integer::intValue).toArray(),
+        tags.size(),
+        c,
+        Baselines.TUNING_TOL,
+        300,
+        warm);
+  }
+
+  private static List<List<String>> tagWith(
+      LogisticRegression model, float[][][] x, List<String> tags) {
+    List<List<String>> out = new ArrayList<>(x.length);
+    for (float[][] sentence : x) {
+      List<String> t = new ArrayList<>(sentence.length);
+      if (sentence.length > 0) {
+        for (int k : model.predict(SparseMatrix.fromDense(sentence))) t.add(tags.get(k));
+      }
+      out.add(t);
+    }
+    return out;
+  }
+
+  /** Tagged sentences of a file; a tag outside {@code known} is an error naming its line. */
+  private static List<TokenExample> tagged(Path file, List<String> known) {
+    List<TokenExample> out = new ArrayList<>();
+    for (Example e :
+        Dataset.load(file, DataOptions.defaults().withTask(Task.TOKEN_CLASSIFICATION)).examples()) {
+      TokenExample t = (TokenExample) e;
+      for (String tag : t.tags()) {
+        if (!known.contains(tag)) {
+          throw new WhetException(
+              file + ":" + t.line() + ": tag '" + tag + "' is not one the model knows " + known);
+        }
+      }
+      out.add(t);
+    }
+    return out;
   }
 
   /**

@@ -136,6 +136,12 @@ final class Tuning {
     return out;
   }
 
+  static float[][][] pick(float[][][] all, int[] rows) {
+    float[][][] out = new float[rows.length][][];
+    for (int i = 0; i < rows.length; i++) out[i] = all[rows[i]];
+    return out;
+  }
+
   static int[] pick(int[] all, int[] rows) {
     return Arrays.stream(rows).map(r -> all[r]).toArray();
   }

@@ -313,6 +313,44 @@ public final class ClassifierModel implements AutoCloseable {
     return out;
   }
 
+  /** The most probable tag of every word, from {@link #tagWords}' probabilities. */
+  public List<List<String>> bestTags(float[][][] probs) {
+    List<List<String>> out = new ArrayList<>(probs.length);
+    for (float[][] sentence : probs) {
+      List<String> tags = new ArrayList<>(sentence.length);
+      for (float[] p : sentence) {
+        tags.add(labels.get(argmax(p)));
+      }
+      out.add(tags);
+    }
+    return out;
+  }
+
+  private static int argmax(float[] p) {
+    int arg = 0;
+    for (int c = 1; c < p.length; c++) {
+      if (p[c] > p[arg]) {
+        arg = c;
+      }
+    }
+    return arg;
+  }
+
+  /** Each text's words, encoded for {@link #tagWords}. */
+  public List<Tokenizer.WordTokens> encodeWords(List<List<String>> words) {
+    return encodeWords(tokenizer, words);
+  }
+
+  /** Words joined by spaces and aligned to {@code tok}'s sub-tokens. */
+  public static List<Tokenizer.WordTokens> encodeWords(Tokenizer tok, List<List<String>> words) {
+    List<Tokenizer.WordTokens> out = new ArrayList<>(words.size());
+    for (List<String> w : words) {
+      dev.whet.data.Words.Joined j = dev.whet.data.Words.join(w);
+      out.add(tok.wordTokens(j.text(), j.spans()));
+    }
+    return out;
+  }
+
   /**
    * An entity found in a text.
    *
@@ -357,19 +395,13 @@ public final class ClassifierModel implements AutoCloseable {
       encoded.add(tokenizer.wordTokens(text, ws));
     }
     float[][][] probs = tagWords(encoded);
+    List<List<String>> allTags = bestTags(probs);
     List<Tagged> out = new ArrayList<>(texts.size());
     for (int i = 0; i < texts.size(); i++) {
-      List<String> tags = new ArrayList<>();
+      List<String> tags = allTags.get(i);
       float[] best = new float[probs[i].length];
       for (int w = 0; w < probs[i].length; w++) {
-        int arg = 0;
-        for (int c = 1; c < labels.size(); c++) {
-          if (probs[i][w][c] > probs[i][w][arg]) {
-            arg = c;
-          }
-        }
-        tags.add(labels.get(arg));
-        best[w] = probs[i][w][arg];
+        best[w] = probs[i][w][argmax(probs[i][w])];
       }
       List<Span> entities = new ArrayList<>();
       for (var e : dev.whet.eval.EntityMetrics.entities(tags)) {

@@ -1,9 +1,9 @@
 package dev.whet.train;
 
 import dev.whet.data.TokenExample;
-import dev.whet.data.Words;
 import dev.whet.engine.Tensors;
 import dev.whet.io.Tokenizer;
+import dev.whet.model.ClassifierModel;
 import dev.whet.model.TokenWindows;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -39,8 +39,7 @@ public record TokenSet(
     List<Tokenizer.WordTokens> sentences = new ArrayList<>();
     List<List<String>> gold = new ArrayList<>();
     for (TokenExample e : examples) {
-      Words.Joined joined = Words.join(e.tokens());
-      Tokenizer.WordTokens wt = tok.wordTokens(joined.text(), joined.spans());
+      Tokenizer.WordTokens wt = ClassifierModel.encodeWords(tok, List.of(e.tokens())).get(0);
       sentences.add(wt);
       gold.add(e.tags());
       for (TokenWindows.Window w : TokenWindows.of(wt, specials, tok.maxLength())) {

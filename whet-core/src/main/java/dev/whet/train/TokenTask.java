@@ -4,9 +4,7 @@ import dev.whet.data.Batching;
 import dev.whet.eval.EntityMetrics;
 import dev.whet.io.Tokenizer;
 import dev.whet.model.ClassifierModel;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
@@ -93,7 +91,7 @@ public final class TokenTask extends EncoderTask {
     }
     float[][][] probs = Trainer.underAutocast(bf16, () -> model.tagWords(set.sentences()));
     model.module().train(true);
-    EntityMetrics.Scores s = EntityMetrics.score(set.gold(), tags(probs, model.labels()));
+    EntityMetrics.Scores s = EntityMetrics.score(set.gold(), model.bestTags(probs));
     Map<String, Double> m = new LinkedHashMap<>();
     m.put("loss", labelled == 0 ? 0 : lossSum / labelled);
     m.put("entity_f1", s.f1());
@@ -101,24 +99,5 @@ public final class TokenTask extends EncoderTask {
     m.put("entity_recall", s.recall());
     m.put("token_accuracy", s.tokenAccuracy());
     return m;
-  }
-
-  /** The most probable tag of every word. */
-  public static List<List<String>> tags(float[][][] probs, List<String> labels) {
-    List<List<String>> out = new ArrayList<>(probs.length);
-    for (float[][] sentence : probs) {
-      List<String> tags = new ArrayList<>(sentence.length);
-      for (float[] p : sentence) {
-        int arg = 0;
-        for (int c = 1; c < p.length; c++) {
-          if (p[c] > p[arg]) {
-            arg = c;
-          }
-        }
-        tags.add(labels.get(arg));
-      }
-      out.add(tags);
-    }
-    return out;
   }
 }

@@ -173,13 +173,13 @@ public final class Training {
       var options =
           new RunEvaluation.Options(
               Path.of(job.test != null ? job.test : job.val), true, null, true);
-      result =
-          result.withEvaluation(
-              RunEvaluation.run(
-                  run.model(),
-                  run.path(),
-                  options,
-                  m -> listeners.forEach(l -> l.onEvent("evaluating", m))));
+      java.util.function.Consumer<String> log =
+          m -> listeners.forEach(l -> l.onEvent("evaluating", m));
+      if (job.tagsTokens()) {
+        RunEvaluation.entities(run.model(), run.path(), options, log); // eval/ holds the result
+      } else {
+        result = result.withEvaluation(RunEvaluation.run(run.model(), run.path(), options, log));
+      }
     }
     return result;
   }
