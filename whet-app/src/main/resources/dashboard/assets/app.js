@@ -600,6 +600,7 @@
     function evalSummary(e) {
       if (!e) return null;
       if (e.task === "sft") return sftSummary(e);
+      if (e.task === "tokens") return entitySummary(e);
       const rows = [["fine-tuned", e]];
       for (const [name, b] of Object.entries(e.baselines || {})) if (name !== "fine_tuned") rows.push([name.replace(/_/g, " "), b]);
       return h(
@@ -614,6 +615,29 @@
             h("caption", { text: "Test set: " + fmtNum(e.n) + " examples (details and verdict in the report below)" }),
             h("thead", {}, h("tr", {}, h("th", { scope: "col", text: "System" }), h("th", { scope: "col", class: "num", text: "Accuracy" }), h("th", { scope: "col", class: "num", text: "Macro F1" }))),
             h("tbody", {}, rows.map(([name, r]) => h("tr", {}, h("th", { scope: "row", text: name }), h("td", { class: "num", text: fmtNum(r.accuracy) }), h("td", { class: "num", text: fmtNum(r.f1_macro) })))),
+          ),
+        ),
+      );
+    }
+
+    // A tagger's headline: strict entity F1, precision and recall of each system.
+    function entitySummary(e) {
+      const rows = [["fine-tuned", e]];
+      for (const [name, b] of Object.entries(e.baselines || {})) if (name !== "fine_tuned") rows.push([name.replace(/_/g, " "), b]);
+      const head = ["Entity F1", "Precision", "Recall"].map((t) => h("th", { scope: "col", class: "num", text: t }));
+      return h(
+        "div",
+        { id: "eval-summary" },
+        h("p", { class: "verdict", text: e.verdict || "" }),
+        h(
+          "div",
+          { class: "table-wrap" },
+          h(
+            "table",
+            { class: "compact" },
+            h("caption", { text: "Test set: " + fmtNum(e.n) + " sentences, strict IOB2 entities (details in the report below)" }),
+            h("thead", {}, h("tr", {}, h("th", { scope: "col", text: "System" }), ...head)),
+            h("tbody", {}, rows.map(([name, r]) => h("tr", {}, h("th", { scope: "row", text: name }), ...["entity_f1", "entity_precision", "entity_recall"].map((k) => h("td", { class: "num", text: fmtNum(r[k]) }))))),
           ),
         ),
       );
@@ -778,10 +802,12 @@
     classify: { verb: "classify", button: "Classify", endpoint: "/v1/whet/classify", help: "One input per line" },
     chat: { verb: "send as a user message", button: "Generate", endpoint: "/v1/chat/completions", help: "The whole text is one user message" },
     embed: { verb: "embed", button: "Embed", endpoint: "/v1/embeddings", help: "One input per line" },
+    entities: { verb: "search for entities", button: "Find entities", endpoint: "/v1/whet/entities", help: "One input per line" },
   };
 
   function tryMode(task) {
     if (CLASSIFY_TASKS.has(task)) return "classify";
+    if (task === "tokens") return "entities";
     return task === "sft" ? "chat" : "embed";
   }
 
@@ -817,7 +843,8 @@
         const started = performance.now();
         const res = await api(m.endpoint, { body, signal });
         const ms = Math.round(performance.now() - started);
-        const shown = mode === "classify" ? classifyResult(lines, res) : mode === "chat" ? chatResult(res) : embedResult(lines, res);
+        const shown =
+          mode === "classify" ? classifyResult(lines, res) : mode === "chat" ? chatResult(res) : mode === "entities" ? entitiesResult(lines, res) : embedResult(lines, res);
         clear(out).append(shown, h("p", { class: "muted", text: ms + " ms" }));
       } catch (e) {
         if (e.name !== "AbortError") clear(out).append(errorBox(e));
@@ -859,6 +886,27 @@
         );
       }
       list.append(h("li", { class: "prediction" }, h("p", { class: "quote", text: lines[item.index] ?? "" }), h("p", {}, "Label: ", h("strong", { class: "predicted-label", text: item.label })), bars));
+    }
+    return list;
+  }
+
+  // Each input with its entities highlighted in place (offsets are UTF-16 units, as slice counts).
+  function entitiesResult(lines, res) {
+    const list = h("ol", { class: "predictions entities" });
+    for (const item of res.data || []) {
+      const text = lines[item.index] ?? "";
+      const quote = h("p", { class: "quote" });
+      let at = 0;
+      for (const e of item.entities || []) {
+        if (e.start > at) quote.append(text.slice(at, e.start));
+        quote.append(
+          h("mark", { class: "entity", title: e.type + " · " + (e.score * 100).toFixed(1) + "%" }, text.slice(e.start, e.end), h("span", { class: "entity-type", text: e.type })),
+        );
+        at = e.end;
+      }
+      quote.append(text.slice(at));
+      const found = (item.entities || []).length;
+      list.append(h("li", { class: "prediction" }, quote, h("p", { class: "muted", text: found === 0 ? "No entities found." : found === 1 ? "1 entity found." : fmtNum(found) + " entities found." })));
     }
     return list;
   }
@@ -1085,7 +1133,7 @@
     const lrm = h("input", { id: "job-lr-multiplier", placeholder: "auto", inputmode: "decimal" });
     const suffix = h("input", { id: "job-suffix", maxlength: 64, pattern: "[A-Za-z0-9_\\-]*" });
     const seed = h("input", { id: "job-seed", inputmode: "numeric", placeholder: "random" });
-    const task = h("select", { id: "job-task" }, [["", "from the training file"], ["classify", "classify (one label)"], ["multilabel", "multilabel"], ["pair", "pair (two texts, one label)"], ["sft", "sft (generative: chat or prompt → completion)"]].map(([v, t]) => h("option", { value: v, text: t })));
+    const task = h("select", { id: "job-task" }, [["", "from the training file"], ["classify", "classify (one label)"], ["multilabel", "multilabel"], ["pair", "pair (two texts, one label)"], ["tokens", "tokens (entities: a tag per word)"], ["sft", "sft (generative: chat or prompt → completion)"]].map(([v, t]) => h("option", { value: v, text: t })));
     const method = h("select", { id: "job-method" }, [["", "default (full; LoRA for sft)"], ["full", "full fine-tuning"], ["lora", "LoRA adapters"], ["freeze", "freeze lower layers"]].map(([v, t]) => h("option", { value: v, text: t })));
     const extra = h("textarea", { id: "job-whet-extra", rows: 2, spellcheck: "false", placeholder: '{"max_length": 128}', "aria-describedby": "job-whet-extra-help" });
     const submit = h("button", { type: "submit", id: "job-submit", text: "Start fine-tuning" });

@@ -431,6 +431,9 @@ final class JobRoutes implements Routes {
     if (e.path("task").asText().equals(Task.SFT)) {
       return sftSummary(e, runDir);
     }
+    if (e.path("task").asText().equals(Task.TOKEN_CLASSIFICATION.cliName())) {
+      return entitySummary(e, runDir);
+    }
     Map<String, Object> s = new LinkedHashMap<>();
     s.put("n", e.path("n").asInt());
     s.put("accuracy", e.path("accuracy").asDouble());
@@ -445,6 +448,28 @@ final class JobRoutes implements Routes {
                     Map.of(
                         "accuracy", b.getValue().path("accuracy").asDouble(),
                         "f1_macro", b.getValue().path("f1_macro").asDouble())));
+    s.put("baselines", baselines);
+    s.put("verdict", e.path("verdict").asText(null));
+    s.put("report", "/v1/whet/jobs/" + runDir.getFileName() + "/report");
+    return s;
+  }
+
+  /** A tagger's eval.json headline: strict entity F1, precision and recall of each system. */
+  private static Map<String, Object> entitySummary(JsonNode e, Path runDir) {
+    List<String> keys = List.of("entity_f1", "entity_precision", "entity_recall");
+    Map<String, Object> s = new LinkedHashMap<>();
+    s.put("task", Task.TOKEN_CLASSIFICATION.cliName());
+    s.put("n", e.path("n").asInt());
+    keys.forEach(k -> s.put(k, e.path(k).asDouble()));
+    Map<String, Object> baselines = new LinkedHashMap<>();
+    e.path("baselines")
+        .fields()
+        .forEachRemaining(
+            b -> {
+              Map<String, Object> m = new LinkedHashMap<>();
+              keys.forEach(k -> m.put(k, b.getValue().path(k).asDouble()));
+              baselines.put(b.getKey(), m);
+            });
     s.put("baselines", baselines);
     s.put("verdict", e.path("verdict").asText(null));
     s.put("report", "/v1/whet/jobs/" + runDir.getFileName() + "/report");

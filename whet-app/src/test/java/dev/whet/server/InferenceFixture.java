@@ -30,6 +30,7 @@ final class InferenceFixture implements AutoCloseable {
     final Path minilm;
     final Path tinyClassifier;
     final Path tinyMultiLabel;
+    final Path tinyTagger;
     final Path stories;
     final Path storiesChat;
 
@@ -55,6 +56,12 @@ final class InferenceFixture implements AutoCloseable {
           classifier(tiny, root.resolve("tiny-clf"), "classify", List.of("neg", "pos"));
       tinyMultiLabel =
           classifier(tiny, root.resolve("tiny-multi"), "multilabel", List.of("a", "b", "c"));
+      tinyTagger =
+          classifier(
+              tiny,
+              root.resolve("tiny-tagger"),
+              "tokens",
+              List.of("O", "B-PER", "I-PER", "B-LOC", "I-LOC"));
       stories = RESOURCES.resolve("TinyStories-656K-hf").toAbsolutePath();
       storiesChat = home.resolve("models/stories-chat");
       Files.createDirectories(storiesChat);

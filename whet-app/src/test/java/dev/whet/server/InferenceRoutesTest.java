@@ -42,6 +42,7 @@ class InferenceRoutesTest {
                 "minilm-l6", models.minilm,
                 "tiny-clf", models.tinyClassifier,
                 "tiny-multi", models.tinyMultiLabel,
+                "tiny-tagger", models.tinyTagger,
                 "stories", models.stories,
                 "stories-chat", models.storiesChat),
             new InferenceRoutes.Options(4, 32, Duration.ofMillis(2), 4096, 8));
@@ -196,6 +197,44 @@ class InferenceRoutesTest {
         single.get("data").get(0).get("probs").get("pos").asDouble(),
         1e-5,
         "the same text alone and in a batch");
+  }
+
+  @Test
+  void entitiesAreTheLibrarysSpansWithOffsetsIntoEachInput() throws Exception {
+    List<String> texts =
+        List.of("Taylor Swift sang in New York 😀 yesterday.", "Paris, Texas", "@paul #wow ok");
+    InferenceFixture.Answer a =
+        server.post("/v1/whet/entities", Map.of("model", "tiny-tagger", "input", texts));
+    assertEquals(200, a.status(), a.body());
+    JsonNode r = a.json();
+    assertEquals("list", r.get("object").asText());
+    assertEquals(3, r.get("data").size());
+    try (dev.whet.model.ClassifierModel m =
+        dev.whet.model.ClassifierModel.load(models.tinyTagger)) {
+      List<dev.whet.model.ClassifierModel.Tagged> want = m.tag(texts, null);
+      for (int i = 0; i < texts.size(); i++) {
+        JsonNode item = r.get("data").get(i);
+        assertEquals("entities", item.get("object").asText());
+        assertEquals(i, item.get("index").asInt());
+        JsonNode got = item.get("entities");
+        assertEquals(want.get(i).entities().size(), got.size(), texts.get(i));
+        for (int e = 0; e < got.size(); e++) {
+          var span = want.get(i).entities().get(e);
+          JsonNode g = got.get(e);
+          assertEquals(span.type(), g.get("type").asText());
+          assertEquals(span.start(), g.get("start").asInt());
+          assertEquals(span.end(), g.get("end").asInt());
+          assertEquals(texts.get(i).substring(span.start(), span.end()), g.get("text").asText());
+          assertEquals(span.score(), g.get("score").asDouble(), 1e-5);
+        }
+      }
+    }
+    assertTrue(r.get("usage").get("prompt_tokens").asInt() > 5);
+    // A classifier is not a tagger, and the error says which endpoint serves it.
+    InferenceFixture.Answer wrong =
+        server.post("/v1/whet/entities", Map.of("model", "tiny-clf", "input", texts));
+    assertEquals(400, wrong.status());
+    assertTrue(wrong.body().contains("/v1/whet/classify"), wrong.body());
   }
 
   @Test

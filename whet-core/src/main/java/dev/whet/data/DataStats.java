@@ -410,7 +410,21 @@ public final class DataStats {
                   leakage,
                   100.0 * leakage / Math.max(1, valCount))));
     }
-    if (tokens != null && tokens.truncated() > 0.05) {
+    if (tokens != null && task == Task.TOKEN_CLASSIFICATION && tokens.truncated() > 0) {
+      // Nothing is cut: taggers read long sentences in overlapping windows.
+      out.add(
+          new Advice(
+              "windows",
+              String.format(
+                  Locale.ROOT,
+                  "%.1f%% of sentences are longer than the model's %d tokens (p95 %d tokens):"
+                      + " they are read in overlapping windows, so every word is tagged, but a"
+                      + " word near a window's edge sees less context; raise --max-length if the"
+                      + " model allows",
+                  100 * tokens.truncated(),
+                  tokens.maxLength(),
+                  tokens.p95())));
+    } else if (tokens != null && tokens.truncated() > 0.05) {
       out.add(
           new Advice(
               "truncation",

@@ -58,7 +58,10 @@ class ModelRefTest {
 
     Path encoder = model(home.resolve("enc"), "{\"model_type\": \"roberta\"}", null);
     assertEquals(ModelRef.Kind.ENCODER, ModelRef.of(encoder).kind());
-    Path other = model(home.resolve("other"), "{\"model_type\": \"bert\"}", "{\"task\": \"ner\"}");
+    Path tagger = model(home.resolve("ner"), "{\"model_type\": \"bert\"}", "{\"task\": \"ner\"}");
+    assertEquals(ModelRef.Kind.TAGGER, ModelRef.of(tagger).kind());
+    Path other =
+        model(home.resolve("other"), "{\"model_type\": \"bert\"}", "{\"task\": \"similarity\"}");
     assertEquals(ModelRef.Kind.OTHER, ModelRef.of(other).kind());
 
     ModelRef builtIn = ModelRef.resolve(ModelCatalog.DEFAULT);
