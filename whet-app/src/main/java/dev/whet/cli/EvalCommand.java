@@ -61,7 +61,26 @@ final class EvalCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Path modelDir = PredictCommand.modelDir(model);
+    Path modelDir = embeddingModel(model);
+    if (modelDir != null) {
+      var r =
+          RunEvaluation.embeddings(
+              modelDir,
+              ModelRef.runOf(modelDir),
+              new RunEvaluation.Options(data, false, null, forgetting),
+              m -> System.err.println(m));
+      if (json) {
+        System.out.println(Json.line(r));
+      } else {
+        System.out.println(r.path("verdict").asText());
+        Path runDir = ModelRef.runOf(modelDir);
+        if (runDir != null) {
+          System.out.println("report: " + runDir.resolve("eval/report.html"));
+        }
+      }
+      return 0;
+    }
+    modelDir = PredictCommand.modelDir(model);
     Path runDir = PredictCommand.runDirOf(modelDir);
     var options = new RunEvaluation.Options(data, baselines, train, forgetting);
     if (ModelRef.kindOf(modelDir) == ModelRef.Kind.TAGGER) {
@@ -87,6 +106,24 @@ final class EvalCommand implements Callable<Integer> {
       System.out.println("report: " + runDir.resolve("eval/report.html"));
     }
     return 0;
+  }
+
+  /**
+   * The model directory when {@code ref} names a fine-tuned sentence-embedding model, else null.
+   */
+  private static Path embeddingModel(String ref) {
+    try {
+      Path dir = ModelRef.resolve(ref).dir();
+      var w = dir.resolve("whet.json");
+      return java.nio.file.Files.isRegularFile(w)
+              && dev.whet.data.Task.parse(
+                      Json.MAPPER.readTree(w.toFile()).path("task").asText("classify"))
+                  .embeds()
+          ? dir
+          : null;
+    } catch (java.io.IOException | dev.whet.WhetException e) {
+      return null;
+    }
   }
 
   static void printEntities(EntityEvaluation.Result r) {

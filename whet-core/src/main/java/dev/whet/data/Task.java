@@ -85,6 +85,11 @@ public enum Task {
   /** What a job on generation, chat or instruction files trains: supervised fine-tuning. */
   public static final String SFT = "sft";
 
+  /** Whether a sentence-embedding model learns this task (pairs or graded pairs). */
+  public boolean embeds() {
+    return this == EMBEDDING_PAIRS || this == SIMILARITY;
+  }
+
   /** Whether a classifier learns this task (a label, labels, or a label of a pair). */
   public boolean classifies() {
     return this == CLASSIFICATION || this == MULTI_LABEL || this == PAIR_CLASSIFICATION;
@@ -105,13 +110,18 @@ public enum Task {
     return generates() ? SFT : cliName;
   }
 
-  /** The tasks a job can train: the classifier tasks, token classification and {@link #SFT}. */
+  /**
+   * The tasks a job can train: the classifier tasks, token classification, sentence embeddings
+   * (pairs, graded pairs) and {@link #SFT}.
+   */
   public static List<String> jobTasks() {
     List<String> out = new java.util.ArrayList<>();
     for (Task t : values()) {
       if (t.classifies()) out.add(t.cliName);
     }
     out.add(TOKEN_CLASSIFICATION.cliName);
+    out.add(EMBEDDING_PAIRS.cliName);
+    out.add(SIMILARITY.cliName);
     out.add(SFT);
     return out;
   }

@@ -166,6 +166,78 @@ public final class ReportWriter {
     }
   }
 
+  /** Writes a sentence-embedding model's report.html and eval.json into {@code evalDir}. */
+  public static void writeEmbeddings(
+      Path evalDir,
+      String title,
+      JsonNode r,
+      ForgettingCheck forgetting,
+      TrainingLog log,
+      String config) {
+    StringBuilder b = page(title);
+    b.append(
+        p(
+            "muted",
+            String.format(
+                Locale.ROOT,
+                "%s · %d held-out pairs · task %s · the fine-tuned model against its base",
+                r.path("run").asText(),
+                r.path("n").asInt(),
+                r.path("task").asText())));
+    b.append("<h2>Verdict</h2>").append(p("verdict", r.path("verdict").asText()));
+    b.append("<h2>Before and after</h2><section><table><tr><th>metric</th><th>base</th>");
+    b.append("<th>95% interval</th><th>fine-tuned</th><th>95% interval</th></tr>");
+    List<Svg.Bar> bars = new ArrayList<>();
+    for (String name : List.of("spearman", "recall_at_1", "recall_at_10", "mrr")) {
+      if (!r.has(name)) continue;
+      JsonNode base = r.path("intervals").path("base_" + name);
+      JsonNode tuned = r.path("intervals").path(name);
+      b.append("<tr><td>").append(Html.esc(name.replace('_', ' '))).append("</td>");
+      b.append(num(f3(r.get("base_" + name).asDouble())));
+      b.append(num("[" + f3(base.path(0).asDouble()) + ", " + f3(base.path(1).asDouble()) + "]"));
+      b.append(num(f3(r.get(name).asDouble())));
+      b.append(num("[" + f3(tuned.path(0).asDouble()) + ", " + f3(tuned.path(1).asDouble()) + "]"));
+      b.append("</tr>");
+      Interval bi =
+          new Interval(
+              r.get("base_" + name).asDouble(), base.path(0).asDouble(), base.path(1).asDouble());
+      Interval ti =
+          new Interval(r.get(name).asDouble(), tuned.path(0).asDouble(), tuned.path(1).asDouble());
+      bars.add(new Svg.Bar("base " + name, bi.estimate(), bi, ""));
+      bars.add(new Svg.Bar("fine-tuned " + name, ti.estimate(), ti, ""));
+    }
+    b.append("</table>");
+    b.append(Svg.bars("before-after", "Base and fine-tuned, with 95% intervals", bars));
+    b.append(
+        p(
+            "muted",
+            "Intervals: percentile bootstrap over pairs (1,000 resamples, fixed seed); the"
+                + " difference is paired."));
+    b.append("</section>");
+    curves(b, log);
+    forgetting(b, forgetting);
+    Map<String, Double> timings = new java.util.LinkedHashMap<>();
+    r.path("timings")
+        .fields()
+        .forEachRemaining(e -> timings.put(e.getKey(), e.getValue().asDouble()));
+    String html =
+        end(
+            b,
+            r.get("data_stats") == null || r.get("data_stats").isNull()
+                ? null
+                : r.get("data_stats"),
+            config,
+            timings);
+    try {
+      Files.createDirectories(evalDir);
+      Files.writeString(evalDir.resolve("report.html"), html, StandardCharsets.UTF_8);
+      Files.writeString(
+          evalDir.resolve("eval.json"), r.toPrettyString() + "\n", StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new WhetException("cannot write the report to " + evalDir + ": " + e.getMessage(), e);
+    }
+  }
+
   /** A tagger's report: systems by entity F1, per type, errors, training, forgetting. */
   static String entityHtml(
       String title, EntityEvaluation.Result r, TrainingLog log, String config) {

@@ -215,6 +215,82 @@ public final class RunEvaluation {
     }
   }
 
+  /**
+   * A fine-tuned sentence-embedding model against its base on held-out pairs ({@link
+   * EmbeddingEvaluation}): Spearman on graded pairs, retrieval recall@1/@10 and MRR on pairs, each
+   * with bootstrap intervals and the paired difference; the forgetting check; eval.json and
+   * report.html in the run's eval/.
+   */
+  public static com.fasterxml.jackson.databind.node.ObjectNode embeddings(
+      Path modelDir, Path runDir, Options o, Consumer<String> log) {
+    Map<String, Double> timings = new LinkedHashMap<>();
+    JsonNode w = readJson(modelDir.resolve("whet.json"));
+    if (w == null || !Task.parse(w.path("task").asText("classify")).embeds()) {
+      throw new WhetException(
+          modelDir
+              + ": not a sentence-embedding model trained by `whet train --task embed|similarity`");
+    }
+    Task task = Task.parse(w.get("task").asText());
+    int maxLength = w.path("max_length").asInt(0);
+    try (Encoder tuned = Encoder.load(modelDir, maxLength);
+        Encoder base =
+            Encoder.load(
+                ModelCatalog.resolve(w.path("base").asText(ModelCatalog.DEFAULT)), maxLength)) {
+      List<Example> records =
+          Dataset.load(o.data, DataOptions.defaults().withTask(task)).examples();
+      EmbeddingEvaluation ev = new EmbeddingEvaluation(task, new Bootstrap());
+      long t = System.nanoTime();
+      log.accept(
+          "embedding " + records.size() + " held-out pairs with the base and the tuned model");
+      if (task == Task.SIMILARITY) {
+        List<String> a = new ArrayList<>();
+        List<String> b = new ArrayList<>();
+        double[] gold = new double[records.size()];
+        for (int i = 0; i < gold.length; i++) {
+          var s = (dev.whet.data.SimilarityExample) records.get(i);
+          a.add(s.sentence1());
+          b.add(s.sentence2());
+          gold[i] = s.score();
+        }
+        ev.similarity(gold, base.embed(a), base.embed(b), tuned.embed(a), tuned.embed(b));
+      } else {
+        List<String> a = new ArrayList<>();
+        List<String> b = new ArrayList<>();
+        for (Example e : records) {
+          var p = (dev.whet.data.EmbeddingPairExample) e;
+          a.add(p.anchor());
+          b.add(p.positive());
+        }
+        ev.retrieval(base.embed(a), base.embed(b), tuned.embed(a), tuned.embed(b));
+      }
+      timings.put("embed_and_score", (System.nanoTime() - t) / 1e9);
+      ForgettingCheck forgetting =
+          o.forgetting ? timedForgetting(base, tuned::embed, timings, log) : null;
+      var result =
+          ev.result(
+              runDir != null ? runDir.toString() : modelDir.toString(),
+              forgetting,
+              runFacts(runDir, timings),
+              timings);
+      if (runDir != null) {
+        TrainingLog logs =
+            Files.isRegularFile(runDir.resolve("metrics.jsonl"))
+                ? TrainingLog.read(runDir.resolve("metrics.jsonl"))
+                : TrainingLog.empty();
+        ReportWriter.writeEmbeddings(
+            runDir.resolve("eval"),
+            "Whet evaluation: " + runDir.getFileName(),
+            result,
+            forgetting,
+            logs,
+            Files.isRegularFile(runDir.resolve("job.yaml"))
+                ? readString(runDir.resolve("job.yaml"))
+                : null);
+      }
+      return result;
+    }
+  }
+
   /** C of the per-word probe, chosen on held-out sentences. */
   private static final double[] WORD_PROBE_C = {0.1, 1, 10};
 
@@ -274,16 +350,20 @@ public final class RunEvaluation {
     }
     double bestC = WORD_PROBE_C[0];
     double bestF1 = -1;
-    LogisticRegression warm = null;
+    LogisticRegression best = null;
+    LogisticRegression warm = null; // C grows: each fit starts from the last
     for (double c : WORD_PROBE_C) {
       warm = fitWords(Tuning.pick(trainX, fitRows), Tuning.pick(trainTags, fitRows), tags, c, warm);
       double f1 = EntityMetrics.score(tuneTags, tagWith(warm, tuneX, tags)).f1();
       if (f1 > bestF1 + 1e-12) {
         bestF1 = f1;
         bestC = c;
+        best = warm;
       }
     }
-    LogisticRegression probe = fitWords(trainX, trainTags, tags, bestC, null);
+    // Tuned on the validation file, the chosen fit already saw every training sentence.
+    LogisticRegression probe =
+        fitRows.length == train.size() ? best : fitWords(trainX, trainTags, tags, bestC, best);
     ev.add(
         "linear_probe",
         "Base model word vectors, linear probe",
@@ -392,9 +472,17 @@ public final class RunEvaluation {
   /** {@link #forgetting}, announced in {@code log} and timed into {@code timings}. */
   private static ForgettingCheck timedForgetting(
       Encoder base, ClassifierModel model, Map<String, Double> timings, Consumer<String> log) {
+    return timedForgetting(base, texts -> model.embed(texts, base.pooling()), timings, log);
+  }
+
+  private static ForgettingCheck timedForgetting(
+      Encoder base,
+      java.util.function.Function<List<String>, float[][]> tuned,
+      Map<String, Double> timings,
+      Consumer<String> log) {
     log.accept("forgetting check: general sentence similarity (STS-B captions) before and after");
     long t = System.nanoTime();
-    ForgettingCheck f = forgetting(base, model);
+    ForgettingCheck f = forgetting(base, tuned);
     timings.put("forgetting_check", (System.nanoTime() - t) / 1e9);
     return f;
   }
@@ -535,14 +623,18 @@ public final class RunEvaluation {
    * Spearman correlation of cosine similarity with STS-B gold scores, base encoder vs fine-tuned.
    */
   static ForgettingCheck forgetting(Encoder base, ClassifierModel tuned) {
+    return forgetting(base, texts -> tuned.embed(texts, base.pooling()));
+  }
+
+  /** As above, for a tuned model that embeds texts itself. */
+  static ForgettingCheck forgetting(
+      Encoder base, java.util.function.Function<List<String>, float[][]> tuned) {
     List<ForgettingCheck.Pair> pairs = ForgettingCheck.readStsb(generalData());
     List<String> first = pairs.stream().map(ForgettingCheck.Pair::first).toList();
     List<String> second = pairs.stream().map(ForgettingCheck.Pair::second).toList();
     double[] gold = pairs.stream().mapToDouble(ForgettingCheck.Pair::score).toArray();
     double before = ForgettingCheck.stsSpearman(base.embed(first), base.embed(second), gold);
-    double after =
-        ForgettingCheck.stsSpearman(
-            tuned.embed(first, base.pooling()), tuned.embed(second, base.pooling()), gold);
+    double after = ForgettingCheck.stsSpearman(tuned.apply(first), tuned.apply(second), gold);
     return ForgettingCheck.of(
         "STS-B dev, CC-BY-SA captions (" + pairs.size() + " pairs), Spearman", before, after);
   }

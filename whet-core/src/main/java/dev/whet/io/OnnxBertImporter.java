@@ -3,7 +3,6 @@ package dev.whet.io;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.whet.WhetException;
 import java.io.IOException;
@@ -233,16 +232,16 @@ public final class OnnxBertImporter {
           source + ": its tokenizer JSON does not parse (" + e.getMessage() + ")", e);
     }
     try {
-      Files.createDirectories(dir.resolve("1_Pooling"));
-      Files.createDirectories(dir.resolve("2_Normalize"));
+      Files.createDirectories(dir);
       writeSynced(dir.resolve("config.json"), json(config(sizes, spec)));
       Safetensors.write(dir.resolve("model.safetensors"), weights, Map.of("format", "pt"));
       writeSynced(dir.resolve("tokenizer.json"), tokenizerJson);
-      writeSynced(dir.resolve("modules.json"), json(modules(spec)));
-      writeSynced(dir.resolve("1_Pooling/config.json"), json(pooling(sizes, spec)));
-      ObjectNode st = JSON.createObjectNode();
-      st.put("max_seq_length", spec.maxSeqLength()).put("do_lower_case", false);
-      writeSynced(dir.resolve("sentence_bert_config.json"), json(st));
+      SentenceTransformersFiles.write(
+          dir,
+          sizes.hiddenSize(),
+          spec.pooling() == Pooling.CLS,
+          spec.normalize(),
+          spec.maxSeqLength());
     } catch (IOException e) {
       throw new WhetException(
           dir + ": cannot write the imported model (" + e.getMessage() + ")", e);
@@ -271,41 +270,6 @@ public final class OnnxBertImporter {
     c.put("position_embedding_type", "absolute");
     c.put("torch_dtype", "float32");
     return c;
-  }
-
-  private static ArrayNode modules(Spec spec) {
-    ArrayNode m = JSON.createArrayNode();
-    m.addObject()
-        .put("idx", 0)
-        .put("name", "0")
-        .put("path", "")
-        .put("type", "sentence_transformers.models.Transformer");
-    m.addObject()
-        .put("idx", 1)
-        .put("name", "1")
-        .put("path", "1_Pooling")
-        .put("type", "sentence_transformers.models.Pooling");
-    if (spec.normalize()) {
-      m.addObject()
-          .put("idx", 2)
-          .put("name", "2")
-          .put("path", "2_Normalize")
-          .put("type", "sentence_transformers.models.Normalize");
-    }
-    return m;
-  }
-
-  private static ObjectNode pooling(Sizes s, Spec spec) {
-    ObjectNode p = JSON.createObjectNode();
-    p.put("word_embedding_dimension", s.hiddenSize());
-    p.put("pooling_mode_cls_token", spec.pooling() == Pooling.CLS);
-    p.put("pooling_mode_mean_tokens", spec.pooling() == Pooling.MEAN);
-    p.put("pooling_mode_max_tokens", false);
-    p.put("pooling_mode_mean_sqrt_len_tokens", false);
-    p.put("pooling_mode_weightedmean_tokens", false);
-    p.put("pooling_mode_lasttoken", false);
-    p.put("include_prompt", true);
-    return p;
   }
 
   private static TensorData require(

@@ -96,6 +96,9 @@ public record ModelRef(Path dir, Kind kind) {
     }
     try {
       Task task = Task.parse(whet.path("task").asText(Task.CLASSIFICATION.cliName()));
+      if (task.embeds()) {
+        return Kind.ENCODER; // a fine-tuned sentence-embedding model: served like its base
+      }
       return task.classifies()
           ? Kind.CLASSIFIER
           : task == Task.TOKEN_CLASSIFICATION ? Kind.TAGGER : Kind.OTHER;

@@ -113,6 +113,8 @@ public final class TokenWindows {
         pieces.add(new Piece(i, w));
       }
     }
+    // Batches of windows of similar length: less padding to compute.
+    pieces.sort(java.util.Comparator.comparingInt(p -> p.window().ids().length));
     for (int start = 0; start < pieces.size(); start += 32) {
       List<Piece> chunk = pieces.subList(start, Math.min(pieces.size(), start + 32));
       try (PointerScope scope = new PointerScope();

@@ -16,6 +16,7 @@ import org.bytedeco.pytorch.global.torch;
  * cross-entropy (binary per label for multi-label).
  */
 public final class ClassifierTask extends EncoderTask {
+  private final ClassifierModel model;
   private final EncodedSet train;
   private final EncodedSet val;
   private final long padId;
@@ -24,7 +25,8 @@ public final class ClassifierTask extends EncoderTask {
    * @param val validation examples, or null
    */
   public ClassifierTask(ClassifierModel model, EncodedSet train, EncodedSet val) {
-    super(model);
+    super(model.module(), model.module().bert(), "bert.", model::mergeLora, model::save);
+    this.model = model;
     this.train = train;
     this.val = val;
     this.padId = model.tokenizer().padId();

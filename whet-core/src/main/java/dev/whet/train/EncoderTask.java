@@ -1,36 +1,56 @@
 package dev.whet.train;
 
 import dev.whet.model.BertModel;
-import dev.whet.model.ClassifierModel;
 import dev.whet.model.Weights;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.BiConsumer;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 
 /**
- * What every task on an encoder with a classification head shares, per text ({@link
- * ClassifierTask}) or per token ({@link TokenTask}): which parameters train, their depth and decay,
- * what a checkpoint holds and how the model is saved.
+ * What every task that trains a BERT-family encoder shares — a classification head per text ({@link
+ * ClassifierTask}) or per token ({@link TokenTask}), or sentence embeddings ({@link EmbedTask}):
+ * which parameters train, their depth and decay, what a checkpoint holds, and that a LoRA model is
+ * saved merged.
  */
 abstract class EncoderTask implements TrainTask {
-  protected final ClassifierModel model;
+  private final Module module;
+  private final BertModel bert;
+  private final String prefix;
+  private final Runnable mergeLora;
+  private final BiConsumer<Path, Map<String, Object>> saveModel;
 
-  EncoderTask(ClassifierModel model) {
-    this.model = model;
+  /**
+   * @param module what trains: the encoder, or the encoder with its head
+   * @param bert the encoder inside it
+   * @param prefix the encoder's parameter names' prefix in {@code module} ({@code bert.} or none)
+   * @param mergeLora folds the adapters into the weights
+   * @param saveModel writes the model (HF layout plus whet.json with the info given)
+   */
+  EncoderTask(
+      Module module,
+      BertModel bert,
+      String prefix,
+      Runnable mergeLora,
+      BiConsumer<Path, Map<String, Object>> saveModel) {
+    this.module = module;
+    this.bert = bert;
+    this.prefix = prefix;
+    this.mergeLora = mergeLora;
+    this.saveModel = saveModel;
   }
 
   @Override
   public Module module() {
-    return model.module();
+    return module;
   }
 
   /** Which parameters train: all, all but the embeddings and first N layers, or adapters + head. */
   @Override
   public void freeze(TrainingPlan plan) {
-    BertModel bert = model.module().bert();
     switch (plan.method()) {
       case "freeze" -> {
         requiresGrad(bert.embeddings(), false);
@@ -61,7 +81,7 @@ abstract class EncoderTask implements TrainTask {
   @Override
   public int layerDepth(String name) {
     return TrainTask.layerDepth(
-        name, model.module().bert().layers().length, "bert.embeddings.", "bert.encoder.layer.");
+        name, bert.layers().length, prefix + "embeddings.", prefix + "encoder.layer.");
   }
 
   @Override
@@ -71,7 +91,7 @@ abstract class EncoderTask implements TrainTask {
 
   @Override
   public Map<String, Tensor> checkpointTensors(TrainingPlan plan) {
-    Map<String, Tensor> all = Weights.parameters(model.module());
+    Map<String, Tensor> all = Weights.parameters(module);
     if (!plan.method().equals("lora")) {
       return all;
     }
@@ -85,12 +105,12 @@ abstract class EncoderTask implements TrainTask {
     return trained;
   }
 
-  /** A LoRA classifier is saved merged: a plain model any tool loads. */
+  /** A LoRA model is saved merged: a plain model any tool loads. */
   @Override
   public void save(Path dir, TrainingPlan plan, Map<String, Object> info) {
     if (plan.method().equals("lora")) {
-      model.mergeLora();
+      mergeLora.run();
     }
-    model.save(dir, info);
+    saveModel.accept(dir, info);
   }
 }

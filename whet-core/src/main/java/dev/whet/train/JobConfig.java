@@ -31,7 +31,8 @@ public final class JobConfig {
 
   /**
    * {@code classify}, {@code multilabel}, {@code pair} (a classifier on an encoder), {@code tokens}
-   * (a tag per word: entity extraction) or {@code sft} (supervised fine-tuning of a decoder on
+   * (a tag per word: entity extraction), {@code embed} or {@code similarity} (sentence embeddings
+   * from pairs or graded pairs) or {@code sft} (supervised fine-tuning of a decoder on
    * prompt/completion, chat or instruction records).
    */
   public String task = dev.whet.data.Task.CLASSIFICATION.cliName();
@@ -78,8 +79,9 @@ public final class JobConfig {
 
   /**
    * {@code auto} (f1_macro for classifiers, entity_f1 for tokens, loss for sft); accuracy,
-   * f1_macro, loss for classifiers; entity_f1, token_accuracy, loss for tokens; loss, perplexity
-   * for sft.
+   * f1_macro, loss for classifiers; entity_f1, token_accuracy, loss for tokens; spearman, loss for
+   * similarity (auto: spearman); mrr, recall_at_1, recall_at_10, loss for embed (auto: mrr); loss,
+   * perplexity for sft.
    */
   public String metric = "auto";
 
@@ -252,11 +254,13 @@ public final class JobConfig {
         "precision must be auto, fp32 or bf16");
     require(threads >= 0, "threads must be 0 (every core) or a positive count, not " + threads);
     List<String> metrics =
-        trainsDecoder()
-            ? List.of("auto", "loss", "perplexity")
-            : tagsTokens()
-                ? List.of("auto", "entity_f1", "token_accuracy", "loss")
-                : List.of("auto", "accuracy", "f1_macro", "loss");
+        switch (task) {
+          case "sft" -> List.of("auto", "loss", "perplexity");
+          case "tokens" -> List.of("auto", "entity_f1", "token_accuracy", "loss");
+          case "similarity" -> List.of("auto", "spearman", "loss");
+          case "embed" -> List.of("auto", "mrr", "recall_at_1", "recall_at_10", "loss");
+          default -> List.of("auto", "accuracy", "f1_macro", "loss");
+        };
     require(
         metrics.contains(metric),
         "metric for " + task + " must be one of " + String.join(", ", metrics));
@@ -332,6 +336,11 @@ public final class JobConfig {
     return task.equals(dev.whet.data.Task.TOKEN_CLASSIFICATION.cliName());
   }
 
+  /** Whether this job fine-tunes sentence embeddings (task embed or similarity). */
+  public boolean trainsEmbeddings() {
+    return !trainsDecoder() && dev.whet.data.Task.parse(task).embeds();
+  }
+
   /** What the training loop reads: this job, resolved, as a typed record. */
   public TrainingPlan plan() {
     return TrainingPlan.of(this);
@@ -363,7 +372,14 @@ public final class JobConfig {
       r.method = r.trainsDecoder() ? "lora" : "full";
     }
     if (r.metric.equals("auto")) {
-      r.metric = r.trainsDecoder() ? "loss" : r.tagsTokens() ? "entity_f1" : "f1_macro";
+      r.metric =
+          switch (r.task) {
+            case "sft" -> "loss";
+            case "tokens" -> "entity_f1";
+            case "similarity" -> "spearman";
+            case "embed" -> "mrr";
+            default -> "f1_macro";
+          };
     }
     if (r.epochs.equals("auto")) {
       // Supervised fine-tuning overfits quickly: a few passes, whatever the size.

@@ -16,6 +16,7 @@ import org.bytedeco.pytorch.global.torch;
  * cross-entropy on each word's first sub-token and judged by strict entity-level F1.
  */
 public final class TokenTask extends EncoderTask {
+  private final ClassifierModel model;
   private final TokenSet train;
   private final TokenSet val;
   private final long padId;
@@ -24,7 +25,8 @@ public final class TokenTask extends EncoderTask {
    * @param val validation sentences, or null
    */
   public TokenTask(ClassifierModel model, TokenSet train, TokenSet val) {
-    super(model);
+    super(model.module(), model.module().bert(), "bert.", model::mergeLora, model::save);
+    this.model = model;
     this.train = train;
     this.val = val;
     this.padId = model.tokenizer().padId();

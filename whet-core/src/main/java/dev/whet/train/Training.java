@@ -5,7 +5,9 @@ import dev.whet.data.ClassificationExample;
 import dev.whet.data.DataOptions;
 import dev.whet.data.DataStats;
 import dev.whet.data.Dataset;
+import dev.whet.data.EmbeddingPairExample;
 import dev.whet.data.Example;
+import dev.whet.data.SimilarityExample;
 import dev.whet.data.Task;
 import dev.whet.data.TokenExample;
 import dev.whet.engine.Engine;
@@ -17,6 +19,7 @@ import dev.whet.io.ChatTemplate;
 import dev.whet.io.ModelCatalog;
 import dev.whet.io.Tokenizer;
 import dev.whet.model.ClassifierModel;
+import dev.whet.model.EmbeddingModel;
 import dev.whet.model.LlamaConfig;
 import dev.whet.model.LlamaModel;
 import dev.whet.model.Lora;
@@ -57,9 +60,15 @@ public final class Training {
       Atomic.writeString(run.path().resolve("data_stats.json"), stats.toJson().toPrettyString());
       return runSft(resolved, in, run, null, listeners);
     }
+    if (job.trainsEmbeddings()) {
+      EmbedInputs in = EmbedInputs.load(job);
+      NewRun started = newRun(job, in.train.size(), in.baseDir, listeners);
+      writeDataStats(started.job(), in.baseDir, DataOptions.defaults(), started.run());
+      return runEmbeddings(started.job(), in, started.run(), null, listeners);
+    }
     Inputs in = Inputs.load(job);
     NewRun started = newRun(job, in.train.size(), in.baseDir, listeners);
-    writeDataStats(started.job(), in, started.run());
+    writeDataStats(started.job(), in.baseDir, in.options, started.run());
     return run(started.job(), in, started.run(), null, listeners);
   }
 
@@ -75,6 +84,9 @@ public final class Training {
     Checkpoint from = saved.isEmpty() ? null : Checkpoint.read(saved.get(saved.size() - 1));
     if (resolved.trainsDecoder()) {
       return runSft(resolved, SftInputs.load(resolved), run, from, listeners);
+    }
+    if (resolved.trainsEmbeddings()) {
+      return runEmbeddings(resolved, EmbedInputs.load(resolved), run, from, listeners);
     }
     Inputs in = Inputs.load(resolved);
     return run(resolved, in, run, from, listeners);
@@ -182,6 +194,115 @@ public final class Training {
       }
     }
     return result;
+  }
+
+  private static TrainResult runEmbeddings(
+      JobConfig job, EmbedInputs in, RunDir run, Checkpoint from, List<TrainerListener> listeners) {
+    startEngine(job);
+    Map<String, Object> info = new LinkedHashMap<>();
+    info.put("task", job.task);
+    info.put("base", job.base);
+    info.put("score_scale", in.scoreScale);
+    TrainResult result;
+    try (EmbeddingModel model =
+        EmbeddingModel.fromBase(
+            in.baseDir, job.maxLength, job.dropout, job.attentionDropout, job.adapters(), info)) {
+      List<TrainerListener> all = new ArrayList<>();
+      all.add(run.logger());
+      all.addAll(listeners);
+      TrainingPlan plan = job.plan();
+      EmbedTask task =
+          new EmbedTask(
+              model,
+              in.pairs(model.tokenizer(), in.train),
+              in.val == null ? null : in.pairs(model.tokenizer(), in.val));
+      Trainer trainer = new Trainer(plan, run, task, all);
+      result = trainer.train(from);
+      if (in.test != null) {
+        Map<String, Double> test = task.evaluate(in.pairs(model.tokenizer(), in.test), plan.bf16());
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("step", result.steps());
+        test.forEach((k, v) -> line.put("test_" + k, v));
+        RunDir.appendJson(run.metrics(), line);
+        result = result.withTest(test);
+      }
+    }
+    if (job.evaluate && (job.test != null || job.val != null)) {
+      String file = job.test != null ? job.test : job.val;
+      listeners.forEach(
+          l -> l.onEvent("evaluating", "scoring the tuned embeddings against the base on " + file));
+      RunEvaluation.embeddings(
+          run.model(),
+          run.path(),
+          new RunEvaluation.Options(Path.of(file), false, null, true),
+          m -> listeners.forEach(l -> l.onEvent("evaluating", m)));
+    }
+    return result;
+  }
+
+  /** Pairs or graded pairs for sentence-embedding fine-tuning. */
+  private record EmbedInputs(
+      Path baseDir,
+      Task task,
+      double scoreScale,
+      List<Example> train,
+      List<Example> val,
+      List<Example> test) {
+    static EmbedInputs load(JobConfig job) {
+      Task task = Task.parse(job.task);
+      Path baseDir = ModelCatalog.resolve(job.base);
+      List<Example> train = records(job.train, task);
+      double scale = 1;
+      if (task == Task.SIMILARITY) {
+        // Scores are read on the training file's scale (STS-B: 0 to 5) and trained as [0, 1].
+        for (Example e : train) scale = Math.max(scale, ((SimilarityExample) e).score());
+      }
+      return new EmbedInputs(
+          baseDir,
+          task,
+          scale,
+          train,
+          job.val == null ? null : records(job.val, task),
+          job.test == null ? null : records(job.test, task));
+    }
+
+    static List<Example> records(String file, Task task) {
+      Dataset d = Dataset.load(Path.of(file), DataOptions.defaults().withTask(task));
+      if (d.task() != task) {
+        throw new WhetException(
+            file
+                + ": holds "
+                + d.task().cliName()
+                + " records; --task "
+                + task.cliName()
+                + (task == Task.SIMILARITY
+                    ? " trains on sentence1/sentence2/score records"
+                    : " trains on anchor/positive[/negative] records"));
+      }
+      return d.examples();
+    }
+
+    EmbedTask.Pairs pairs(Tokenizer tok, List<Example> records) {
+      List<String> a = new ArrayList<>();
+      List<String> b = new ArrayList<>();
+      List<String> negatives = new ArrayList<>();
+      double[] scores = task == Task.SIMILARITY ? new double[records.size()] : null;
+      boolean anyNegative = false;
+      for (int i = 0; i < records.size(); i++) {
+        if (records.get(i) instanceof SimilarityExample s) {
+          a.add(s.sentence1());
+          b.add(s.sentence2());
+          scores[i] = Math.max(0, Math.min(1, s.score() / scoreScale));
+        } else {
+          EmbeddingPairExample p = (EmbeddingPairExample) records.get(i);
+          a.add(p.anchor());
+          b.add(p.positive());
+          negatives.add(p.negative());
+          anyNegative |= p.negative() != null;
+        }
+      }
+      return EmbedTask.Pairs.of(tok, a, b, anyNegative ? negatives : null, scores);
+    }
   }
 
   private static TrainResult runSft(
@@ -339,12 +460,12 @@ public final class Training {
     }
   }
 
-  private static void writeDataStats(JobConfig job, Inputs in, RunDir run) {
+  private static void writeDataStats(JobConfig job, Path baseDir, DataOptions options, RunDir run) {
     DataStats stats =
         DataStats.compute(
             Path.of(job.train),
-            in.options,
-            in.baseDir.resolve("tokenizer.json"),
+            options,
+            baseDir.resolve("tokenizer.json"),
             job.maxLength,
             job.val == null ? null : Path.of(job.val));
     Atomic.writeString(run.path().resolve("data_stats.json"), stats.toJson().toPrettyString());

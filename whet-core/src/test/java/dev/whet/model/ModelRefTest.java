@@ -61,7 +61,7 @@ class ModelRefTest {
     Path tagger = model(home.resolve("ner"), "{\"model_type\": \"bert\"}", "{\"task\": \"ner\"}");
     assertEquals(ModelRef.Kind.TAGGER, ModelRef.of(tagger).kind());
     Path other =
-        model(home.resolve("other"), "{\"model_type\": \"bert\"}", "{\"task\": \"similarity\"}");
+        model(home.resolve("other"), "{\"model_type\": \"bert\"}", "{\"task\": \"ranking\"}");
     assertEquals(ModelRef.Kind.OTHER, ModelRef.of(other).kind());
 
     ModelRef builtIn = ModelRef.resolve(ModelCatalog.DEFAULT);
