@@ -12,7 +12,9 @@ import org.junit.jupiter.api.Test;
 class TaskTest {
   @Test
   void jobTasksComeFromTheEnum() {
-    assertEquals(List.of("classify", "multilabel", "pair", "tokens", "sft"), Task.jobTasks());
+    assertEquals(
+        List.of("classify", "multilabel", "pair", "tokens", "embed", "similarity", "sft"),
+        Task.jobTasks());
     for (Task t : List.of(Task.GENERATION, Task.CHAT, Task.INSTRUCTION)) {
       assertEquals(Task.SFT, t.jobTask(), t + " files train a decoder");
       assertTrue(t.generates());
