@@ -212,6 +212,63 @@ class TrainCommandTest {
   }
 
   @Test
+  void setfitTrainsTheEncoderOnPairsThenFitsItsHead() throws Exception {
+    Path out = dir.resolve("run-setfit");
+    Cli.Result r =
+        Cli.run(
+            "train",
+            "--base",
+            base.toString(),
+            "--train",
+            train.toString(),
+            "--val",
+            val.toString(),
+            "--method",
+            "setfit",
+            "--out",
+            out.toString(),
+            "--batch-size",
+            "16",
+            "--max-length",
+            "32",
+            "--set",
+            "setfit.iterations=2",
+            "--json");
+    assertEquals(0, r.exit(), r.err());
+    JsonNode w = JSON.readTree(out.resolve("model/whet.json").toFile());
+    assertEquals("setfit", w.get("method").asText());
+    assertEquals("classify", w.get("task").asText());
+    // The head reads the tuned embeddings pooled as the base pools them (mean, not normalised, for
+    // this base without sentence-transformers files; MiniLM's are normalised).
+    assertEquals("mean", w.get("pooling").asText());
+    assertEquals(2 * 2 * 64, w.get("setfit_pairs").asInt());
+    assertTrue(
+        Files.readString(out.resolve("events.jsonl")).contains("contrastive pairs"),
+        "the pairs are announced");
+    // An ordinary classifier from here on: evaluated at the end, predicts, and its head fits its
+    // training data as a logistic regression on 64 examples does.
+    assertTrue(Files.isRegularFile(out.resolve("eval/eval.json")));
+    Path pred = dir.resolve("setfit-pred.jsonl");
+    Cli.Result p =
+        Cli.run("predict", out.toString(), "--file", train.toString(), "--out", pred.toString());
+    assertEquals(0, p.exit(), p.err());
+    List<String> gold = Files.readAllLines(train);
+    List<String> got = Files.readAllLines(pred);
+    int right = 0;
+    for (int i = 0; i < gold.size(); i++) {
+      right +=
+          JSON.readTree(gold.get(i))
+                  .get("label")
+                  .asText()
+                  .equals(JSON.readTree(got.get(i)).get("label").asText())
+              ? 1
+              : 0;
+    }
+    System.out.println("setfit: " + right + " of 64 training examples right");
+    assertTrue(right >= 48, right + " of 64 training examples");
+  }
+
+  @Test
   void multiLabelTrainsAndEvaluates() throws Exception {
     // Two independent labels per text: its sentiment, and "short" for texts under eight words.
     List<String> lines = new java.util.ArrayList<>();

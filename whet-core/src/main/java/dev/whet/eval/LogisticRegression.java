@@ -117,6 +117,27 @@ public final class LogisticRegression {
     return out;
   }
 
+  /**
+   * The model as one linear layer over all {@code classes}, for a classification head: the softmax
+   * of {@code W x + b} is {@link #predictProba}'s row (a binary model's sigmoid is the softmax of
+   * logits 0 and z; a class absent from training gets a logit of -1e4, probability 0).
+   *
+   * @return per class, its weights over the features and then its bias
+   */
+  public float[][] asLinear() {
+    float[][] out = new float[classes][features + 1];
+    for (float[] row : out) row[features] = -1e4f;
+    for (int o = 0; o < present.length; o++) {
+      float[] row = out[present[o]];
+      java.util.Arrays.fill(row, 0f);
+      int output = outputs == 1 ? 0 : o;
+      if (outputs == 1 && o == 0) continue; // the binary model's first class: logit 0
+      for (int f = 0; f < features; f++) row[f] = (float) theta[f * outputs + output];
+      row[features] = (float) theta[features * outputs + output];
+    }
+    return out;
+  }
+
   /** Most probable class per row. */
   public int[] predict(SparseMatrix x) {
     double[][] p = predictProba(x);

@@ -70,7 +70,8 @@ public final class ClassifierModel implements AutoCloseable {
    *
    * @param dropout on hidden states and before the head
    * @param attentionDropout on the attention probabilities
-   * @param pooling null for the base model's sentence pooling (mean when it declares none)
+   * @param pooling how the head reads the text, or null for the base model's sentence pooling mode
+   *     (mean when it declares none), not normalised
    * @param lora adapters to add, or null
    */
   public static ClassifierModel fromBase(
@@ -80,7 +81,7 @@ public final class ClassifierModel implements AutoCloseable {
       int maxLength,
       double dropout,
       double attentionDropout,
-      Pooling.Mode pooling,
+      Pooling pooling,
       Lora lora,
       Map<String, Object> info) {
     Engine.init();
@@ -92,13 +93,14 @@ public final class ClassifierModel implements AutoCloseable {
             baseDir.resolve("tokenizer.json"), Math.min(maxLength, config.maxSequenceLength()));
     BertModel bert = BertModel.of(withDropout, lora);
     Weights.load(bert, Safetensors.readModelDir(baseDir), Encoder.PREFIXES, baseDir);
-    Pooling.Mode mode = pooling != null ? pooling : Pooling.read(baseDir).mode();
+    Pooling textPooling =
+        pooling != null ? pooling : new Pooling(Pooling.read(baseDir).mode(), false);
     EncoderClassifier module =
         new EncoderClassifier(
             bert,
             config.hiddenSize(),
             labels.size(),
-            Task.parse(task) == Task.TOKEN_CLASSIFICATION ? null : new Pooling(mode, false),
+            Task.parse(task) == Task.TOKEN_CLASSIFICATION ? null : textPooling,
             dropout);
     return new ClassifierModel(
         task,
@@ -157,7 +159,9 @@ public final class ClassifierModel implements AutoCloseable {
             BertModel.of(config, null),
             config.hiddenSize(),
             labels.size(),
-            Task.parse(task) == Task.TOKEN_CLASSIFICATION ? null : new Pooling(mode, false),
+            Task.parse(task) == Task.TOKEN_CLASSIFICATION
+                ? null
+                : new Pooling(mode, w.path("normalize").asBoolean(false)),
             0);
     // Saved under the family's own prefix (roberta.* for RoBERTa and XLM-R), read as bert.*.
     String prefix = encoderPrefix(config.modelType());
@@ -439,6 +443,26 @@ public final class ClassifierModel implements AutoCloseable {
     return info;
   }
 
+  /**
+   * Sets the head to a fitted linear model (SetFit's logistic regression on this encoder's pooled
+   * vectors).
+   *
+   * @param linear per label, its weights and then its bias
+   */
+  public void setHead(float[][] linear) {
+    int hidden = config.hiddenSize();
+    float[] w = new float[labels.size() * hidden];
+    float[] b = new float[labels.size()];
+    for (int c = 0; c < labels.size(); c++) {
+      System.arraycopy(linear[c], 0, w, c * hidden, hidden);
+      b[c] = linear[c][hidden];
+    }
+    try (org.bytedeco.pytorch.NoGradGuard g = new org.bytedeco.pytorch.NoGradGuard()) {
+      module.classifier().weight().copy_(Tensors.fromFloats(w, labels.size(), hidden));
+      module.classifier().bias().copy_(Tensors.fromFloats(b, labels.size()));
+    }
+  }
+
   /** Folds LoRA adapters into the encoder weights (same function, plain model). */
   public void mergeLora() {
     module.bert().mergeLora();
@@ -501,6 +525,9 @@ public final class ClassifierModel implements AutoCloseable {
       w.put("labels", labels);
       if (!module.perToken()) {
         w.put("pooling", module.pooling().mode().name().toLowerCase(java.util.Locale.ROOT));
+        if (module.pooling().normalize()) {
+          w.put("normalize", true); // the head reads unit vectors (SetFit's)
+        }
       }
       w.put("max_length", tokenizer.maxLength());
       Files.writeString(

@@ -100,6 +100,7 @@ public final class JobConfig {
   public double layerLrDecay = 1.0;
   public LoraConfig lora = new LoraConfig();
   public SftConfig sft = new SftConfig();
+  public SetFitConfig setfit = new SetFitConfig();
 
   /** {@code auto} (the base model's sentence pooling, else mean), {@code cls} or {@code mean}. */
   public String pooling = "auto";
@@ -124,6 +125,19 @@ public final class JobConfig {
    * Evaluate at the end (test set, else validation set): baselines, forgetting check, report.html.
    */
   public boolean evaluate = true;
+
+  /**
+   * SetFit settings, used when method is setfit: the contrastive pairs the encoder learns from
+   * before a logistic regression is fitted on its embeddings.
+   */
+  @JsonInclude(JsonInclude.Include.ALWAYS)
+  public static final class SetFitConfig {
+    /** Rounds of pair drawing: each gives every example one same-label and one other-label pair. */
+    public int iterations = 20;
+
+    /** At most this many pairs in all (a CPU budget; SetFit's own default has none). */
+    public int maxPairs = 20_000;
+  }
 
   /** LoRA settings, used when method is lora. */
   @JsonInclude(JsonInclude.Include.ALWAYS)
@@ -244,10 +258,10 @@ public final class JobConfig {
         dev.whet.data.Task.jobTasks().contains(task),
         "task '" + task + "' is not one of " + String.join(", ", dev.whet.data.Task.jobTasks()));
     require(
-        List.of("auto", "full", "freeze", "lora").contains(method),
+        List.of("auto", "full", "freeze", "lora", "setfit").contains(method),
         "method '"
             + method
-            + "' is not one of full, freeze, lora (or auto: lora for sft, else full)");
+            + "' is not one of full, freeze, lora, setfit (or auto: lora for sft, else full)");
     require(List.of("auto", "cls", "mean").contains(pooling), "pooling must be auto, cls or mean");
     require(
         List.of("auto", "fp32", "bf16").contains(precision),
@@ -264,6 +278,12 @@ public final class JobConfig {
     require(
         metrics.contains(metric),
         "metric for " + task + " must be one of " + String.join(", ", metrics));
+    require(
+        !method.equals("setfit") || task.equals(dev.whet.data.Task.CLASSIFICATION.cliName()),
+        "method setfit trains single-label classifiers (task classify), not " + task);
+    require(
+        setfit.iterations > 0 && setfit.maxPairs > 0,
+        "setfit.iterations and setfit.max_pairs must be positive");
     require(sft.generateEval >= 0, "sft.generate_eval must not be negative");
     require(sft.maxNewTokens > 0, "sft.max_new_tokens must be positive");
     require(
@@ -313,6 +333,7 @@ public final class JobConfig {
     return switch (method) {
       case "lora" -> 5e-4;
       case "freeze" -> 1e-4;
+      case "setfit" -> 2e-5; // SetFit's body learning rate
       default -> 5e-5;
     };
   }
@@ -383,7 +404,11 @@ public final class JobConfig {
     }
     if (r.epochs.equals("auto")) {
       // Supervised fine-tuning overfits quickly: a few passes, whatever the size.
-      r.epochs = Integer.toString(r.trainsDecoder() ? 3 : autoEpochs(trainExamples));
+      r.epochs =
+          Integer.toString(
+              r.trainsDecoder()
+                  ? 3
+                  : r.method.equals("setfit") ? 1 : autoEpochs(trainExamples)); // SetFit: 1 pass
     }
     if (r.lr.equals("auto")) {
       r.lr = Double.toString(autoLr(r.method));

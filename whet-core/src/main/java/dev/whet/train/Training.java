@@ -132,10 +132,17 @@ public final class Training {
       JobConfig job, Inputs in, RunDir run, Checkpoint from, List<TrainerListener> listeners) {
     startEngine(job);
     Lora lora = job.adapters();
-    Pooling.Mode pooling =
+    if (job.method.equals("setfit")) {
+      return evaluateAtEnd(
+          job,
+          run,
+          SetFit.run(job, in.baseDir, in.labels, in.train, run, from, listeners),
+          listeners);
+    }
+    Pooling pooling =
         job.pooling.equals("auto")
             ? null
-            : Pooling.Mode.valueOf(job.pooling.toUpperCase(Locale.ROOT));
+            : new Pooling(Pooling.Mode.valueOf(job.pooling.toUpperCase(Locale.ROOT)), false);
     Map<String, Object> info = new LinkedHashMap<>();
     info.put("base", job.base);
     TrainResult result;
@@ -174,7 +181,16 @@ public final class Training {
         result = result.withTest(test);
       }
     }
-    // The model is closed: evaluation loads the saved one, exactly what users will get.
+    return evaluateAtEnd(job, run, result, listeners);
+  }
+
+  /**
+   * A classifier's or tagger's evaluation at the end of its run, on the test file (else the
+   * validation file), against the cheaper alternatives. The model is closed by then: evaluation
+   * loads the saved one, exactly what users will get.
+   */
+  private static TrainResult evaluateAtEnd(
+      JobConfig job, RunDir run, TrainResult result, List<TrainerListener> listeners) {
     if (job.evaluate && (job.test != null || job.val != null)) {
       for (TrainerListener l : listeners) {
         l.onEvent(

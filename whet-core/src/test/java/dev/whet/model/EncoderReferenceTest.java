@@ -95,7 +95,7 @@ class EncoderReferenceTest {
             16,
             0.0,
             0.0,
-            Pooling.Mode.MEAN,
+            new Pooling(Pooling.Mode.MEAN, false),
             null,
             new java.util.LinkedHashMap<>())) {
       c.save(out, java.util.Map.of());
