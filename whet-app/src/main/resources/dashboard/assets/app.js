@@ -601,6 +601,7 @@
       if (!e) return null;
       if (e.task === "sft") return sftSummary(e);
       if (e.task === "tokens") return entitySummary(e);
+      if (e.task === "similarity" || e.task === "embed") return embeddingSummary(e);
       const rows = [["fine-tuned", e]];
       for (const [name, b] of Object.entries(e.baselines || {})) if (name !== "fine_tuned") rows.push([name.replace(/_/g, " "), b]);
       return h(
@@ -615,6 +616,28 @@
             h("caption", { text: "Test set: " + fmtNum(e.n) + " examples (details and verdict in the report below)" }),
             h("thead", {}, h("tr", {}, h("th", { scope: "col", text: "System" }), h("th", { scope: "col", class: "num", text: "Accuracy" }), h("th", { scope: "col", class: "num", text: "Macro F1" }))),
             h("tbody", {}, rows.map(([name, r]) => h("tr", {}, h("th", { scope: "row", text: name }), h("td", { class: "num", text: fmtNum(r.accuracy) }), h("td", { class: "num", text: fmtNum(r.f1_macro) })))),
+          ),
+        ),
+      );
+    }
+
+    // A sentence-embedding model's headline: each metric before (base) and after fine-tuning.
+    function embeddingSummary(e) {
+      const names = { spearman: "Spearman", recall_at_1: "Recall@1", recall_at_10: "Recall@10", mrr: "MRR" };
+      const rows = Object.entries(e.metrics || {});
+      return h(
+        "div",
+        { id: "eval-summary" },
+        h("p", { class: "verdict", text: e.verdict || "" }),
+        h(
+          "div",
+          { class: "table-wrap" },
+          h(
+            "table",
+            { class: "compact" },
+            h("caption", { text: "Held-out set: " + fmtNum(e.n) + " pairs (details in the report below)" }),
+            h("thead", {}, h("tr", {}, h("th", { scope: "col", text: "Metric" }), h("th", { scope: "col", class: "num", text: "Base" }), h("th", { scope: "col", class: "num", text: "Fine-tuned" }))),
+            h("tbody", {}, rows.map(([k, v]) => h("tr", {}, h("th", { scope: "row", text: names[k] || k }), h("td", { class: "num", text: fmtNum(v.base) }), h("td", { class: "num", text: fmtNum(v.fine_tuned) })))),
           ),
         ),
       );
@@ -1133,8 +1156,8 @@
     const lrm = h("input", { id: "job-lr-multiplier", placeholder: "auto", inputmode: "decimal" });
     const suffix = h("input", { id: "job-suffix", maxlength: 64, pattern: "[A-Za-z0-9_\\-]*" });
     const seed = h("input", { id: "job-seed", inputmode: "numeric", placeholder: "random" });
-    const task = h("select", { id: "job-task" }, [["", "from the training file"], ["classify", "classify (one label)"], ["multilabel", "multilabel"], ["pair", "pair (two texts, one label)"], ["tokens", "tokens (entities: a tag per word)"], ["sft", "sft (generative: chat or prompt → completion)"]].map(([v, t]) => h("option", { value: v, text: t })));
-    const method = h("select", { id: "job-method" }, [["", "default (full; LoRA for sft)"], ["full", "full fine-tuning"], ["lora", "LoRA adapters"], ["freeze", "freeze lower layers"]].map(([v, t]) => h("option", { value: v, text: t })));
+    const task = h("select", { id: "job-task" }, [["", "from the training file"], ["classify", "classify (one label)"], ["multilabel", "multilabel"], ["pair", "pair (two texts, one label)"], ["tokens", "tokens (entities: a tag per word)"], ["similarity", "similarity (embeddings from scored pairs)"], ["embed", "embed (embeddings from pairs)"], ["sft", "sft (generative: chat or prompt → completion)"]].map(([v, t]) => h("option", { value: v, text: t })));
+    const method = h("select", { id: "job-method" }, [["", "default (full; LoRA for sft)"], ["full", "full fine-tuning"], ["lora", "LoRA adapters"], ["freeze", "freeze lower layers"], ["setfit", "SetFit (a few examples per label)"]].map(([v, t]) => h("option", { value: v, text: t })));
     const extra = h("textarea", { id: "job-whet-extra", rows: 2, spellcheck: "false", placeholder: '{"max_length": 128}', "aria-describedby": "job-whet-extra-help" });
     const submit = h("button", { type: "submit", id: "job-submit", text: "Start fine-tuning" });
     const error = h("div", { "aria-live": "assertive", id: "job-error" });

@@ -434,6 +434,10 @@ final class JobRoutes implements Routes {
     if (e.path("task").asText().equals(Task.TOKEN_CLASSIFICATION.cliName())) {
       return entitySummary(e, runDir);
     }
+    if (e.path("task").asText().equals(Task.SIMILARITY.cliName())
+        || e.path("task").asText().equals(Task.EMBEDDING_PAIRS.cliName())) {
+      return embeddingSummary(e, runDir);
+    }
     Map<String, Object> s = new LinkedHashMap<>();
     s.put("n", e.path("n").asInt());
     s.put("accuracy", e.path("accuracy").asDouble());
@@ -449,6 +453,27 @@ final class JobRoutes implements Routes {
                         "accuracy", b.getValue().path("accuracy").asDouble(),
                         "f1_macro", b.getValue().path("f1_macro").asDouble())));
     s.put("baselines", baselines);
+    s.put("verdict", e.path("verdict").asText(null));
+    s.put("report", "/v1/whet/jobs/" + runDir.getFileName() + "/report");
+    return s;
+  }
+
+  /**
+   * A sentence-embedding run's eval.json headline: each metric (Spearman; recall@1, recall@10, MRR)
+   * for the base and the fine-tuned model, and the verdict.
+   */
+  private static Map<String, Object> embeddingSummary(JsonNode e, Path runDir) {
+    Map<String, Object> s = new LinkedHashMap<>();
+    s.put("task", e.path("task").asText());
+    s.put("n", e.path("n").asInt());
+    Map<String, Object> metrics = new LinkedHashMap<>();
+    for (String k : List.of("spearman", "recall_at_1", "recall_at_10", "mrr")) {
+      if (e.has(k)) {
+        metrics.put(
+            k, Map.of("base", e.path("base_" + k).asDouble(), "fine_tuned", e.path(k).asDouble()));
+      }
+    }
+    s.put("metrics", metrics);
     s.put("verdict", e.path("verdict").asText(null));
     s.put("report", "/v1/whet/jobs/" + runDir.getFileName() + "/report");
     return s;

@@ -142,6 +142,23 @@ public final class Baselines {
 
   /** The linear probe with C ({@link #PROBE_C}) chosen by held-out macro-F1. */
   public static Tuned tunedLinearProbe(TuningData<float[][]> data, float[][] test, int classes) {
+    ProbeChoice chosen = chooseProbeC(data, classes);
+    return new Tuned(
+        linearProbe(data.train(), data.trainLabels(), test, classes, chosen.c()), chosen.setting());
+  }
+
+  /**
+   * A logistic regression's C, and how it was chosen (for reports).
+   *
+   * @param setting e.g. "C=10, chosen by 5-fold cross-validation on the training data (…)"
+   */
+  public record ProbeChoice(double c, String setting) {}
+
+  /**
+   * The C of {@link #PROBE_C} with the best held-out macro-F1 for a logistic regression on these
+   * vectors: the linear probe's tuning, also SetFit's head's.
+   */
+  public static ProbeChoice chooseProbeC(TuningData<float[][]> data, int classes) {
     float[][] pool = pool(data.train(), data.validation());
     int[] poolLabels = pool(data.trainLabels(), data.validationLabels());
     Tuning.Choice choice =
@@ -163,9 +180,7 @@ public final class Baselines {
               return out;
             });
     double c = PROBE_C[choice.index()];
-    return new Tuned(
-        linearProbe(data.train(), data.trainLabels(), test, classes, c),
-        choice.describe("C=" + number(c)));
+    return new ProbeChoice(c, choice.describe("C=" + number(c)));
   }
 
   private static <X> Tuning.Plan plan(TuningData<X> data, int classes) {

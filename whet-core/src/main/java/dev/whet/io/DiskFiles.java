@@ -61,6 +61,32 @@ public final class DiskFiles {
     }
   }
 
+  /** Fills a directory; may throw {@link IOException}. */
+  @FunctionalInterface
+  public interface DirectoryWriter {
+    void write(Path dir) throws IOException;
+  }
+
+  /**
+   * Replaces {@code dir} by what {@code writer} puts in a fresh sibling temporary directory, moved
+   * into place at the end: a failure leaves the old directory as it was.
+   *
+   * @param what names the directory in the error ("the model")
+   */
+  public static void replaceDirectory(Path dir, String what, DirectoryWriter writer) {
+    Path tmp = dir.resolveSibling("." + dir.getFileName() + ".tmp");
+    try {
+      delete(tmp);
+      Files.createDirectories(tmp);
+      writer.write(tmp);
+      delete(dir);
+      Files.move(tmp, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new dev.whet.WhetException(
+          dir + ": cannot save " + what + " (" + e.getMessage() + ")", e);
+    }
+  }
+
   private static long sizeOrZero(Path file) {
     try {
       return Files.size(file);

@@ -15,7 +15,6 @@ import dev.whet.io.Tokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -472,71 +471,68 @@ public final class ClassifierModel implements AutoCloseable {
    * Writes the model in Hugging Face layout to {@code dir}, atomically (temp directory, rename).
    */
   public void save(Path dir, Map<String, Object> extraInfo) {
-    Path tmp = dir.resolveSibling("." + dir.getFileName() + ".tmp");
-    try {
-      DiskFiles.delete(tmp);
-      Files.createDirectories(tmp);
-      ObjectNode cfg = (ObjectNode) JSON.readTree(configSource.toFile());
-      cfg.putArray("architectures").add(architecture(config.modelType(), module.perToken()));
-      ObjectNode id2label = cfg.putObject("id2label");
-      ObjectNode label2id = cfg.putObject("label2id");
-      for (int i = 0; i < labels.size(); i++) {
-        id2label.put(Integer.toString(i), labels.get(i));
-        label2id.put(labels.get(i), i);
-      }
-      cfg.put("num_labels", labels.size());
-      if (!module.perToken()) {
-        // Transformers' BertForSequenceClassification classifies the [CLS] vector after a
-        // trained tanh pooler; this head reads the pooling below, without a pooler, so loading
-        // this directory there gives a newly initialised pooler and different predictions. Say
-        // so in the config a user will open (README, "The saved classifier and Transformers").
-        // A token classifier has no pooler: it predicts the same labels there.
-        String pooling = module.pooling().mode().name().toLowerCase(java.util.Locale.ROOT);
-        cfg.put("whet_pooling", pooling);
-        cfg.put(
-            "whet_note",
-            "Trained by Whet with "
-                + pooling
-                + " pooling and no pooler layer: load it with Whet (whet.json) for the trained"
-                + " predictions. Transformers' "
-                + architecture(config.modelType(), false)
-                + " would classify [CLS] through its own newly initialised layers instead.");
-        cfg.put(
-            "problem_type",
-            multiLabel() ? "multi_label_classification" : "single_label_classification");
-      }
-      Files.writeString(
-          tmp.resolve("config.json"),
-          JSON.writerWithDefaultPrettyPrinter().writeValueAsString(cfg));
-      Map<String, TensorData> tensors = new LinkedHashMap<>();
-      String prefix = encoderPrefix(config.modelType());
-      Weights.parameters(module)
-          .forEach(
-              (n, t) -> {
-                String name =
-                    n.startsWith(OWN_PREFIX) ? prefix + n.substring(OWN_PREFIX.length()) : n;
-                tensors.put(name, Weights.toData(name, t));
-              });
-      Safetensors.write(tmp.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
-      Files.copy(tokenizerSource, tmp.resolve("tokenizer.json"));
-      Map<String, Object> w = new LinkedHashMap<>(info);
-      w.putAll(extraInfo);
-      w.put("task", task.cliName());
-      w.put("labels", labels);
-      if (!module.perToken()) {
-        w.put("pooling", module.pooling().mode().name().toLowerCase(java.util.Locale.ROOT));
-        if (module.pooling().normalize()) {
-          w.put("normalize", true); // the head reads unit vectors (SetFit's)
-        }
-      }
-      w.put("max_length", tokenizer.maxLength());
-      Files.writeString(
-          tmp.resolve("whet.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(w));
-      DiskFiles.delete(dir);
-      Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      throw new WhetException(dir + ": cannot save the model (" + e.getMessage() + ")", e);
-    }
+    DiskFiles.replaceDirectory(
+        dir,
+        "the model",
+        tmp -> {
+          ObjectNode cfg = (ObjectNode) JSON.readTree(configSource.toFile());
+          cfg.putArray("architectures").add(architecture(config.modelType(), module.perToken()));
+          ObjectNode id2label = cfg.putObject("id2label");
+          ObjectNode label2id = cfg.putObject("label2id");
+          for (int i = 0; i < labels.size(); i++) {
+            id2label.put(Integer.toString(i), labels.get(i));
+            label2id.put(labels.get(i), i);
+          }
+          cfg.put("num_labels", labels.size());
+          if (!module.perToken()) {
+            // Transformers' BertForSequenceClassification classifies the [CLS] vector after a
+            // trained tanh pooler; this head reads the pooling below, without a pooler, so loading
+            // this directory there gives a newly initialised pooler and different predictions. Say
+            // so in the config a user will open (README, "The saved classifier and Transformers").
+            // A token classifier has no pooler: it predicts the same labels there.
+            String pooling = module.pooling().mode().name().toLowerCase(java.util.Locale.ROOT);
+            cfg.put("whet_pooling", pooling);
+            cfg.put(
+                "whet_note",
+                "Trained by Whet with "
+                    + pooling
+                    + " pooling and no pooler layer: load it with Whet (whet.json) for the trained"
+                    + " predictions. Transformers' "
+                    + architecture(config.modelType(), false)
+                    + " would classify [CLS] through its own newly initialised layers instead.");
+            cfg.put(
+                "problem_type",
+                multiLabel() ? "multi_label_classification" : "single_label_classification");
+          }
+          Files.writeString(
+              tmp.resolve("config.json"),
+              JSON.writerWithDefaultPrettyPrinter().writeValueAsString(cfg));
+          Map<String, TensorData> tensors = new LinkedHashMap<>();
+          String prefix = encoderPrefix(config.modelType());
+          Weights.parameters(module)
+              .forEach(
+                  (n, t) -> {
+                    String name =
+                        n.startsWith(OWN_PREFIX) ? prefix + n.substring(OWN_PREFIX.length()) : n;
+                    tensors.put(name, Weights.toData(name, t));
+                  });
+          Safetensors.write(tmp.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
+          Files.copy(tokenizerSource, tmp.resolve("tokenizer.json"));
+          Map<String, Object> w = new LinkedHashMap<>(info);
+          w.putAll(extraInfo);
+          w.put("task", task.cliName());
+          w.put("labels", labels);
+          if (!module.perToken()) {
+            w.put("pooling", module.pooling().mode().name().toLowerCase(java.util.Locale.ROOT));
+            if (module.pooling().normalize()) {
+              w.put("normalize", true); // the head reads unit vectors (SetFit's)
+            }
+          }
+          w.put("max_length", tokenizer.maxLength());
+          Files.writeString(
+              tmp.resolve("whet.json"),
+              JSON.writerWithDefaultPrettyPrinter().writeValueAsString(w));
+        });
   }
 
   @Override

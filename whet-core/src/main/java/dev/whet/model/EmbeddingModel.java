@@ -1,7 +1,5 @@
 package dev.whet.model;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.whet.WhetException;
 import dev.whet.engine.Engine;
 import dev.whet.engine.Tensors;
 import dev.whet.io.DiskFiles;
@@ -10,10 +8,8 @@ import dev.whet.io.Safetensors;
 import dev.whet.io.SentenceTransformersFiles;
 import dev.whet.io.TensorData;
 import dev.whet.io.Tokenizer;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
@@ -103,33 +99,28 @@ public final class EmbeddingModel implements AutoCloseable {
    * and whet.json (this model's info and {@code extraInfo}: task, base, training facts).
    */
   public void save(Path dir, Map<String, Object> extraInfo) {
-    Path tmp = dir.resolveSibling("." + dir.getFileName() + ".tmp");
-    try {
-      DiskFiles.delete(tmp);
-      Files.createDirectories(tmp);
-      ObjectNode cfg = (ObjectNode) Json.MAPPER.readTree(baseDir.resolve("config.json").toFile());
-      Files.writeString(tmp.resolve("config.json"), cfg.toPrettyString());
-      Map<String, TensorData> tensors = new LinkedHashMap<>();
-      Weights.parameters(bert).forEach((n, t) -> tensors.put(n, Weights.toData(n, t)));
-      Safetensors.write(tmp.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
-      Files.copy(baseDir.resolve("tokenizer.json"), tmp.resolve("tokenizer.json"));
-      SentenceTransformersFiles.write(
-          tmp,
-          config.hiddenSize(),
-          pooling.mode() == Pooling.Mode.CLS,
-          pooling.normalize(),
-          tokenizer.maxLength());
-      Map<String, Object> w = new LinkedHashMap<>(info);
-      w.putAll(extraInfo);
-      w.put("max_length", tokenizer.maxLength());
-      Files.writeString(
-          tmp.resolve("whet.json"),
-          Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(w));
-      DiskFiles.delete(dir);
-      Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      throw new WhetException(dir + ": cannot save the model (" + e.getMessage() + ")", e);
-    }
+    DiskFiles.replaceDirectory(
+        dir,
+        "the model",
+        tmp -> {
+          Files.copy(baseDir.resolve("config.json"), tmp.resolve("config.json"));
+          Map<String, TensorData> tensors = new LinkedHashMap<>();
+          Weights.parameters(bert).forEach((n, t) -> tensors.put(n, Weights.toData(n, t)));
+          Safetensors.write(tmp.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
+          Files.copy(baseDir.resolve("tokenizer.json"), tmp.resolve("tokenizer.json"));
+          SentenceTransformersFiles.write(
+              tmp,
+              config.hiddenSize(),
+              pooling.mode() == Pooling.Mode.CLS,
+              pooling.normalize(),
+              tokenizer.maxLength());
+          Map<String, Object> w = new LinkedHashMap<>(info);
+          w.putAll(extraInfo);
+          w.put("max_length", tokenizer.maxLength());
+          Files.writeString(
+              tmp.resolve("whet.json"),
+              Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(w));
+        });
   }
 
   @Override
