@@ -42,7 +42,9 @@ class ServerJobsTest {
     try (InputStream in = TinyBert.class.getResourceAsStream("/data/sst2/dev-200.jsonl")) {
       lines = new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList();
     }
-    s = TestServer.start(home, b -> b.trainThreads(1));
+    s =
+        TestServer.start(
+            home, b -> b.trainThreads(1).routesWithModels(models -> new InferenceRoutes(models)));
   }
 
   @AfterAll
@@ -225,6 +227,57 @@ class ServerJobsTest {
   }
 
   /** Issue 16, item 8: absurd resources are refused at creation, naming the field and limit. */
+  @Test
+  void aConllFileTrainsATaggerThatAnswersEntities() throws Exception {
+    // Issue 18 through the service: a CoNLL upload implies the tokens task; the job's model is
+    // evaluated by entity F1 and served at /v1/whet/entities.
+    String conll;
+    try (InputStream in = TinyBert.class.getResourceAsStream("/data/wnut17_dev_full.conll")) {
+      conll = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+    String[] sentences = conll.strip().split("\n\\s*\n");
+    String train =
+        s.uploadText(
+                "ner-train.conll", String.join("\n\n", List.of(sentences).subList(0, 64)) + "\n")
+            .json()
+            .get("id")
+            .asText();
+    String val =
+        s.uploadText(
+                "ner-val.conll", String.join("\n\n", List.of(sentences).subList(64, 80)) + "\n")
+            .json()
+            .get("id")
+            .asText();
+    TestServer.Response created =
+        s.post(
+            "/v1/fine_tuning/jobs",
+            """
+            {"model": "tiny", "training_file": "%s", "validation_file": "%s", "suffix": "ner",
+             "method": {"type": "supervised", "supervised": {"hyperparameters":
+                {"n_epochs": 1, "batch_size": 16}}},
+             "whet": {"max_length": 48}}
+            """
+                .formatted(train, val),
+            s.key);
+    assertEquals(200, created.status(), created.body());
+    JsonNode job = waitFor(created.json().get("id").asText(), "succeeded", "failed");
+    assertEquals("succeeded", job.get("status").asText(), job.toString());
+    assertEquals("tokens", job.get("whet").get("task").asText());
+    JsonNode eval = job.get("whet").get("eval");
+    assertTrue(eval.get("entity_f1").isNumber(), job.toString());
+    assertTrue(eval.get("baselines").has("gazetteer"), eval.toString());
+    TestServer.Response answer =
+        s.post(
+            "/v1/whet/entities",
+            TestServer.JSON.writeValueAsString(
+                java.util.Map.of(
+                    "model", job.get("fine_tuned_model").asText(),
+                    "input", List.of("Taylor Swift sang in New York."))),
+            s.key);
+    assertEquals(200, answer.status(), answer.body());
+    assertEquals("entities", answer.json().get("data").get(0).get("object").asText());
+  }
+
   @Test
   void jobsPastTheOperatorsLimitsAreRefusedAtCreation() {
     String train = upload(lines, "limits.jsonl");
