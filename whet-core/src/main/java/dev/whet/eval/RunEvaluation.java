@@ -186,20 +186,8 @@ public final class RunEvaluation {
               runFacts(runDir, timings),
               timings);
       if (runDir != null) {
-        String config =
-            Files.isRegularFile(runDir.resolve("job.yaml"))
-                ? readString(runDir.resolve("job.yaml"))
-                : null;
-        TrainingLog logs =
-            Files.isRegularFile(runDir.resolve("metrics.jsonl"))
-                ? TrainingLog.read(runDir.resolve("metrics.jsonl"))
-                : TrainingLog.empty();
         ReportWriter.writeEntities(
-            runDir.resolve("eval"),
-            "Whet evaluation: " + runDir.getFileName(),
-            result,
-            logs,
-            config);
+            runDir.resolve("eval"), reportTitle(runDir), result, runLog(runDir), runConfig(runDir));
         StringBuilder b = new StringBuilder();
         for (int i = 0; i < test.size(); i++) {
           Map<String, Object> row = new LinkedHashMap<>();
@@ -273,19 +261,13 @@ public final class RunEvaluation {
               runFacts(runDir, timings),
               timings);
       if (runDir != null) {
-        TrainingLog logs =
-            Files.isRegularFile(runDir.resolve("metrics.jsonl"))
-                ? TrainingLog.read(runDir.resolve("metrics.jsonl"))
-                : TrainingLog.empty();
         ReportWriter.writeEmbeddings(
             runDir.resolve("eval"),
-            "Whet evaluation: " + runDir.getFileName(),
+            reportTitle(runDir),
             result,
             forgetting,
-            logs,
-            Files.isRegularFile(runDir.resolve("job.yaml"))
-                ? readString(runDir.resolve("job.yaml"))
-                : null);
+            runLog(runDir),
+            runConfig(runDir));
       }
       return result;
     }
@@ -489,17 +471,26 @@ public final class RunEvaluation {
 
   /** eval/eval.json and eval/report.html of a run. */
   private static void writeReport(Path runDir, EvalResult result) {
-    String config =
-        Files.isRegularFile(runDir.resolve("job.yaml"))
-            ? readString(runDir.resolve("job.yaml"))
-            : "";
-    TrainingLog logs =
-        Files.isRegularFile(runDir.resolve("metrics.jsonl"))
-            ? TrainingLog.read(runDir.resolve("metrics.jsonl"))
-            : TrainingLog.empty();
+    String config = runConfig(runDir);
     ReportWriter.write(
         runDir.resolve("eval"),
-        new ReportData("Whet evaluation: " + runDir.getFileName(), result, logs, config));
+        new ReportData(reportTitle(runDir), result, runLog(runDir), config == null ? "" : config));
+  }
+
+  /** A run's job.yaml as written, or null. */
+  private static String runConfig(Path runDir) {
+    Path job = runDir.resolve("job.yaml");
+    return Files.isRegularFile(job) ? readString(job) : null;
+  }
+
+  /** A run's training log (metrics.jsonl), or an empty one. */
+  private static TrainingLog runLog(Path runDir) {
+    Path metrics = runDir.resolve("metrics.jsonl");
+    return Files.isRegularFile(metrics) ? TrainingLog.read(metrics) : TrainingLog.empty();
+  }
+
+  private static String reportTitle(Path runDir) {
+    return "Whet evaluation: " + runDir.getFileName();
   }
 
   /**
