@@ -232,6 +232,24 @@ class DashboardBrowserTest {
       assertTrue(embedded.startsWith("2 vectors of dimension 32"), embedded);
       assertEquals(4, d.findElements(By.cssSelector("#try-output table.cosine td")).size());
 
+      // Entity extraction (issue 18): a tagger's job page shows entity F1 and highlights the
+      // entities it finds, in place, in the text tried.
+      String sentence = String.join(" ", richSentences().get(0).stream().map(w -> w[0]).toList());
+      String nerJob = taggerJob();
+      d.get(url + "#/jobs/" + nerJob);
+      wait.until(x -> x.findElement(By.id("try-input"))).sendKeys(sentence);
+      d.findElement(By.id("try-run")).click();
+      wait.until(x -> !x.findElements(By.cssSelector("#try-output mark.entity")).isEmpty());
+      for (WebElement mark : d.findElements(By.cssSelector("#try-output mark.entity"))) {
+        String type = text(mark.findElement(By.cssSelector(".entity-type")));
+        String entity = text(mark);
+        entity = entity.substring(0, entity.length() - type.length()).strip();
+        assertTrue(sentence.contains(entity), "'" + entity + "' is a span of: " + sentence);
+        assertFalse(type.isBlank());
+      }
+      assertTrue(text(d.findElement(By.id("try-output"))).contains("found"));
+      shot(b, "entities");
+
       // A narrow screen: no page scrolls sideways (wide tables scroll inside their own box).
       d.manage().window().setSize(new Dimension(500, 900));
       for (String page :
@@ -271,6 +289,55 @@ class DashboardBrowserTest {
   }
 
   /** Chooses a file on the upload page, waits for it to validate, uploads it; its file id. */
+  /** The first dozen WNUT-17 dev sentences with an entity and at most 25 words. */
+  private static List<List<String[]>> richSentences() throws Exception {
+    String conll;
+    try (InputStream in = TinyBert.class.getResourceAsStream("/data/wnut17_dev_full.conll")) {
+      conll = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+    List<List<String[]>> out = new ArrayList<>();
+    for (String block : conll.strip().split("\n\\s*\n")) {
+      List<String[]> words = block.lines().map(l -> l.split("\t")).toList();
+      if (words.size() <= 25 && words.stream().anyMatch(w -> w[1].startsWith("B-"))) out.add(words);
+      if (out.size() == 12) break;
+    }
+    return out;
+  }
+
+  /**
+   * A tagger trained through the API on {@link #richSentences} until it knows them (as
+   * TokenCommandsTest's memorising run), so that trying one of them finds entities.
+   */
+  private static String taggerJob() throws Exception {
+    StringBuilder conll = new StringBuilder();
+    for (List<String[]> sentence : richSentences()) {
+      for (String[] w : sentence) conll.append(w[0]).append('\t').append(w[1]).append('\n');
+      conll.append('\n');
+    }
+    String file = s.uploadText("ner.conll", conll.toString()).json().get("id").asText();
+    TestServer.Response created =
+        s.post(
+            "/v1/fine_tuning/jobs",
+            """
+            {"model": "tiny-bert", "training_file": "%s", "suffix": "ner", "seed": 7,
+             "method": {"type": "supervised", "supervised": {"hyperparameters":
+                {"n_epochs": 60, "batch_size": 4, "learning_rate_multiplier": 60}}},
+             "whet": {"max_length": 48, "dropout": 0, "warmup": 0}}
+            """
+                .formatted(file),
+            s.key);
+    assertEquals(200, created.status(), created.body());
+    String id = created.json().get("id").asText();
+    long deadline = System.nanoTime() + Duration.ofMinutes(4).toNanos();
+    while (System.nanoTime() < deadline) {
+      String status = s.get("/v1/fine_tuning/jobs/" + id, s.key).json().get("status").asText();
+      if (status.equals("succeeded")) return id;
+      assertFalse(List.of("failed", "cancelled").contains(status), "the tagger job " + status);
+      Thread.sleep(200);
+    }
+    throw new AssertionError("the tagger job did not finish");
+  }
+
   private static String upload(Browser b, WebDriverWait wait, Path file, String expect)
       throws Exception {
     var d = b.driver;
