@@ -283,19 +283,15 @@ public final class Training {
     }
 
     static List<Example> records(String file, Task task) {
-      Dataset d = Dataset.load(Path.of(file), DataOptions.defaults().withTask(task));
-      if (d.task() != task) {
-        throw new WhetException(
-            file
-                + ": holds "
-                + d.task().cliName()
-                + " records; --task "
-                + task.cliName()
-                + (task == Task.SIMILARITY
-                    ? " trains on sentence1/sentence2/score records"
-                    : " trains on anchor/positive[/negative] records"));
-      }
-      return d.examples();
+      return checkedRecords(
+          file,
+          DataOptions.defaults().withTask(task),
+          t -> t == task,
+          "--task "
+              + task.cliName()
+              + (task == Task.SIMILARITY
+                  ? " trains on sentence1/sentence2/score records"
+                  : " trains on anchor/positive[/negative] records"));
     }
 
     EmbedTask.Pairs pairs(Tokenizer tok, List<Example> records) {
@@ -463,17 +459,28 @@ public final class Training {
     }
 
     static List<Example> records(String file) {
-      Dataset d = Dataset.load(Path.of(file), DataOptions.defaults());
-      if (!List.of(Task.GENERATION, Task.CHAT, Task.INSTRUCTION).contains(d.task())) {
-        throw new WhetException(
-            file
-                + ": holds "
-                + d.task().cliName()
-                + " records; --task sft trains on prompt/completion, chat (messages) or"
-                + " instruction (instruction, input, output) records");
-      }
-      return d.examples();
+      return checkedRecords(
+          file,
+          DataOptions.defaults(),
+          Task::generates,
+          "--task sft trains on prompt/completion, chat (messages) or instruction (instruction,"
+              + " input, output) records");
     }
+  }
+
+  /**
+   * The records of a data file, checked to be of a kind the job trains on.
+   *
+   * @param fits whether the file's detected task suits the job
+   * @param wants what the job trains on, for the error ("--task sft trains on …")
+   */
+  private static List<Example> checkedRecords(
+      String file, DataOptions options, java.util.function.Predicate<Task> fits, String wants) {
+    Dataset d = Dataset.load(Path.of(file), options);
+    if (!fits.test(d.task())) {
+      throw new WhetException(file + ": holds " + d.task().cliName() + " records; " + wants);
+    }
+    return d.examples();
   }
 
   private static void writeDataStats(JobConfig job, Path baseDir, DataOptions options, RunDir run) {
@@ -562,19 +569,16 @@ public final class Training {
     }
 
     static List<Example> examples(String file, DataOptions options, Task task) {
-      Dataset d = Dataset.load(Path.of(file), options);
-      if ((d.task() == Task.TOKEN_CLASSIFICATION) != (task == Task.TOKEN_CLASSIFICATION)) {
-        throw new WhetException(
-            file
-                + ": holds "
-                + d.task().cliName()
-                + " records; --task "
-                + task.cliName()
-                + (task == Task.TOKEN_CLASSIFICATION
-                    ? " trains on CoNLL files or tokens/tags records"
-                    : " trains on text/label records"));
-      }
-      return d.examples();
+      boolean tags = task == Task.TOKEN_CLASSIFICATION;
+      return checkedRecords(
+          file,
+          options,
+          t -> (t == Task.TOKEN_CLASSIFICATION) == tags,
+          "--task "
+              + task.cliName()
+              + (tags
+                  ? " trains on CoNLL files or tokens/tags records"
+                  : " trains on text/label records"));
     }
 
     /** The training task on this data: per text or per token. */
