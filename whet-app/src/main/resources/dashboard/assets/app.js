@@ -602,20 +602,31 @@
       if (e.task === "sft") return sftSummary(e);
       if (e.task === "tokens") return entitySummary(e);
       if (e.task === "similarity" || e.task === "embed") return embeddingSummary(e);
-      const rows = [["fine-tuned", e]];
-      for (const [name, b] of Object.entries(e.baselines || {})) if (name !== "fine_tuned") rows.push([name.replace(/_/g, " "), b]);
+      return summaryTable(null, "Test set: " + fmtNum(e.n) + " examples (details and verdict in the report below)", "System", ["Accuracy", "Macro F1"], systemRows(e, ["accuracy", "f1_macro"]));
+    }
+
+    // The fine-tuned model's values, then each baseline's: [name, value…] rows.
+    function systemRows(e, keys) {
+      const rows = [["fine-tuned", ...keys.map((k) => e[k])]];
+      for (const [name, b] of Object.entries(e.baselines || {})) if (name !== "fine_tuned") rows.push([name.replace(/_/g, " "), ...keys.map((k) => b[k])]);
+      return rows;
+    }
+
+    // A headline table: an optional verdict above it, one row header and numeric cells per row.
+    function summaryTable(verdict, caption, rowHeading, columns, rows) {
       return h(
         "div",
         { id: "eval-summary" },
+        verdict === null ? null : h("p", { class: "verdict", text: verdict || "" }),
         h(
           "div",
           { class: "table-wrap" },
           h(
             "table",
             { class: "compact" },
-            h("caption", { text: "Test set: " + fmtNum(e.n) + " examples (details and verdict in the report below)" }),
-            h("thead", {}, h("tr", {}, h("th", { scope: "col", text: "System" }), h("th", { scope: "col", class: "num", text: "Accuracy" }), h("th", { scope: "col", class: "num", text: "Macro F1" }))),
-            h("tbody", {}, rows.map(([name, r]) => h("tr", {}, h("th", { scope: "row", text: name }), h("td", { class: "num", text: fmtNum(r.accuracy) }), h("td", { class: "num", text: fmtNum(r.f1_macro) })))),
+            h("caption", { text: caption }),
+            h("thead", {}, h("tr", {}, h("th", { scope: "col", text: rowHeading }), columns.map((t) => h("th", { scope: "col", class: "num", text: t })))),
+            h("tbody", {}, rows.map(([name, ...values]) => h("tr", {}, h("th", { scope: "row", text: name }), values.map((v) => h("td", { class: "num", text: fmtNum(v) }))))),
           ),
         ),
       );
@@ -624,45 +635,18 @@
     // A sentence-embedding model's headline: each metric before (base) and after fine-tuning.
     function embeddingSummary(e) {
       const names = { spearman: "Spearman", recall_at_1: "Recall@1", recall_at_10: "Recall@10", mrr: "MRR" };
-      const rows = Object.entries(e.metrics || {});
-      return h(
-        "div",
-        { id: "eval-summary" },
-        h("p", { class: "verdict", text: e.verdict || "" }),
-        h(
-          "div",
-          { class: "table-wrap" },
-          h(
-            "table",
-            { class: "compact" },
-            h("caption", { text: "Held-out set: " + fmtNum(e.n) + " pairs (details in the report below)" }),
-            h("thead", {}, h("tr", {}, h("th", { scope: "col", text: "Metric" }), h("th", { scope: "col", class: "num", text: "Base" }), h("th", { scope: "col", class: "num", text: "Fine-tuned" }))),
-            h("tbody", {}, rows.map(([k, v]) => h("tr", {}, h("th", { scope: "row", text: names[k] || k }), h("td", { class: "num", text: fmtNum(v.base) }), h("td", { class: "num", text: fmtNum(v.fine_tuned) })))),
-          ),
-        ),
-      );
+      const rows = Object.entries(e.metrics || {}).map(([k, v]) => [names[k] || k, v.base, v.fine_tuned]);
+      return summaryTable(e.verdict, "Held-out set: " + fmtNum(e.n) + " pairs (details in the report below)", "Metric", ["Base", "Fine-tuned"], rows);
     }
 
     // A tagger's headline: strict entity F1, precision and recall of each system.
     function entitySummary(e) {
-      const rows = [["fine-tuned", e]];
-      for (const [name, b] of Object.entries(e.baselines || {})) if (name !== "fine_tuned") rows.push([name.replace(/_/g, " "), b]);
-      const head = ["Entity F1", "Precision", "Recall"].map((t) => h("th", { scope: "col", class: "num", text: t }));
-      return h(
-        "div",
-        { id: "eval-summary" },
-        h("p", { class: "verdict", text: e.verdict || "" }),
-        h(
-          "div",
-          { class: "table-wrap" },
-          h(
-            "table",
-            { class: "compact" },
-            h("caption", { text: "Test set: " + fmtNum(e.n) + " sentences, strict IOB2 entities (details in the report below)" }),
-            h("thead", {}, h("tr", {}, h("th", { scope: "col", text: "System" }), ...head)),
-            h("tbody", {}, rows.map(([name, r]) => h("tr", {}, h("th", { scope: "row", text: name }), ...["entity_f1", "entity_precision", "entity_recall"].map((k) => h("td", { class: "num", text: fmtNum(r[k]) }))))),
-          ),
-        ),
+      return summaryTable(
+        e.verdict,
+        "Test set: " + fmtNum(e.n) + " sentences, strict IOB2 entities (details in the report below)",
+        "System",
+        ["Entity F1", "Precision", "Recall"],
+        systemRows(e, ["entity_f1", "entity_precision", "entity_recall"]),
       );
     }
 

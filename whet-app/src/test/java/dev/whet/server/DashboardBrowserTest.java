@@ -191,6 +191,10 @@ class DashboardBrowserTest {
       }
       assertEquals(2.0, sum, 1e-3, "two predictions' probabilities");
 
+      // The evaluation's headline: the fine-tuned model and each baseline, a row each.
+      String summary = text(wait.until(x -> x.findElement(By.cssSelector("#eval-summary table"))));
+      assertTrue(summary.contains("fine-tuned") && summary.contains("linear probe"), summary);
+
       shot(b, "job-finished");
       // A second job, cancelled from its page.
       d.findElement(By.linkText("New job")).click();
