@@ -62,8 +62,10 @@ final class TrainCommand implements Callable<Integer> {
       paramLabel = "TASK",
       description =
           "classify, multilabel or pair (a classifier on an encoder), tokens (a tag per word:"
-              + " entity extraction, from CoNLL or tokens/tags files), or sft (supervised"
-              + " fine-tuning of a decoder on prompt/completion, chat or instruction records).")
+              + " entity extraction, from CoNLL or tokens/tags files), similarity or embed"
+              + " (sentence embeddings from scored pairs, or from pairs and triplets), or sft"
+              + " (supervised fine-tuning of a decoder on prompt/completion, chat or instruction"
+              + " records).")
   String task;
 
   @Option(
@@ -101,7 +103,8 @@ final class TrainCommand implements Callable<Integer> {
       paramLabel = "M",
       description =
           "auto (lora for sft, else full), full, freeze (embeddings + first freeze_layers"
-              + " layers) or lora.")
+              + " layers), lora, or setfit (classify: contrastive pairs, then a logistic-regression"
+              + " head; for a few examples per label).")
   String method;
 
   @Option(
