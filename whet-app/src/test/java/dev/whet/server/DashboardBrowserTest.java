@@ -254,6 +254,13 @@ class DashboardBrowserTest {
       assertTrue(text(d.findElement(By.id("try-output"))).contains("found"));
       shot(b, "entities");
 
+      // Sentence embeddings (issue 18): a similarity job's page shows Spearman before and after.
+      d.get(url + "#/jobs/" + similarityJob());
+      String sts = text(wait.until(x -> x.findElement(By.cssSelector("#eval-summary table"))));
+      assertTrue(
+          sts.contains("Spearman") && sts.contains("Base") && sts.contains("Fine-tuned"), sts);
+      shot(b, "similarity");
+
       // A narrow screen: no page scrolls sideways (wide tables scroll inside their own box).
       d.manage().window().setSize(new Dimension(500, 900));
       for (String page :
@@ -331,15 +338,47 @@ class DashboardBrowserTest {
                 .formatted(file),
             s.key);
     assertEquals(200, created.status(), created.body());
-    String id = created.json().get("id").asText();
+    return finished(created.json().get("id").asText(), "the tagger job");
+  }
+
+  /** A sentence-similarity model trained through the API on STS-B pairs, one short epoch. */
+  private static String similarityJob() throws Exception {
+    List<String> pairs = ServerJobsTest.stsPairs();
+    String train =
+        s.uploadText("sts-train.jsonl", String.join("\n", pairs.subList(0, 120)) + "\n")
+            .json()
+            .get("id")
+            .asText();
+    String val =
+        s.uploadText("sts-val.jsonl", String.join("\n", pairs.subList(120, 160)) + "\n")
+            .json()
+            .get("id")
+            .asText();
+    TestServer.Response created =
+        s.post(
+            "/v1/fine_tuning/jobs",
+            """
+            {"model": "tiny-bert", "training_file": "%s", "validation_file": "%s",
+             "suffix": "sts", "method": {"type": "supervised", "supervised":
+                {"hyperparameters": {"n_epochs": 1, "batch_size": 16}}},
+             "whet": {"max_length": 48}}
+            """
+                .formatted(train, val),
+            s.key);
+    assertEquals(200, created.status(), created.body());
+    return finished(created.json().get("id").asText(), "the similarity job");
+  }
+
+  /** Waits for a job to succeed; fails the test if it fails, is cancelled or takes 4 minutes. */
+  private static String finished(String id, String what) throws Exception {
     long deadline = System.nanoTime() + Duration.ofMinutes(4).toNanos();
     while (System.nanoTime() < deadline) {
       String status = s.get("/v1/fine_tuning/jobs/" + id, s.key).json().get("status").asText();
       if (status.equals("succeeded")) return id;
-      assertFalse(List.of("failed", "cancelled").contains(status), "the tagger job " + status);
+      assertFalse(List.of("failed", "cancelled").contains(status), what + " " + status);
       Thread.sleep(200);
     }
-    throw new AssertionError("the tagger job did not finish");
+    throw new AssertionError(what + " did not finish");
   }
 
   private static String upload(Browser b, WebDriverWait wait, Path file, String expect)

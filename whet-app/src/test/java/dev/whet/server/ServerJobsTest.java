@@ -279,6 +279,65 @@ class ServerJobsTest {
   }
 
   @Test
+  void aSimilarityFileTrainsAnEmbeddingModelThatServesEmbeddings() throws Exception {
+    // Issue 18 through the service: scored sentence pairs imply the similarity task; the job is
+    // evaluated by Spearman before and after, and its model answers /v1/embeddings.
+    List<String> pairs = stsPairs();
+    String train = upload(pairs.subList(0, 160), "sts-train.jsonl");
+    String val = upload(pairs.subList(160, 200), "sts-val.jsonl");
+    TestServer.Response created =
+        s.post(
+            "/v1/fine_tuning/jobs",
+            """
+            {"model": "tiny", "training_file": "%s", "validation_file": "%s", "suffix": "sts",
+             "method": {"type": "supervised", "supervised": {"hyperparameters":
+                {"n_epochs": 1, "batch_size": 16}}},
+             "whet": {"max_length": 48}}
+            """
+                .formatted(train, val),
+            s.key);
+    assertEquals(200, created.status(), created.body());
+    JsonNode job = waitFor(created.json().get("id").asText(), "succeeded", "failed");
+    assertEquals("succeeded", job.get("status").asText(), job.toString());
+    assertEquals("similarity", job.get("whet").get("task").asText());
+    JsonNode spearman = job.get("whet").get("eval").get("metrics").get("spearman");
+    assertTrue(
+        spearman.get("base").isNumber() && spearman.get("fine_tuned").isNumber(), job.toString());
+    assertTrue(Math.abs(spearman.get("fine_tuned").asDouble()) <= 1, spearman.toString());
+    TestServer.Response answer =
+        s.post(
+            "/v1/embeddings",
+            TestServer.JSON.writeValueAsString(
+                java.util.Map.of(
+                    "model",
+                    job.get("fine_tuned_model").asText(),
+                    "input",
+                    List.of("A plane is taking off.", "A man is playing a flute."))),
+            s.key);
+    assertEquals(200, answer.status(), answer.body());
+    JsonNode data = answer.json().get("data");
+    assertEquals(2, data.size());
+    double norm = 0;
+    for (JsonNode x : data.get(0).get("embedding")) norm += x.asDouble() * x.asDouble();
+    assertTrue(data.get(0).get("embedding").size() > 0 && norm > 0, answer.body());
+  }
+
+  /** The 200 STS-B training pairs of the test resources as similarity lines. */
+  static List<String> stsPairs() throws Exception {
+    List<String> pairs = new java.util.ArrayList<>();
+    try (InputStream in = TinyBert.class.getResourceAsStream("/data/stsb_train.csv")) {
+      for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+        String[] f = line.split("\t");
+        pairs.add(
+            TestServer.JSON.writeValueAsString(
+                java.util.Map.of(
+                    "sentence1", f[5], "sentence2", f[6], "score", Double.parseDouble(f[4]))));
+      }
+    }
+    return pairs;
+  }
+
+  @Test
   void jobsPastTheOperatorsLimitsAreRefusedAtCreation() {
     String train = upload(lines, "limits.jsonl");
     String[][] cases = {

@@ -33,8 +33,11 @@ public final class EmbedTask extends EncoderTask {
    * @param second positives, or second sentences
    * @param negatives hard negatives per pair, or null where a pair has none (embed only)
    * @param scores the pairs' scores in [0, 1] (similarity), else null
+   * @param groups per pair a class, or null: the ranking loss does not count another pair of the
+   *     same class in the batch as a negative (it is not one: SetFit's labelled pairs)
    */
-  public record Pairs(long[][] first, long[][] second, long[][] negatives, double[] scores) {
+  public record Pairs(
+      long[][] first, long[][] second, long[][] negatives, double[] scores, int[] groups) {
     public static Pairs of(
         Tokenizer tok,
         List<String> first,
@@ -51,7 +54,12 @@ public final class EmbedTask extends EncoderTask {
           n[i] = tok.encode(negatives.get(i));
         }
       }
-      return new Pairs(a, b, n, scores);
+      return new Pairs(a, b, n, scores, null);
+    }
+
+    /** The same pairs, each of a class (see {@code groups}). */
+    public Pairs withGroups(int[] groups) {
+      return new Pairs(first, second, negatives, scores, groups);
     }
 
     public int size() {
@@ -124,7 +132,28 @@ public final class EmbedTask extends EncoderTask {
       }
     }
     Tensor scores = a.matmul(candidates.t()).mul(new Scalar(SCALE)); // (B, candidates)
+    if (set.groups() != null) {
+      scores =
+          scores.masked_fill(
+              sameClass(set.groups(), rows, (int) candidates.size(0)),
+              new Scalar(Double.NEGATIVE_INFINITY));
+    }
     return torch.cross_entropy(scores, torch.arange(new Scalar(rows.length)));
+  }
+
+  /**
+   * (B, candidates) true where another pair's positive has the anchor's class: not a negative. Hard
+   * negatives (the columns after the B positives) stay negatives.
+   */
+  private static Tensor sameClass(int[] groups, int[] rows, int candidates) {
+    long[] mask = new long[rows.length * candidates];
+    for (int i = 0; i < rows.length; i++) {
+      for (int j = 0; j < rows.length; j++) {
+        mask[i * candidates + j] = i != j && groups[rows[i]] == groups[rows[j]] ? 1 : 0;
+      }
+    }
+    return dev.whet.engine.Tensors.fromLongs(mask, rows.length, candidates)
+        .to(torch.ScalarType.Bool);
   }
 
   @Override

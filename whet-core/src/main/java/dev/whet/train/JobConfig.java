@@ -137,6 +137,13 @@ public final class JobConfig {
 
     /** At most this many pairs in all (a CPU budget; SetFit's own default has none). */
     public int maxPairs = 20_000;
+
+    /**
+     * {@code ranking}: same-label pairs under the multiple-negatives ranking loss, the batch's
+     * other labels as negatives; {@code cosine}: SetFit's CosineSimilarityLoss on same-label (1)
+     * and other-label (0) pairs.
+     */
+    public String loss = "ranking";
   }
 
   /** LoRA settings, used when method is lora. */
@@ -284,6 +291,9 @@ public final class JobConfig {
     require(
         setfit.iterations > 0 && setfit.maxPairs > 0,
         "setfit.iterations and setfit.max_pairs must be positive");
+    require(
+        List.of("ranking", "cosine").contains(setfit.loss),
+        "setfit.loss '" + setfit.loss + "' is not one of ranking, cosine");
     require(sft.generateEval >= 0, "sft.generate_eval must not be negative");
     require(sft.maxNewTokens > 0, "sft.max_new_tokens must be positive");
     require(

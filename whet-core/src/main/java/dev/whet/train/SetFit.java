@@ -30,15 +30,19 @@ import java.util.Random;
 final class SetFit {
   private SetFit() {}
 
-  /** A drawn pair: two texts and whether they share a label. */
-  record Pair(String first, String second, double score) {}
+  /** A drawn pair: two texts, whether they share a label, and the first one's label. */
+  record Pair(String first, String second, double score, String label) {}
 
   /**
    * Pairs drawn round by round (seeded): in each round every example gets one partner with its
-   * label and one without, until {@code maxPairs}.
+   * label and, when {@code negatives}, one without, until {@code maxPairs}.
    */
   static List<Pair> pairs(
-      List<ClassificationExample> examples, int rounds, int maxPairs, long seed) {
+      List<ClassificationExample> examples,
+      int rounds,
+      int maxPairs,
+      boolean negatives,
+      long seed) {
     Map<String, List<Integer>> byLabel = new LinkedHashMap<>();
     for (int i = 0; i < examples.size(); i++) {
       byLabel.computeIfAbsent(label(examples.get(i)), k -> new ArrayList<>()).add(i);
@@ -56,13 +60,13 @@ final class SetFit {
         if (j == i && same.size() > 1) {
           j = same.get((same.indexOf(i) + 1 + rng.nextInt(same.size() - 1)) % same.size());
         }
-        int k;
-        do {
-          k = rng.nextInt(examples.size());
-        } while (label(examples.get(k)).equals(label));
-        out.add(new Pair(examples.get(i).text(), examples.get(j).text(), 1));
-        if (out.size() < maxPairs) {
-          out.add(new Pair(examples.get(i).text(), examples.get(k).text(), 0));
+        out.add(new Pair(examples.get(i).text(), examples.get(j).text(), 1, label));
+        if (negatives && out.size() < maxPairs) {
+          int k;
+          do {
+            k = rng.nextInt(examples.size());
+          } while (label(examples.get(k)).equals(label));
+          out.add(new Pair(examples.get(i).text(), examples.get(k).text(), 0, label));
         }
       }
     }
@@ -83,12 +87,19 @@ final class SetFit {
       List<TrainerListener> listeners) {
     List<ClassificationExample> train = new ArrayList<>();
     examples.forEach(e -> train.add((ClassificationExample) e));
-    List<Pair> pairs = pairs(train, job.setfit.iterations, job.setfit.maxPairs, job.seed);
+    boolean ranking = job.setfit.loss.equals("ranking");
+    List<Pair> pairs = pairs(train, job.setfit.iterations, job.setfit.maxPairs, !ranking, job.seed);
     List<TrainerListener> all = new ArrayList<>();
     all.add(run.logger());
     all.addAll(listeners);
     String drawn =
-        pairs.size() + " pairs from " + train.size() + " examples (same label: 1, different: 0)";
+        pairs.size()
+            + " pairs from "
+            + train.size()
+            + " examples"
+            + (ranking
+                ? " (same label; the batch's other labels are the negatives)"
+                : " (same label: 1, different: 0)");
     all.forEach(l -> l.onEvent("setfit", "contrastive pairs: " + drawn));
     Map<String, Object> info = new LinkedHashMap<>();
     info.put("task", dev.whet.data.Task.SIMILARITY.cliName());
@@ -103,7 +114,11 @@ final class SetFit {
               pairs.stream().map(Pair::first).toList(),
               pairs.stream().map(Pair::second).toList(),
               null,
-              pairs.stream().mapToDouble(Pair::score).toArray());
+              ranking ? null : pairs.stream().mapToDouble(Pair::score).toArray());
+      if (ranking) {
+        encoded =
+            encoded.withGroups(pairs.stream().mapToInt(p -> labels.indexOf(p.label())).toArray());
+      }
       result = new Trainer(job.plan(), run, new EmbedTask(body, encoded, null), all).train(from);
     }
     // The tuned encoder is in model/ now; read it back as a classifier and fit its head.

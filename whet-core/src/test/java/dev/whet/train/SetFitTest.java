@@ -29,15 +29,23 @@ class SetFitTest {
     List<ClassificationExample> ex = examples();
     Map<String, String> labelOf = new HashMap<>();
     ex.forEach(e -> labelOf.put(e.text(), e.labels().get(0)));
-    List<SetFit.Pair> pairs = SetFit.pairs(ex, 5, 1_000, 7);
+    List<SetFit.Pair> pairs = SetFit.pairs(ex, 5, 1_000, true, 7);
     assertEquals(2 * 5 * ex.size(), pairs.size());
     for (SetFit.Pair p : pairs) {
       boolean same = labelOf.get(p.first()).equals(labelOf.get(p.second()));
       assertEquals(same ? 1.0 : 0.0, p.score(), p.toString());
       if (same) assertNotEquals(p.first(), p.second(), "a positive partner is another example");
     }
-    assertEquals(pairs, SetFit.pairs(ex, 5, 1_000, 7), "seeded");
-    assertEquals(25, SetFit.pairs(ex, 5, 25, 7).size(), "capped");
+    assertEquals(pairs, SetFit.pairs(ex, 5, 1_000, true, 7), "seeded");
+    assertEquals(25, SetFit.pairs(ex, 5, 25, true, 7).size(), "capped");
+
+    // For the ranking loss: positives only, each labelled with its anchor's class.
+    List<SetFit.Pair> positives = SetFit.pairs(ex, 5, 1_000, false, 7);
+    assertEquals(5 * ex.size(), positives.size());
+    for (SetFit.Pair p : positives) {
+      assertEquals(labelOf.get(p.first()), labelOf.get(p.second()), p.toString());
+      assertEquals(labelOf.get(p.first()), p.label());
+    }
   }
 
   @Test
