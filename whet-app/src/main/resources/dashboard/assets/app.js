@@ -78,6 +78,23 @@
     return v.toPrecision(4).replace(/\.?0+$/, "");
   }
 
+  // Scores in a banner or table: always three decimals, so that they line up and compare.
+  function fixed(v) {
+    return typeof v === "number" && Number.isFinite(v) ? v.toFixed(3) : "—";
+  }
+
+  const ROLES = [["train", "training"], ["validation", "validation"], ["test", "test"]];
+  const roleName = (r) => (ROLES.find(([v]) => v === r) || [r, r])[1];
+
+  function fmtBytes(n) {
+    if (typeof n !== "number") return "—";
+    if (n < 1024) return n + " B";
+    if (n < 1024 * 1024) return (n / 1024).toFixed(1) + " KB";
+    return (n / 1024 / 1024).toFixed(1) + " MB";
+  }
+
+  const STAGES = [["queued", "Queued"], ["validating", "Checking data, loading the model"], ["training", "Training"], ["evaluating", "Evaluating baselines"], ["done", "Done"]];
+
   function plural(n, word) {
     return fmtNum(n) + " " + word + (n === 1 ? "" : "s");
   }
@@ -90,6 +107,37 @@
     const el = document.getElementById("flash");
     clear(el);
     if (message) el.append(h("p", { class: "flash " + (kind || "info"), text: message }));
+  }
+
+  // Asks before something is destroyed, naming it; resolves true only on the destructive choice.
+  function confirmDialog(message, action) {
+    return new Promise((resolve) => {
+      const yes = h("button", { type: "button", class: "danger", id: "confirm-yes", text: action });
+      const no = h("button", { type: "button", id: "confirm-no", text: "Keep it" });
+      const dialog = h("dialog", { class: "confirm", "aria-labelledby": "confirm-text" }, h("p", { id: "confirm-text", text: message }), h("div", { class: "actions" }, no, yes));
+      const done = (answer) => {
+        dialog.close();
+        dialog.remove();
+        resolve(answer);
+      };
+      yes.addEventListener("click", () => done(true));
+      no.addEventListener("click", () => done(false));
+      dialog.addEventListener("cancel", () => done(false));
+      document.body.append(dialog);
+      dialog.showModal();
+      no.focus();
+    });
+  }
+
+  // Saves an authenticated response as a file: links cannot carry the API key.
+  async function download(path, filename, signal) {
+    const res = await api(path, { signal, raw: true });
+    const url = URL.createObjectURL(await res.blob());
+    const a = h("a", { href: url, download: filename, hidden: true });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -203,7 +251,7 @@
       if (a.dataset.nav === page) a.setAttribute("aria-current", "page");
       else a.removeAttribute("aria-current");
     }
-    const pages = { login: loginPage, jobs: parts[1] ? jobPage : jobsPage, new: newJobPage, upload: uploadPage, models: modelsPage };
+    const pages = { login: loginPage, jobs: parts[1] ? jobPage : jobsPage, new: newJobPage, upload: uploadPage, models: modelsPage, compare: comparePage };
     const render = Object.hasOwn(pages, page) ? pages[page] : notFoundPage;
     render(main, { parts, params, signal });
     const heading = main.querySelector("h1");
@@ -269,12 +317,20 @@
         "table",
         { id: "jobs-table" },
         h("caption", { class: "visually-hidden", text: "Fine-tuning jobs, newest first" }),
-        h("thead", {}, h("tr", {}, ["Job", "Status", "Base model", "Fine-tuned model", "Created", "Finished"].map((t) => h("th", { scope: "col", text: t })))),
+        h("thead", {}, h("tr", {}, ["Compare", "Job", "Status", "Result", "Base model", "Fine-tuned model", "Created", "Finished"].map((t) => h("th", { scope: "col", text: t })))),
         tbody,
       ),
     );
+    // Jobs ticked for comparison survive the list's redraws.
+    const picked = new Set();
+    const compare = h("button", { type: "button", class: "secondary", id: "compare-jobs", text: "Compare selected", disabled: true });
+    compare.addEventListener("click", () => (location.hash = "#/compare?jobs=" + [...picked].map(encodeURIComponent).join(",")));
+    const pickedChanged = () => {
+      compare.disabled = picked.size < 2;
+      compare.textContent = picked.size >= 2 ? "Compare " + picked.size + " jobs" : "Compare selected";
+    };
     main.append(
-      h("div", { class: "title-row" }, h("h1", { text: "Fine-tuning jobs" }), h("a", { class: "button", href: "#/new", text: "New job" })),
+      h("div", { class: "title-row" }, h("h1", { text: "Fine-tuning jobs" }), h("div", { class: "actions" }, compare, h("a", { class: "button", href: "#/new", text: "New job" }))),
       status,
       table,
     );
@@ -285,7 +341,7 @@
         // The 100 most recent jobs: enough for a person, cheap to poll.
         const jobs = await listAll("/v1/fine_tuning/jobs?limit=100", signal, 1);
         // Redraw only when something changed, so keyboard focus on a link survives the refresh.
-        const shown = JSON.stringify(jobs.map((j) => [j.id, j.status, j.fine_tuned_model, j.finished_at]));
+        const shown = JSON.stringify(jobs.map((j) => [j.id, j.status, j.fine_tuned_model, j.finished_at, headlineOf(j)]));
         if (shown === lastShown) {
           status.textContent = "Updated " + new Date().toLocaleTimeString() + " · refreshes every 3 s";
           if (!signal.aborted) setTimeout(refresh, 3000);
@@ -294,15 +350,23 @@
         lastShown = shown;
         clear(tbody);
         if (jobs.length === 0) {
-          tbody.append(h("tr", {}, h("td", { colspan: 6 }, "No jobs yet. ", h("a", { href: "#/upload", text: "Upload a dataset" }), ", then ", h("a", { href: "#/new", text: "start a job" }), ".")));
+          tbody.append(h("tr", {}, h("td", { colspan: 8 }, "No jobs yet. ", h("a", { href: "#/upload", text: "Upload a dataset" }), ", then ", h("a", { href: "#/new", text: "start a job" }), ".")));
         }
         for (const j of jobs) {
+          const tick = h("input", { type: "checkbox", class: "pick", "aria-label": "Compare " + jobName(j), checked: picked.has(j.id) });
+          tick.addEventListener("change", () => {
+            if (tick.checked) picked.add(j.id);
+            else picked.delete(j.id);
+            pickedChanged();
+          });
           tbody.append(
             h(
               "tr",
               { "data-job": j.id },
-              h("td", {}, h("a", { href: routeHref("jobs", j.id), text: j.id })),
-              h("td", {}, statusBadge(j.status)),
+              h("td", {}, tick),
+              h("td", {}, h("a", { href: routeHref("jobs", j.id), text: jobName(j) }), h("div", { class: "muted small mono", text: j.id })),
+              h("td", {}, statusBadge(j.status), outcomeMark(j)),
+              h("td", { class: "num", text: resultText(j) }),
               h("td", { text: j.model }),
               h("td", { class: "mono", text: j.fine_tuned_model || "—" }),
               h("td", { text: fmtTime(j.created_at) }),
@@ -318,6 +382,128 @@
       if (!signal.aborted) setTimeout(refresh, 3000);
     }
     refresh();
+  }
+
+  // A job as people name it: suffix · base model · date, never a bare id.
+  function jobName(job) {
+    const date = job.created_at ? new Date(job.created_at * 1000).toLocaleDateString(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }) : "";
+    return [job.suffix, job.model, date].filter(Boolean).join(" · ");
+  }
+
+  function headlineOf(job) {
+    const e = (job.whet || {}).eval;
+    return (e && e.headline) || null;
+  }
+
+  // A succeeded job that a cheaper method matched or beat says so beside its status.
+  function outcomeMark(job) {
+    const hl = headlineOf(job);
+    if (job.status !== "succeeded" || !hl || !["below", "within"].includes(hl.outcome)) return null;
+    const text = hl.outcome === "below" ? "below baseline" : "not above baseline";
+    return h("span", { class: "outcome-mark outcome-" + hl.outcome, title: hl.sentence, text: " · " + text });
+  }
+
+  function resultText(job) {
+    const hl = headlineOf(job);
+    return hl ? hl.words + " " + fixed(hl.value) : "—";
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Compare: jobs side by side — their curves overlaid, their settings and results in one table.
+
+  function comparePage(main, { params, signal }) {
+    const ids = (params.get("jobs") || "").split(",").filter(Boolean).slice(0, 6);
+    const loss = new LineChart("compare-loss", "Training loss", "loss");
+    const metric = new LineChart("compare-metric", "Validation metric", "metric");
+    const table = h("div", { id: "compare-table" }, h("p", { class: "muted", text: "loading…" }));
+    main.append(
+      h("p", { class: "crumbs" }, h("a", { href: "#/jobs", text: "Jobs" }), " / compare"),
+      h("h1", { text: "Compare jobs" }),
+      h("p", { class: "flash info", hidden: ids.length >= 2, text: "Tick two or more jobs in the jobs list to compare them." }),
+      h("section", { class: "card", "aria-labelledby": "h-compare-table" }, h("h2", { id: "h-compare-table", text: "Settings and results" }), table),
+      h("section", { class: "card", "aria-labelledby": "h-compare-curves" }, h("h2", { id: "h-compare-curves", text: "Curves" }), h("div", { class: "charts" }, loss.el, metric.el)),
+    );
+    if (ids.length < 2) return;
+
+    (async () => {
+      try {
+        const jobs = await Promise.all(ids.map((id) => api("/v1/fine_tuning/jobs/" + encodeURIComponent(id), { signal })));
+        const names = jobs.map((j, i) => jobName(j) + (jobs.some((o, k) => k !== i && jobName(o) === jobName(j)) ? " (" + j.id.slice(-6) + ")" : ""));
+        showTable(jobs, names);
+        await Promise.all(jobs.map((j, i) => loadCurves(j, names[i])));
+      } catch (e) {
+        if (e.name !== "AbortError") clear(table).append(errorBox(e));
+      }
+    })();
+
+    async function loadCurves(job, name) {
+      const page = await api("/v1/fine_tuning/jobs/" + encodeURIComponent(job.id) + "/events?order=asc&limit=10000", { signal });
+      const hl = headlineOf(job);
+      const key = "valid_" + ((hl && hl.metric) || "");
+      for (const ev of page.data || []) {
+        const d = ev.data;
+        if (ev.type !== "metrics" || !d || typeof d !== "object") continue;
+        if (typeof d.train_loss === "number") loss.add(name, d.step, d.train_loss);
+        const v = typeof d[key] === "number" ? d[key] : d.valid_loss;
+        if (typeof v === "number") metric.add(name + (typeof d[key] === "number" ? " · " + hl.words : " · valid loss"), d.step, v, true);
+      }
+    }
+
+    function showTable(jobs, names) {
+      const requested = (j) => ((j.whet && j.whet.request) || {}).hyperparameters || {};
+      const options = (j) => Object.entries((j.whet && j.whet.options) || {}).filter(([k]) => k !== "task" && k !== "method").map(([k, v]) => k + ": " + JSON.stringify(v)).join(", ") || "—";
+      const interval = (hl) => (hl && hl.interval ? fixed(hl.interval.low) + "–" + fixed(hl.interval.high) : "—");
+      const seconds = (j) => (j.finished_at && j.created_at ? j.finished_at - j.created_at : null);
+      const rows = [
+        ["Status", (j) => j.status],
+        ["Base model", (j) => j.model],
+        ["Task", (j) => (j.whet && j.whet.task) || "—"],
+        ["Method", (j) => ((j.whet && j.whet.options) || {}).method || "default"],
+        ["Epochs", (j) => j.hyperparameters.n_epochs + (requested(j).n_epochs === "auto" ? " (auto)" : "")],
+        ["Batch size", (j) => j.hyperparameters.batch_size + (requested(j).batch_size === "auto" ? " (auto)" : "")],
+        ["Learning-rate multiplier", (j) => j.hyperparameters.learning_rate_multiplier + (requested(j).learning_rate_multiplier === "auto" ? " (auto)" : "")],
+        ["Seed", (j) => j.seed],
+        ["Other options", options],
+        ["Metric", (j) => (headlineOf(j) ? headlineOf(j).words : "—")],
+        ["Fine-tuned", (j) => (headlineOf(j) ? fixed(headlineOf(j).value) : "—")],
+        ["95% interval", (j) => interval(headlineOf(j))],
+        ["Best cheaper method", (j) => (headlineOf(j) && headlineOf(j).best_description ? headlineOf(j).best_description + " " + fixed(headlineOf(j).best_value) : "—")],
+        ["Verdict", (j) => (headlineOf(j) ? headlineOf(j).sentence : "not evaluated")],
+        ["Wall time", (j) => (seconds(j) === null ? "—" : fmtDuration(seconds(j)))],
+        ["Trained tokens (the cost)", (j) => (typeof j.trained_tokens === "number" ? fmtNum(j.trained_tokens) : "—")],
+      ];
+      const best = Math.max(...jobs.map((j) => (headlineOf(j) ? headlineOf(j).value : -Infinity)));
+      clear(table).append(
+        h(
+          "div",
+          { class: "table-wrap" },
+          h(
+            "table",
+            { class: "compare" },
+            h("thead", {}, h("tr", {}, h("th", { scope: "col", text: "" }), jobs.map((j, i) => h("th", { scope: "col" }, h("a", { href: routeHref("jobs", j.id), text: names[i] }))))),
+            h(
+              "tbody",
+              {},
+              rows.map(([label, value]) =>
+                h(
+                  "tr",
+                  {},
+                  h("th", { scope: "row", text: label }),
+                  jobs.map((j) => h("td", { class: label === "Fine-tuned" && headlineOf(j) && headlineOf(j).value === best ? "best" : "", text: String(value(j) ?? "—") })),
+                ),
+              ),
+            ),
+          ),
+        ),
+      );
+    }
+  }
+
+  function fmtDuration(seconds) {
+    const s = Math.round(seconds);
+    if (s < 90) return s + " s";
+    if (s < 5400) return Math.floor(s / 60) + " min " + (s % 60) + " s";
+    return Math.floor(s / 3600) + " h " + Math.round((s % 3600) / 60) + " min";
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -429,13 +615,20 @@
 
   function jobPage(main, { parts, signal }) {
     const id = parts[1];
-    const title = h("h1", { class: "mono", text: id });
+    const title = h("h1", { text: id });
+    const idLine = h("p", { class: "muted small mono", id: "job-id", text: id });
     const badge = h("span");
     const cancel = h("button", { type: "button", class: "danger", id: "cancel-job", text: "Cancel job", hidden: true });
+    const clone = h("a", { class: "button secondary", id: "clone-job", href: "#/new?clone=" + encodeURIComponent(id), text: "Clone and edit" });
+    const downloadModel = h("button", { type: "button", class: "secondary", id: "download-model", text: "Download model (zip)", hidden: true });
+    const deleteModel = h("button", { type: "button", class: "danger", id: "delete-model", text: "Delete model", hidden: true });
     const details = h("dl", { class: "details", id: "job-details" });
     const jobError = h("div");
+    const banner = h("div", { id: "verdict-banner", hidden: true });
     const progressBar = h("progress", { id: "job-progress", max: 1, value: 0, "aria-label": "Training progress" });
     const progressText = h("span", { class: "muted", text: "No steps yet." });
+    const stageLine = h("ol", { class: "stages", id: "job-stage", "aria-label": "Stages" }, STAGES.map(([key, name]) => h("li", { "data-stage": key, text: name })));
+    const stageTime = h("p", { class: "muted small", id: "stage-time" });
     const live = h("span", { class: "live", id: "stream-state", "aria-live": "polite", text: "connecting…" });
     const loss = new LineChart("train-loss", "Training loss", "loss");
     const lr = new LineChart("learning-rate", "Learning rate", "learning rate");
@@ -448,13 +641,17 @@
 
     main.append(
       h("p", { class: "crumbs" }, h("a", { href: "#/jobs", text: "Jobs" }), " / job"),
-      h("div", { class: "title-row" }, h("div", { class: "title-main" }, title, badge), cancel),
+      idLine,
+      h("div", { class: "title-row" }, h("div", { class: "title-main" }, title, badge), h("div", { class: "actions" }, clone, downloadModel, deleteModel, cancel)),
       jobError,
+      banner,
       h("section", { class: "card", "aria-labelledby": "h-details" }, h("h2", { id: "h-details", text: "Details" }), details),
       h(
         "section",
         { class: "card", "aria-labelledby": "h-training" },
         h("div", { class: "title-row" }, h("h2", { id: "h-training", text: "Training" }), live),
+        stageLine,
+        stageTime,
         h("div", { class: "progress-row" }, progressBar, progressText),
         h("div", { class: "charts" }, loss.el, lr.el, metric.el),
       ),
@@ -487,7 +684,40 @@
       }
     });
 
+    downloadModel.addEventListener("click", async () => {
+      downloadModel.disabled = true;
+      try {
+        await download("/v1/whet/models/" + encodeURIComponent(job.fine_tuned_model) + "/download", job.fine_tuned_model.replace(/[^A-Za-z0-9._-]/g, "_") + ".zip", signal);
+      } catch (e) {
+        if (e.name !== "AbortError") flash("Could not download the model: " + e.message, "error");
+      } finally {
+        downloadModel.disabled = false;
+      }
+    });
+    deleteModel.addEventListener("click", async () => {
+      if (!(await confirmDialog("Delete the model " + job.fine_tuned_model + " and its checkpoints? This cannot be undone; the job's results and report stay.", "Delete model"))) return;
+      deleteModel.disabled = true;
+      try {
+        await api("/v1/models/" + encodeURIComponent(job.fine_tuned_model), { method: "DELETE", signal });
+        job = await api("/v1/fine_tuning/jobs/" + encodeURIComponent(id), { signal });
+        showJob();
+        flash("Model " + job.fine_tuned_model + " deleted.", "info");
+      } catch (e) {
+        if (e.name !== "AbortError") flash("Could not delete the model: " + e.message, "error");
+      } finally {
+        deleteModel.disabled = false;
+      }
+    });
+
     function showJob() {
+      title.textContent = jobName(job);
+      if (job.status === "queued") setStage("queued", job.created_at);
+      else if (job.status === "running" && !stage.key) setStage("validating", job.created_at);
+      else if (TERMINAL.has(job.status)) setStage("done", job.finished_at);
+      const deleted = !!(job.whet && job.whet.model_deleted);
+      const hasModel = job.status === "succeeded" && job.fine_tuned_model && !deleted;
+      downloadModel.hidden = !hasModel;
+      deleteModel.hidden = !hasModel;
       clear(badge).append(statusBadge(job.status));
       cancel.hidden = TERMINAL.has(job.status);
       const hp = (job.method && job.method.supervised && job.method.supervised.hyperparameters) || job.hyperparameters || {};
@@ -495,14 +725,14 @@
       const rows = [
         ["Status", statusBadge(job.status)],
         ["Base model", job.model],
-        ["Fine-tuned model", job.fine_tuned_model ? h("code", { id: "fine-tuned-model", text: job.fine_tuned_model }) : "—"],
+        ["Fine-tuned model", job.fine_tuned_model ? h("span", {}, h("code", { id: "fine-tuned-model", text: job.fine_tuned_model }), deleted ? h("strong", { id: "model-deleted", text: " — deleted" }) : null) : "—"],
         ["Task", whet.task || "—"],
-        ["Method", (job.method && job.method.type) || "supervised"],
+        ["Method", (whet.options && whet.options.method) || (whet.task === "sft" ? "lora (default)" : "full (default)")],
         ["Epochs", hp.n_epochs ?? "auto"],
         ["Batch size", hp.batch_size ?? "auto"],
         ["Learning-rate multiplier", hp.learning_rate_multiplier ?? "auto"],
-        ["Training file", job.training_file || "—"],
-        ["Validation file", job.validation_file || "—"],
+        ["Training file", fileLabel(job.training_file)],
+        ["Validation file", job.validation_file ? fileLabel(job.validation_file) : whet.options && whet.options.holdout === 0 ? "none" : "none — a tenth of the training file is held out"],
         ["Trained tokens", job.trained_tokens === null || job.trained_tokens === undefined ? "—" : fmtNum(job.trained_tokens)],
         ["Estimated finish", TERMINAL.has(job.status) ? "—" : fmtRelative(job.estimated_finish)],
         ["Created", fmtTime(job.created_at)],
@@ -510,9 +740,10 @@
         ["Seed", job.seed ?? "—"],
         ["Suffix", job.suffix || "—"],
       ];
-      for (const [k, v] of Object.entries(whet)) {
-        if (k === "task" || k === "eval" || v === null || typeof v === "object") continue;
-        rows.push(["whet." + k, String(v)]);
+      // The request's own Whet options, as the user wrote them; no server paths.
+      for (const [k, v] of Object.entries(whet.options || {})) {
+        if (k === "task" || k === "method") continue;
+        rows.push([k.replace(/[._]/g, " "), typeof v === "object" ? JSON.stringify(v) : String(v)]);
       }
       clear(details);
       for (const [k, v] of rows) details.append(h("div", {}, h("dt", { text: k }), h("dd", {}, v)));
@@ -520,15 +751,68 @@
       if (job.error && job.error.message) {
         jobError.append(h("p", { class: "flash error", role: "alert" }, h("strong", { text: "Failed" + (job.error.code ? " (" + job.error.code + ")" : "") + ": " }), job.error.message));
       }
+      showBanner();
       if (TERMINAL.has(job.status)) {
         // Only runs that were evaluated have a report (whet.eval summarises it): no 404 to fetch.
         if (!reportShown && whet.eval) loadReport();
         else if (!whet.eval) clear(report).append(h("p", { class: "muted", text: job.status === "succeeded" ? "This job was not evaluated, so it has no report." : "No evaluation report: the job " + job.status + " before evaluating." }));
-        if (job.status === "succeeded" && job.fine_tuned_model && !tryShown) {
+        if (deleted) {
+          tryShown = false;
+          clear(tryIt).append(h("p", { class: "muted", text: "The model was deleted, so it cannot be tried. Clone the job to train it again." }));
+        } else if (job.status === "succeeded" && job.fine_tuned_model && !tryShown) {
           tryShown = true;
           clear(tryIt).append(tryItBox(job.fine_tuned_model, whet.task, signal));
         }
       }
+    }
+
+    // The verdict first: a finished job's score against the best cheaper method, coloured by
+    // outcome, with what to do next; or why it was not measured.
+    function showBanner() {
+      const e = (job.whet || {}).eval;
+      clear(banner);
+      banner.hidden = job.status !== "succeeded";
+      if (banner.hidden) return;
+      const hl = e && e.headline;
+      if (!hl) {
+        banner.className = "banner outcome-unchecked";
+        const why = e
+          ? "This kind of job has no comparison with cheaper methods yet; its report below has the held-out scores."
+          : job.validation_file
+            ? "Evaluation was turned off for this job (whet.evaluate: false)."
+            : "It had no validation file to measure the model on, and held none out (whet.holdout: 0).";
+        banner.append(
+          h("p", { class: "banner-title", text: e ? "Evaluated without baselines" : "This job was not evaluated" }),
+          h("p", { text: why }),
+          h("p", { text: e ? "" : "Measure it before relying on it: start a new job with a validation file, or run whet eval on the model with a test file." }),
+        );
+        return;
+      }
+      banner.className = "banner outcome-" + hl.outcome;
+      const interval = hl.interval ? " (95% interval " + fixed(hl.interval.low) + "–" + fixed(hl.interval.high) + ")" : "";
+      banner.append(
+        h("p", { class: "banner-title", text: hl.sentence }),
+        h("p", {}, "Fine-tuned " + hl.words + ": ", h("strong", { text: fixed(hl.value) }), interval + (hl.best_description ? " · best cheaper method: " + hl.best_description + " " + fixed(hl.best_value) : "") + "."),
+        h("ul", { class: "next-steps" }, (hl.next_steps || []).map((t) => h("li", { text: t }))),
+        h("p", {}, h("a", { href: "#h-report", text: "The full comparison is in the evaluation report below." })),
+      );
+    }
+
+    // Files by name: each file's name fetched once; its id stays beside it, small.
+    const fileNames = new Map();
+    function fileLabel(fileId) {
+      if (!fileId) return "—";
+      if (!fileNames.has(fileId)) {
+        fileNames.set(fileId, null);
+        api("/v1/files/" + encodeURIComponent(fileId), { signal })
+          .then((f) => {
+            fileNames.set(fileId, f.filename);
+            if (job) showJob();
+          })
+          .catch(() => {});
+      }
+      const name = fileNames.get(fileId);
+      return h("span", {}, name || fileId, name ? h("span", { class: "muted small mono", text: " " + fileId }) : null);
     }
 
     async function loadJob() {
@@ -690,6 +974,9 @@
       if (ev.id && seen.has(ev.id)) return;
       if (ev.id) seen.add(ev.id);
       const d = ev.data;
+      // Stages from the events: training from the first step, evaluation from its first message.
+      if (ev.type === "metrics" && d && typeof d.train_loss === "number" && stage.key !== "evaluating") setStage("training", ev.created_at);
+      if (d && d.kind === "evaluating" && stage.key !== "evaluating") setStage("evaluating", ev.created_at);
       if (ev.type === "metrics" && d && typeof d === "object") {
         const step = d.step;
         if (typeof d.train_loss === "number") loss.add("train loss", step, d.train_loss);
@@ -721,6 +1008,43 @@
       while (events.children.length > 500) events.lastElementChild.remove();
       if (ev.type !== "metrics" && job && !TERMINAL.has(job.status)) scheduleJobRefresh();
     }
+
+    // queued → validating → training → evaluating → done; each with when it began.
+    const stage = { key: null, since: null };
+    function setStage(key, since) {
+      const order = STAGES.map(([k]) => k);
+      const at = order.indexOf(key);
+      if (stage.key !== null && order.indexOf(stage.key) >= at) return; // stages only move on
+      stage.key = key;
+      stage.since = since || Date.now() / 1000;
+      for (const li of stageLine.children) {
+        const i = order.indexOf(li.dataset.stage);
+        li.className = i < at || key === "done" ? "done" : i === at ? "current" : "";
+        if (i === at && key !== "done") li.setAttribute("aria-current", "step");
+        else li.removeAttribute("aria-current");
+      }
+      if (key === "evaluating") {
+        // Training is over but the job is not: an indeterminate bar, not a full one.
+        progressBar.removeAttribute("value");
+        progressText.textContent = "Training finished; evaluating the model and the cheaper baselines…";
+      }
+      if (key === "done" && job) {
+        stageLine.lastElementChild.textContent = job.status === "succeeded" ? "Done" : job.status.charAt(0).toUpperCase() + job.status.slice(1);
+        if (job.status === "succeeded") progressBar.value = progressBar.max;
+      }
+      showStageTime();
+    }
+    function showStageTime() {
+      if (!job || !stage.key) return;
+      const now = Date.now() / 1000;
+      const total = fmtDuration(Math.max(0, (job.finished_at || now) - job.created_at));
+      let text = "Elapsed " + total;
+      if (stage.key === "training" && job.estimated_finish) text += " · training ends " + fmtRelative(job.estimated_finish);
+      else if (stage.key === "evaluating") text += " · evaluating for " + fmtDuration(now - stage.since);
+      stageTime.textContent = text + ".";
+    }
+    const ticker = setInterval(showStageTime, 1000);
+    signal.addEventListener("abort", () => clearInterval(ticker));
 
     let refreshQueued = false;
     function scheduleJobRefresh() {
@@ -892,7 +1216,12 @@
           ),
         );
       }
-      list.append(h("li", { class: "prediction" }, h("p", { class: "quote", text: lines[item.index] ?? "" }), h("p", {}, "Label: ", h("strong", { class: "predicted-label", text: item.label })), bars));
+      // A top probability little above 1/k: the model hardly prefers its answer over a guess.
+      const k = Object.keys(item.probs || {}).length;
+      const top = probs.length ? probs[0][1] : 0;
+      const unsure = k > 1 && !Array.isArray(item.label) && top < 1.5 / k;
+      const warning = unsure ? h("p", { class: "chance-warning", text: "Near chance: " + (top * 100).toFixed(0) + "% against " + (100 / k).toFixed(0) + "% for a blind guess among " + k + " labels — the model cannot tell here." }) : null;
+      list.append(h("li", { class: "prediction" + (unsure ? " unsure" : "") }, h("p", { class: "quote", text: lines[item.index] ?? "" }), h("p", {}, "Label: ", h("strong", { class: "predicted-label", text: Array.isArray(item.label) ? item.label.join(", ") || "none" : item.label })), warning, bars));
     }
     return list;
   }
@@ -959,6 +1288,8 @@
     const fileInput = h("input", { type: "file", id: "upload-file", accept: ".jsonl,.json,.csv,.tsv,.txt,.conll", "aria-describedby": "upload-help" });
     const result = h("div", { id: "validation", "aria-live": "polite" });
     const uploadButton = h("button", { type: "button", id: "upload-button", text: "Upload", disabled: true });
+    const role = h("select", { id: "upload-role" }, ROLES.map(([v, t]) => h("option", { value: v, text: t })));
+    const roleField = h("div", { class: "field", hidden: true }, h("label", { for: "upload-role", text: "Use it for" }), role, h("p", { class: "muted", text: "Guessed from the file's name; the new-job form offers each file where it belongs." }));
     const uploaded = h("div", { id: "upload-result", "aria-live": "polite" });
     const files = h("div", { id: "files" });
     main.append(
@@ -970,6 +1301,7 @@
         fileInput,
         h("p", { id: "upload-help", class: "muted" }, "JSON Lines (one example per line, e.g. ", h("code", { text: '{"text": "…", "label": "…"}' }), "), CSV or TSV. It is checked before it is stored."),
         result,
+        roleField,
         uploadButton,
         uploaded,
       ),
@@ -990,6 +1322,8 @@
         const v = await api("/v1/whet/files/validate", { method: "POST", body: form, signal });
         clear(result).append(validationView(chosen.name, v));
         uploadButton.disabled = !v.valid;
+        role.value = v.role || "train";
+        roleField.hidden = !v.valid;
       } catch (e) {
         if (e.name !== "AbortError") clear(result).append(errorBox(e));
       }
@@ -1001,6 +1335,7 @@
       clear(uploaded).append(h("p", { class: "muted", text: "Uploading…" }));
       const form = new FormData();
       form.append("purpose", "fine-tune");
+      form.append("whet_role", role.value);
       form.append("file", chosen, chosen.name);
       try {
         const f = await api("/v1/files", { method: "POST", body: form, signal });
@@ -1010,7 +1345,7 @@
             { class: "flash ok", id: "uploaded-file" },
             "Uploaded as ",
             h("code", { class: "file-id", text: f.id }),
-            " (" + fmtNum(f.bytes) + " bytes). ",
+            " (" + fmtBytes(f.bytes) + ", for " + roleName((f.whet && f.whet.role) || "train") + "). ",
             h("a", { href: "#/new?training_file=" + encodeURIComponent(f.id), id: "start-job-link", text: "Start a job with it" }),
           ),
         );
@@ -1033,6 +1368,7 @@
         for (const f of list) {
           const del = h("button", { type: "button", class: "link danger", text: "Delete", "aria-label": "Delete " + f.filename });
           del.addEventListener("click", async () => {
+            if (!(await confirmDialog("Delete the file " + f.filename + " (" + f.id + ")? Jobs that used it keep their results.", "Delete file"))) return;
             del.disabled = true;
             try {
               await api("/v1/files/" + encodeURIComponent(f.id), { method: "DELETE", signal });
@@ -1046,15 +1382,15 @@
             h(
               "tr",
               {},
-              h("td", {}, h("span", { text: f.filename }), h("br"), h("code", { class: "small muted", text: f.id })),
-              h("td", { text: f.whet && f.whet.examples !== undefined ? plural(f.whet.examples, "example") + (f.whet.task ? ", " + f.whet.task : "") : f.purpose }),
-              h("td", { class: "num", text: fmtNum(f.bytes) }),
+              // Actions beside the name, so that they stay on a narrow screen.
+              h("td", {}, h("span", { text: f.filename }), h("br"), h("code", { class: "small muted", text: f.id }), h("div", { class: "row-actions" }, h("a", { href: "#/new?training_file=" + encodeURIComponent(f.id), text: "New job" }), " ", del)),
+              h("td", { text: f.whet && f.whet.examples !== undefined ? plural(f.whet.examples, "example") + (f.whet.task ? ", " + f.whet.task : "") + (f.whet.role ? " · " + roleName(f.whet.role) : "") : f.purpose }),
+              h("td", { class: "num", text: fmtBytes(f.bytes) }),
               h("td", { text: fmtTime(f.created_at) }),
-              h("td", {}, h("a", { href: "#/new?training_file=" + encodeURIComponent(f.id), text: "New job" }), " ", del),
             ),
           );
         }
-        files.append(h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, ["File", "Contents", "Bytes", "Uploaded", ""].map((t) => h("th", { scope: "col", text: t })))), tbody)));
+        files.append(h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, ["File", "Contents", "Size", "Uploaded"].map((t) => h("th", { scope: "col", text: t })))), tbody)));
       } catch (e) {
         if (e.name !== "AbortError") clear(files).append(errorBox(e));
       }
@@ -1145,6 +1481,7 @@
     const extra = h("textarea", { id: "job-whet-extra", rows: 2, spellcheck: "false", placeholder: '{"max_length": 128}', "aria-describedby": "job-whet-extra-help" });
     const submit = h("button", { type: "submit", id: "job-submit", text: "Start fine-tuning" });
     const error = h("div", { "aria-live": "assertive", id: "job-error" });
+    const warnings = h("ul", { class: "form-warnings", id: "job-warnings", "aria-live": "polite", hidden: true });
     const form = h(
       "form",
       { class: "card form-grid", id: "new-job-form", novalidate: true },
@@ -1167,10 +1504,12 @@
         field("job-method", "Method", method),
         field("job-whet-extra", "More Whet options (JSON object)", extra, "Merged into the request's whet object, e.g. max_length."),
       ),
+      warnings,
       h("div", { class: "actions" }, submit),
       error,
     );
-    main.append(h("h1", { text: "New fine-tuning job" }), form);
+    const cloned = h("p", { class: "flash info", id: "cloned-from", hidden: true });
+    main.append(h("h1", { text: "New fine-tuning job" }), cloned, form);
 
     const fill = (select, items, empty) => {
       clear(select);
@@ -1184,19 +1523,79 @@
         const bases = models.filter((m) => !String(m.id).startsWith("ft:"));
         const tuned = models.filter((m) => String(m.id).startsWith("ft:"));
         fill(model, [...bases, ...tuned].map((m) => [m.id, m.id + (m.owned_by ? " (" + m.owned_by + ")" : "")]), null);
-        const fineTune = files.filter((f) => !f.purpose || f.purpose === "fine-tune");
+        fineTune = files.filter((f) => !f.purpose || f.purpose === "fine-tune");
+        baseModels = models;
         const about = (f) => (f.whet && f.whet.examples !== undefined ? " (" + plural(f.whet.examples, "example") + (f.whet.task ? ", " + f.whet.task : "") + ")" : "");
-        const fileItems = fineTune.map((f) => [f.id, f.filename + about(f) + " — " + f.id]);
-        fill(training, fileItems, fileItems.length ? null : "no files: upload one first");
-        fill(validation, fileItems, "none");
+        const roleOf = (f) => (f.whet && f.whet.role) || "train";
+        // Each list offers first the files uploaded for it; the training field starts on the newest
+        // training file, never on a validation or test file.
+        const ordered = (want) => [...fineTune.filter((f) => roleOf(f) === want), ...fineTune.filter((f) => roleOf(f) !== want)];
+        const item = (f) => [f.id, f.filename + about(f) + (roleOf(f) !== "train" ? " · " + roleName(roleOf(f)) + " file" : "")];
+        fill(training, ordered("train").map(item), fineTune.length ? null : "no files: upload one first");
+        fill(validation, ordered("validation").map(item), "none (hold a tenth of the training file out)");
+        const firstTrain = fineTune.find((f) => roleOf(f) === "train");
+        training.value = firstTrain ? firstTrain.id : "";
+        const trainFile = fineTune.find((f) => f.id === training.value);
+        const firstVal = fineTune.find((f) => roleOf(f) === "validation" && trainFile && f.whet && f.whet.task === trainFile.whet.task);
+        validation.value = firstVal ? firstVal.id : "";
         const wanted = params.get("training_file");
         if (wanted) training.value = wanted;
         if (params.get("validation_file")) validation.value = params.get("validation_file");
         if (params.get("model")) model.value = params.get("model");
+        if (params.get("clone")) await cloneFrom(params.get("clone"));
+        checkForm();
       } catch (e) {
         if (e.name !== "AbortError") error.append(errorBox(e));
       }
     })();
+
+    let fineTune = [];
+    let baseModels = [];
+    // Warnings while the form is filled in: what would make a useless or surprising job.
+    function checkForm() {
+      const notes = [];
+      const train = fineTune.find((f) => f.id === training.value);
+      const val = fineTune.find((f) => f.id === validation.value);
+      const base = baseModels.find((m) => m.id === model.value);
+      if (train && val && train.id === val.id) notes.push("The training and validation files are the same file: validation would measure memorisation. Choose another validation file, or none to hold a tenth out.");
+      else if (train && val && train.whet && val.whet && train.whet.task !== val.whet.task) notes.push("The validation file holds " + val.whet.task + " records, the training file " + train.whet.task + ".");
+      if (train && train.whet && ["validation", "test"].includes(train.whet.role)) notes.push(train.filename + " was uploaded as a " + roleName(train.whet.role) + " file: training on it leaves nothing honest to measure with.");
+      if (train && train.whet && typeof train.whet.examples === "number") {
+        const n = train.whet.examples;
+        const small = { tokens: 200, similarity: 200, embed: 200 }[train.whet.task] || 100;
+        if (n < small) notes.push(train.filename + " has only " + plural(n, "example") + ": expect a weak model" + (["classify", "pair"].includes(train.whet.task) ? " — method SetFit, or the linear probe the evaluation reports, may serve better." : "."));
+      }
+      if (!val && train) notes.push("No validation file: a tenth of " + train.filename + " will be held out (stratified by label) to measure the model.");
+      if (base && base.whet && base.whet.ready === false) notes.push(base.id + " is not on this server yet: the job first fetches it (" + (base.whet.source || "its registry") + ").");
+      clear(warnings);
+      for (const n of notes) warnings.append(h("li", { text: n }));
+      warnings.hidden = notes.length === 0;
+    }
+    for (const el of [model, training, validation]) el.addEventListener("change", checkForm);
+
+    // Clone and edit: the form starts from another job's request (its own values, not what auto
+    // resolved to, so that auto stays auto).
+    async function cloneFrom(jobId) {
+      const job = await api("/v1/fine_tuning/jobs/" + encodeURIComponent(jobId), { signal });
+      const req = (job.whet && job.whet.request) || {};
+      model.value = job.model;
+      training.value = job.training_file || "";
+      validation.value = job.validation_file || "";
+      const hp = req.hyperparameters || {};
+      epochs.value = hp.n_epochs === undefined || hp.n_epochs === "auto" ? "" : String(hp.n_epochs);
+      batch.value = hp.batch_size === undefined || hp.batch_size === "auto" ? "" : String(hp.batch_size);
+      lrm.value = hp.learning_rate_multiplier === undefined || hp.learning_rate_multiplier === "auto" ? "" : String(hp.learning_rate_multiplier);
+      suffix.value = job.suffix || "";
+      seed.value = job.seed === null || job.seed === undefined ? "" : String(job.seed);
+      const options = Object.assign({}, job.whet.options || {});
+      task.value = options.task || "";
+      method.value = options.method || "";
+      delete options.task;
+      delete options.method;
+      extra.value = Object.keys(options).length ? JSON.stringify(options) : "";
+      cloned.textContent = "Cloned from job " + jobName(job) + ": change what you want, then start it.";
+      cloned.hidden = false;
+    }
 
     const auto = (input, parse) => {
       const raw = input.value.trim();
@@ -1277,10 +1676,11 @@
             clear(tryBox).append(h("section", { class: "card" }, h("h2", {}, "Try ", h("code", { text: m.id })), tryItBox(m.id, task, signal)));
             tryBox.querySelector("textarea").focus();
           });
-          const actions = h("td", {}, tryButton);
+          const actions = h("span", {}, tryButton);
           if (tuned) {
             const del = h("button", { type: "button", class: "link danger", text: "Delete", "aria-label": "Delete " + m.id });
             del.addEventListener("click", async () => {
+              if (!(await confirmDialog("Delete the model " + m.id + " and its checkpoints? This cannot be undone.", "Delete model"))) return;
               del.disabled = true;
               try {
                 await api("/v1/models/" + encodeURIComponent(m.id), { method: "DELETE", signal });
@@ -1292,9 +1692,9 @@
             });
             actions.append(" ", del);
           }
-          tbody.append(h("tr", {}, h("td", { class: "mono", text: m.id }), h("td", { text: m.owned_by || "—" }), h("td", { text: m.created ? fmtTime(m.created) : "built in" }), actions));
+          tbody.append(h("tr", {}, h("td", {}, h("span", { class: "mono", text: m.id }), h("div", { class: "row-actions" }, actions)), h("td", { text: m.owned_by || "—" }), h("td", { text: m.created ? fmtTime(m.created) : "built in" })));
         }
-        clear(box).append(h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, ["Model", "Owner", "Created", ""].map((t) => h("th", { scope: "col", text: t })))), tbody)));
+        clear(box).append(h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, ["Model", "Owner", "Created"].map((t) => h("th", { scope: "col", text: t })))), tbody)));
       } catch (e) {
         if (e.name !== "AbortError") clear(box).append(errorBox(e));
       }

@@ -61,7 +61,9 @@ final class Db implements AutoCloseable {
             type TEXT NOT NULL, message TEXT NOT NULL, data TEXT)""",
           "CREATE INDEX events_job ON events (job_id, seq)",
           // When a worker last claimed the job (ms): claims go round the projects (Store.claim).
-          "ALTER TABLE jobs ADD COLUMN claimed_at BIGINT");
+          "ALTER TABLE jobs ADD COLUMN claimed_at BIGINT",
+          // What an upload is for: train, validation or test (FileRole), so forms default well.
+          "ALTER TABLE files ADD COLUMN role TEXT");
 
   @FunctionalInterface
   interface Work<T> {

@@ -65,7 +65,16 @@ final class FileRoutes implements Routes {
       throw ApiError.invalid(
           "Invalid purpose '" + purpose + "': this server accepts 'fine-tune' uploads.", "purpose");
     }
+    String role = ctx.formParam("whet_role");
+    if (role != null && !ROLES.contains(role)) {
+      throw ApiError.invalid(
+          "Invalid whet_role '" + role + "': one of " + String.join(", ", ROLES) + ".",
+          "whet_role");
+    }
     Checked c = check(file);
+    if (role == null) {
+      role = role(c.filename());
+    }
     try (Blobs.Staged staged = c.staged()) {
       quota.check(caller.project(), staged.bytes(), "this upload", "file");
       ValidationReport report = c.stats().report();
@@ -92,7 +101,8 @@ final class FileRoutes implements Routes {
               c.format(),
               report.task().cliName(),
               report.count(),
-              Store.now());
+              Store.now(),
+              role);
       store.insertFile(row);
       ctx.json(object(row));
     }
@@ -119,6 +129,7 @@ final class FileRoutes implements Routes {
       out.put("filename", c.filename());
       out.put("examples", report.count());
       out.put("task", report.task() == null ? null : report.task().cliName());
+      out.put("role", role(c.filename()));
       out.put("errors", errors);
       out.put("error_total", report.errorTotal());
       out.put("stats", stats);
@@ -301,8 +312,31 @@ final class FileRoutes implements Routes {
     m.put("status", "processed");
     m.put("status_details", null);
     if (f.task() != null) {
-      m.put("whet", Map.of("task", f.task(), "examples", f.examples()));
+      Map<String, Object> whet = new LinkedHashMap<>();
+      whet.put("task", f.task());
+      whet.put("examples", f.examples());
+      whet.put("role", f.role() == null ? role(f.filename()) : f.role());
+      m.put("whet", whet);
     }
     return m;
+  }
+
+  /** What an upload may be for; a job's form defaults each file field by it. */
+  static final List<String> ROLES = List.of("train", "validation", "test");
+
+  /**
+   * The role a file's name suggests: {@code test} for test*, {@code validation} for val, valid,
+   * validation or dev (as a word of the name: "dev-200.jsonl", "sst2_val.csv"), else {@code train}.
+   */
+  static String role(String filename) {
+    String name = filename.toLowerCase(java.util.Locale.ROOT);
+    int dot = name.lastIndexOf('.');
+    String stem = dot > 0 ? name.substring(0, dot) : name;
+    List<String> words = List.of(stem.split("[^a-z0-9]+"));
+    if (words.stream().anyMatch(w -> w.equals("test") || w.equals("eval"))) return "test";
+    if (words.stream().anyMatch(w -> List.of("val", "valid", "validation", "dev").contains(w))) {
+      return "validation";
+    }
+    return "train";
   }
 }

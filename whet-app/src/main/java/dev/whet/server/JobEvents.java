@@ -146,7 +146,8 @@ final class JobEvents implements TrainerListener {
           case "warning" -> "warn";
           default -> "info";
         };
-    message(level, message);
+    // The kind ("evaluating", "precision"…) travels as data: the dashboard shows stages by it.
+    add(level, "message", forUsers.apply(message), Http.text(Map.of("kind", kind)));
     checkCancelled(true);
   }
 

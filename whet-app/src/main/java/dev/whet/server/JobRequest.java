@@ -214,6 +214,9 @@ record JobRequest(
     c.out = runDir.toString();
     c.task = jobTask(fileTask);
     c.threads = threads;
+    // No validation file: hold a tenth out so that the job's model is measured (whet.holdout: 0
+    // trains on everything, unmeasured).
+    c.holdout = val == null ? 0.1 : 0;
     try {
       c = c.with(whet);
     } catch (WhetException e) {

@@ -377,9 +377,7 @@ final class JobRoutes implements Routes {
           Math.round(resolved.lrValue() / JobConfig.autoLr(resolved.method) * 1e6) / 1e6);
       task = resolved.task;
     } else {
-      hp.put("n_epochs", req.nEpochs().equals("auto") ? "auto" : number(req.nEpochs()));
-      hp.put("batch_size", req.batchSize() == null ? "auto" : req.batchSize());
-      hp.put("learning_rate_multiplier", req.lrMultiplier() == null ? "auto" : req.lrMultiplier());
+      hp.putAll(requested(req));
     }
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("id", j.id());
@@ -405,10 +403,35 @@ final class JobRoutes implements Routes {
     m.put("integrations", List.of());
     Map<String, Object> whet = new LinkedHashMap<>();
     whet.put("task", task);
+    whet.put("options", options(req));
+    whet.put("request", Map.of("hyperparameters", requested(req)));
+    whet.put("model_deleted", j.modelDeleted());
     whet.put("run_dir", j.runDir());
     whet.put("eval", evalSummary(runDir));
     m.put("whet", whet);
     return m;
+  }
+
+  /** The hyperparameters as the request asked for them ({@code auto} where it did not say). */
+  private static Map<String, Object> requested(JobRequest req) {
+    Map<String, Object> hp = new LinkedHashMap<>();
+    hp.put("n_epochs", req.nEpochs().equals("auto") ? "auto" : number(req.nEpochs()));
+    hp.put("batch_size", req.batchSize() == null ? "auto" : req.batchSize());
+    hp.put("learning_rate_multiplier", req.lrMultiplier() == null ? "auto" : req.lrMultiplier());
+    return hp;
+  }
+
+  /**
+   * The request's own Whet options, dotted keys to JSON values ({@code "setfit.loss": "cosine"}):
+   * sent back under {@code whet}, they ask for the same job again (the dashboard's clone).
+   */
+  private static Map<String, JsonNode> options(JobRequest req) {
+    Map<String, JsonNode> out = new LinkedHashMap<>();
+    for (String o : req.whet()) {
+      int eq = o.indexOf('=');
+      out.put(o.substring(0, eq), Http.tree(o.substring(eq + 1)));
+    }
+    return out;
   }
 
   private static Object number(String s) {
@@ -454,6 +477,7 @@ final class JobRoutes implements Routes {
                         "f1_macro", b.getValue().path("f1_macro").asDouble())));
     s.put("baselines", baselines);
     s.put("verdict", e.path("verdict").asText(null));
+    s.put("headline", e.get("headline"));
     s.put("report", "/v1/whet/jobs/" + runDir.getFileName() + "/report");
     return s;
   }
@@ -475,6 +499,7 @@ final class JobRoutes implements Routes {
     }
     s.put("metrics", metrics);
     s.put("verdict", e.path("verdict").asText(null));
+    s.put("headline", e.get("headline"));
     s.put("report", "/v1/whet/jobs/" + runDir.getFileName() + "/report");
     return s;
   }
@@ -497,6 +522,7 @@ final class JobRoutes implements Routes {
             });
     s.put("baselines", baselines);
     s.put("verdict", e.path("verdict").asText(null));
+    s.put("headline", e.get("headline"));
     s.put("report", "/v1/whet/jobs/" + runDir.getFileName() + "/report");
     return s;
   }

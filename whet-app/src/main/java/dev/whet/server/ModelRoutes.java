@@ -34,13 +34,57 @@ final class ModelRoutes implements Routes {
     app.get("/v1/models", this::list);
     app.get("/v1/models/{id}", this::retrieve);
     app.delete("/v1/models/{id}", this::delete);
+    app.get("/v1/whet/models/{id}/download", this::download);
+  }
+
+  /**
+   * A fine-tuned model's directory as a zip in Hugging Face layout (config.json, weights,
+   * tokenizer, and the sentence-transformers or adapter files where the model has them), to load
+   * elsewhere. Base models are not offered: they come from their own registries.
+   */
+  void download(Context ctx) throws IOException {
+    Caller caller = Caller.of(ctx);
+    String id = ctx.pathParam("id");
+    if (!ModelResolver.isFineTuned(id)) {
+      models.resolve(caller, id); // 404 for what does not exist
+      throw ApiError.invalid(
+          "'" + id + "' is a base model; only fine-tuned models are downloaded here.", "id");
+    }
+    Store.Job j = models.fineTuned(caller, id);
+    Path dir = Path.of(j.runDir()).resolve("model");
+    if (!Files.isDirectory(dir)) {
+      throw ApiError.notFound("model", id);
+    }
+    List<Path> files;
+    try (var walk = Files.walk(dir)) {
+      files = walk.filter(Files::isRegularFile).sorted().toList();
+    }
+    String name = id.replaceAll("[^A-Za-z0-9._-]", "_");
+    ctx.contentType("application/zip");
+    ctx.header("Content-Disposition", "attachment; filename=\"" + name + ".zip\"");
+    try (var zip = new java.util.zip.ZipOutputStream(ctx.outputStream())) {
+      for (Path f : files) {
+        // Inside a folder named after the model, '/' separated whatever the server's OS.
+        String entry = name + "/" + dir.relativize(f).toString().replace('\\', '/');
+        zip.putNextEntry(new java.util.zip.ZipEntry(entry));
+        Files.copy(f, zip);
+        zip.closeEntry();
+      }
+    }
   }
 
   void list(Context ctx) {
     Caller caller = Caller.of(ctx);
     List<Map<String, Object>> data = new ArrayList<>();
     for (ModelCatalog.Entry e : ModelCatalog.list()) {
-      data.add(object(e.name(), 0, "whet", baseKind(e)));
+      Map<String, Object> m = object(e.name(), 0, "whet", baseKind(e));
+      // Whether the job must first fetch the base, and from where: the form says so up front.
+      @SuppressWarnings("unchecked")
+      Map<String, Object> whet = (Map<String, Object>) m.get("whet");
+      whet.put("ready", e.ready());
+      if (!e.ready()) whet.put("source", e.source()); // Maven coordinates; never a server path
+      whet.put("parameters", e.parameters());
+      data.add(m);
     }
     for (Store.Job j : store.fineTunedModels(caller.project())) {
       data.add(object(j.fineTunedModel(), j.finishedAt(), caller.project(), tunedKind(j)));
@@ -99,7 +143,9 @@ final class ModelRoutes implements Routes {
     m.put("object", "model");
     m.put("created", created);
     m.put("owned_by", ownedBy);
-    m.put("whet", Map.of("kind", kind));
+    Map<String, Object> whet = new LinkedHashMap<>();
+    whet.put("kind", kind);
+    m.put("whet", whet);
     return m;
   }
 

@@ -34,7 +34,8 @@ final class Store implements AutoCloseable {
       String format,
       String task,
       Integer examples,
-      long createdAt) {}
+      long createdAt,
+      String role) {}
 
   record Job(
       String id,
@@ -170,7 +171,7 @@ final class Store implements AutoCloseable {
             update(
                 c,
                 "INSERT INTO files (id, project, filename, purpose, bytes, sha256, format, task,"
-                    + " examples, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    + " examples, created_at, role) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 f.id(),
                 f.project(),
                 f.filename(),
@@ -180,7 +181,8 @@ final class Store implements AutoCloseable {
                 f.format(),
                 f.task(),
                 f.examples(),
-                f.createdAt()));
+                f.createdAt(),
+                f.role()));
   }
 
   FileRow file(String project, String id) {
@@ -234,7 +236,8 @@ final class Store implements AutoCloseable {
         r.getString("format"),
         r.getString("task"),
         nullableInt(r, "examples"),
-        r.getLong("created_at"));
+        r.getLong("created_at"),
+        r.getString("role"));
   }
 
   // --- jobs

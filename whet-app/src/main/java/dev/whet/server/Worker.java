@@ -291,7 +291,8 @@ final class Worker implements AutoCloseable {
             "csv",
             null,
             null,
-            Store.now()));
+            Store.now(),
+            null));
     if (store.finish(job.id(), owner, "succeeded", model, result.realTokens(), null, fileId)) {
       store.addEvent(job.id(), "info", "message", "New fine-tuned model created: " + model, null);
       store.addEvent(job.id(), "info", "message", "The job has successfully completed", null);

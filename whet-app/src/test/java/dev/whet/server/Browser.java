@@ -97,6 +97,11 @@ final class Browser implements AutoCloseable {
     driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(30));
   }
 
+  /** Where the browser saves downloads. */
+  Path downloads() {
+    return profile.resolve("downloads");
+  }
+
   /**
    * The browser console since the last call: every entry as {@code LEVEL message}. Page errors,
    * failed requests and CSP violations all land here.

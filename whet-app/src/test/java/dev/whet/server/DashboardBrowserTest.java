@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.whet.model.TinyBert;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -127,9 +128,22 @@ class DashboardBrowserTest {
           x ->
               x.findElements(By.cssSelector("#job-model option[value='tiny-bert']")).size() == 1
                   && x.findElements(By.cssSelector("#job-validation-file option")).size() > 2);
+      // Uploads carry the role their names suggest; the form defaults each field by it, and
+      // warns when training and validation are the same file.
+      assertEquals(
+          "train", s.get("/v1/files/" + trainId, s.key).json().get("whet").get("role").asText());
+      assertEquals(
+          "validation", s.get("/v1/files/" + valId, s.key).json().get("whet").get("role").asText());
+      assertEquals(trainId, d.findElement(By.id("job-training-file")).getAttribute("value"));
+      assertEquals(valId, d.findElement(By.id("job-validation-file")).getAttribute("value"));
       new Select(d.findElement(By.id("job-model"))).selectByValue("tiny-bert");
-      new Select(d.findElement(By.id("job-training-file"))).selectByValue(trainId);
+      new Select(d.findElement(By.id("job-validation-file"))).selectByValue(trainId);
+      wait.until(x -> textOf(x, "#job-warnings").contains("are the same file"));
+      assertTrue(
+          textOf(d, "#job-warnings").contains("only 64 examples"), textOf(d, "#job-warnings"));
+      shot(b, "new-job-warnings");
       new Select(d.findElement(By.id("job-validation-file"))).selectByValue(valId);
+      wait.until(x -> !textOf(x, "#job-warnings").contains("are the same file"));
       d.findElement(By.id("job-epochs")).sendKeys("12");
       d.findElement(By.id("job-batch-size")).sendKeys("4");
       d.findElement(By.id("job-lr-multiplier")).sendKeys("20");
@@ -154,6 +168,7 @@ class DashboardBrowserTest {
       training
           .withMessage("the loss chart did not grow beyond " + first[0] + " points while running")
           .until(x -> points(x, "train-loss") > first[0] && status(x).equals("running"));
+      assertEquals("Training", textOf(d, "#job-stage li.current"));
       shot(b, "running");
       training.withMessage("the job did not succeed").until(x -> status(x).equals("succeeded"));
       assertTrue(points(d, "learning-rate") > 1, "learning-rate chart");
@@ -166,6 +181,8 @@ class DashboardBrowserTest {
                   textOf(x, "#fine-tuned-model").isEmpty() ? null : textOf(x, "#fine-tuned-model"));
       assertEquals("ft:tiny-bert:dash:" + jobId, model);
       wait.until(x -> textOf(x, "#events").contains("successfully completed"));
+      wait.until(x -> x.findElements(By.cssSelector("#job-stage li:not(.done)")).isEmpty());
+      assertTrue(textOf(d, "#stage-time").startsWith("Elapsed "), textOf(d, "#stage-time"));
       wait.until(x -> !x.findElement(By.id("cancel-job")).isDisplayed()); // finished: no cancel
       wait.until(x -> !x.findElements(By.cssSelector("#checkpoints-table tbody tr")).isEmpty());
 
@@ -190,6 +207,12 @@ class DashboardBrowserTest {
         sum += Double.parseDouble(bar.getAttribute("aria-valuenow"));
       }
       assertEquals(2.0, sum, 1e-3, "two predictions' probabilities");
+
+      // The verdict first: a banner above the details, coloured by the outcome.
+      String banner = textOf(d, "#verdict-banner");
+      assertTrue(banner.contains("Fine-tuned macro F1"), banner);
+      assertTrue(
+          d.findElement(By.id("verdict-banner")).getAttribute("class").matches(".*outcome-.*"));
 
       // The evaluation's headline: the fine-tuned model and each baseline, a row each.
       String summary = text(wait.until(x -> x.findElement(By.cssSelector("#eval-summary table"))));
@@ -254,6 +277,136 @@ class DashboardBrowserTest {
       assertTrue(text(d.findElement(By.id("try-output"))).contains("found"));
       shot(b, "entities");
 
+      // A job that loses to a cheaper method says so first, on its page and in the jobs list.
+      String losing = losingJob();
+      d.get(url + "#/jobs/" + losing);
+      String lost =
+          wait.until(
+              x -> textOf(x, "#verdict-banner").isEmpty() ? null : textOf(x, "#verdict-banner"));
+      assertTrue(lost.startsWith("Below"), lost);
+      assertTrue(lost.contains("best: "), lost);
+      assertTrue(
+          d.findElement(By.id("verdict-banner")).getAttribute("class").contains("outcome-below"));
+      ((JavascriptExecutor) d).executeScript("window.scrollTo(0, 0)");
+      shot(b, "job-below-baseline");
+      // Its try-it flags answers barely above a blind guess.
+      wait.until(x -> x.findElement(By.id("try-input"))).sendKeys("item 7 is beta");
+      d.findElement(By.id("try-run")).click();
+      String unsure =
+          text(wait.until(x -> x.findElement(By.cssSelector("#try-output .chance-warning"))));
+      assertTrue(unsure.startsWith("Near chance"), unsure);
+      d.findElement(By.linkText("Jobs")).click();
+      String listed =
+          text(
+              wait.until(
+                  x -> x.findElement(By.cssSelector("#jobs-table tr[data-job='" + losing + "']"))));
+      assertTrue(listed.contains("succeeded · below baseline"), listed);
+      assertTrue(listed.contains("macro F1 0."), listed);
+
+      // Iterate: clone the first job, change its epochs and suffix, run it.
+      d.get(url + "#/jobs/" + jobId);
+      wait.until(x -> x.findElement(By.id("clone-job"))).click();
+      wait.until(x -> textOf(x, "#cloned-from").contains("Cloned from job dash"));
+      wait.until(
+          x -> trainId.equals(x.findElement(By.id("job-training-file")).getAttribute("value")));
+      assertEquals(valId, d.findElement(By.id("job-validation-file")).getAttribute("value"));
+      assertEquals("tiny-bert", d.findElement(By.id("job-model")).getAttribute("value"));
+      assertEquals("12", d.findElement(By.id("job-epochs")).getAttribute("value"));
+      assertEquals("classify", d.findElement(By.id("job-task")).getAttribute("value"));
+      assertEquals(
+          "{\"max_length\":32}", d.findElement(By.id("job-whet-extra")).getAttribute("value"));
+      d.findElement(By.id("job-epochs")).clear();
+      d.findElement(By.id("job-epochs")).sendKeys("2");
+      d.findElement(By.id("job-suffix")).clear();
+      d.findElement(By.id("job-suffix")).sendKeys("dash2");
+      d.findElement(By.id("job-submit")).click();
+      wait.until(
+          x -> x.getCurrentUrl().contains("#/jobs/ftjob-") && !x.getCurrentUrl().endsWith(jobId));
+      String cloneId = d.getCurrentUrl().substring(d.getCurrentUrl().indexOf("#/jobs/") + 7);
+      finished(cloneId, "the cloned job");
+      JsonNode clone = s.get("/v1/fine_tuning/jobs/" + cloneId, s.key).json();
+      assertEquals(2, clone.get("hyperparameters").get("n_epochs").asInt());
+      assertEquals(32, clone.get("whet").get("options").get("max_length").asInt());
+      assertEquals(valId, clone.get("validation_file").asText());
+
+      // Compare the two: both named in the table, both drawn in the loss chart.
+      d.findElement(By.linkText("Jobs")).click();
+      for (String id : List.of(jobId, cloneId)) {
+        wait.until(
+                x ->
+                    x.findElement(
+                        By.cssSelector("#jobs-table tr[data-job='" + id + "'] input.pick")))
+            .click();
+      }
+      wait.until(x -> x.findElement(By.id("compare-jobs")).isEnabled());
+      d.findElement(By.id("compare-jobs")).click();
+      String compared =
+          text(wait.until(x -> x.findElement(By.cssSelector("#compare-table table"))));
+      assertTrue(compared.contains("dash ·") && compared.contains("dash2 ·"), compared);
+      assertTrue(compared.contains("Epochs") && compared.contains("Trained tokens"), compared);
+      wait.until(x -> points(x, "compare-loss") > 0);
+      wait.until(
+          x ->
+              ((Number)
+                          ((JavascriptExecutor) x)
+                              .executeScript(
+                                  "return new Set([...document.querySelectorAll("
+                                      + "\"svg[data-chart='compare-loss'] [data-series]\")]"
+                                      + ".map(e => e.dataset.series)).size"))
+                      .intValue()
+                  == 2);
+      shot(b, "compare");
+
+      // Download the clone's model: the zip holds a model that loads and classifies as served.
+      d.get(url + "#/jobs/" + cloneId);
+      wait.until(x -> x.findElement(By.id("download-model")).isDisplayed());
+      d.findElement(By.id("download-model")).click();
+      Path zip =
+          new WebDriverWait(d, Duration.ofSeconds(30))
+              .until(
+                  x -> {
+                    try (var files = Files.list(b.downloads())) {
+                      return files
+                          .filter(f -> f.toString().endsWith(".zip"))
+                          .findFirst()
+                          .orElse(null);
+                    } catch (java.io.IOException e) {
+                      return null;
+                    }
+                  });
+      Path unzipped = unzip(zip, dir.resolve("downloaded"));
+      String cloneModel = clone.get("fine_tuned_model").asText();
+      try (dev.whet.model.ClassifierModel loaded = dev.whet.model.ClassifierModel.load(unzipped)) {
+        float[] p = loaded.predict(List.of("a charming journey"), null)[0];
+        JsonNode served =
+            s.post(
+                    "/v1/whet/classify",
+                    TestServer.JSON.writeValueAsString(
+                        java.util.Map.of(
+                            "model", cloneModel, "input", List.of("a charming journey"))),
+                    s.key)
+                .json();
+        JsonNode probs = served.get("data").get(0).get("probs");
+        assertEquals(p.length, probs.size(), served.toString());
+        for (int j = 0; j < p.length; j++) {
+          // The server may run in bf16 where the machine is faster in it; the files are the same.
+          assertEquals(probs.get(loaded.labels().get(j)).asDouble(), p[j], 0.02, served.toString());
+        }
+      }
+
+      // Deleting asks first, naming the model; keeping it keeps it, deleting says so on the page.
+      d.findElement(By.id("delete-model")).click();
+      String asked = text(wait.until(x -> x.findElement(By.id("confirm-text"))));
+      assertTrue(asked.contains(cloneModel), asked);
+      d.findElement(By.id("confirm-no")).click();
+      assertEquals(200, s.get("/v1/models/" + cloneModel, s.key).status());
+      d.findElement(By.id("delete-model")).click();
+      wait.until(x -> x.findElement(By.id("confirm-yes"))).click();
+      wait.until(x -> textOf(x, "#job-details").contains("deleted"));
+      assertEquals(404, s.get("/v1/models/" + cloneModel, s.key).status());
+      assertTrue(textOf(d, "#try-it").contains("deleted"));
+      assertFalse(d.findElement(By.id("download-model")).isDisplayed());
+
       // Sentence embeddings (issue 18): a similarity job's page shows Spearman before and after.
       d.get(url + "#/jobs/" + similarityJob());
       String sts = text(wait.until(x -> x.findElement(By.cssSelector("#eval-summary table"))));
@@ -264,7 +417,14 @@ class DashboardBrowserTest {
       // A narrow screen: no page scrolls sideways (wide tables scroll inside their own box).
       d.manage().window().setSize(new Dimension(500, 900));
       for (String page :
-          List.of("#/jobs/" + jobId, "#/jobs", "#/new", "#/upload", "#/models", "#/login")) {
+          List.of(
+              "#/jobs/" + jobId,
+              "#/jobs",
+              "#/compare?jobs=" + jobId + "," + losing,
+              "#/new",
+              "#/upload",
+              "#/models",
+              "#/login")) {
         d.get(url + page);
         wait.until(x -> !x.findElements(By.cssSelector("main h1")).isEmpty());
         Thread.sleep(300); // let the page's first fetch fill it
@@ -282,6 +442,16 @@ class DashboardBrowserTest {
                         + " textarea')].filter(e => e.labels.length === 0 &&"
                         + " !e.getAttribute('aria-label')).map(e => e.id || e.name).join(',');");
         assertEquals("", unlabelled, page + " has unlabelled controls");
+        // Every visible action lies inside the 500 px: reachable without sideways scrolling.
+        Object cut =
+            ((JavascriptExecutor) d)
+                .executeScript(
+                    "return [...document.querySelectorAll('main a, main button')].filter(e =>"
+                        + " e.offsetParent !== null && (e.getBoundingClientRect().right >"
+                        + " document.documentElement.clientWidth + 1 ||"
+                        + " e.getBoundingClientRect().left < 0)).map(e => e.id ||"
+                        + " e.textContent).join(',');");
+        assertEquals("", cut, page + ": actions outside the screen");
         shot(b, "narrow-" + page.replaceAll("[^a-z]", ""));
       }
 
@@ -333,12 +503,58 @@ class DashboardBrowserTest {
             {"model": "tiny-bert", "training_file": "%s", "suffix": "ner", "seed": 7,
              "method": {"type": "supervised", "supervised": {"hyperparameters":
                 {"n_epochs": 60, "batch_size": 4, "learning_rate_multiplier": 60}}},
-             "whet": {"max_length": 48, "dropout": 0, "warmup": 0}}
+             "whet": {"max_length": 48, "dropout": 0, "warmup": 0, "holdout": 0}}
             """
                 .formatted(file),
             s.key);
     assertEquals(200, created.status(), created.body());
     return finished(created.json().get("id").asText(), "the tagger job");
+  }
+
+  /**
+   * A classifier that a cheaper method clearly beats: each label is a keyword TF-IDF picks up at
+   * once, while a barely trained tiny model answers near chance. Without a validation file the
+   * service holds a tenth out to evaluate on.
+   */
+  private static String losingJob() throws Exception {
+    List<String> lines = new ArrayList<>();
+    String[] words = {"alpha", "beta", "gamma"};
+    for (int i = 0; i < 300; i++) {
+      String label = words[i % 3];
+      lines.add(
+          TestServer.JSON.writeValueAsString(
+              java.util.Map.of("text", "item " + i + " is " + label, "label", label)));
+    }
+    String file =
+        s.uploadText("keywords.jsonl", String.join("\n", lines) + "\n").json().get("id").asText();
+    TestServer.Response created =
+        s.post(
+            "/v1/fine_tuning/jobs",
+            """
+            {"model": "tiny-bert", "training_file": "%s", "suffix": "lose",
+             "method": {"type": "supervised", "supervised": {"hyperparameters":
+                {"n_epochs": 1, "batch_size": 32, "learning_rate_multiplier": 0.001}}},
+             "whet": {"max_length": 16}}
+            """
+                .formatted(file),
+            s.key);
+    assertEquals(200, created.status(), created.body());
+    return finished(created.json().get("id").asText(), "the losing job");
+  }
+
+  /** Extracts a zip into {@code to}; the directory of its single top-level folder. */
+  private static Path unzip(Path zip, Path to) throws Exception {
+    Path top = null;
+    try (var in = new java.util.zip.ZipInputStream(Files.newInputStream(zip))) {
+      for (var e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+        Path out = to.resolve(e.getName()).normalize();
+        assertTrue(out.startsWith(to), "entry inside the zip's folder: " + e.getName());
+        Files.createDirectories(out.getParent());
+        Files.copy(in, out);
+        top = to.resolve(Path.of(e.getName()).getName(0));
+      }
+    }
+    return top;
   }
 
   /** A sentence-similarity model trained through the API on STS-B pairs, one short epoch. */

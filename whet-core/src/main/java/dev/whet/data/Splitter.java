@@ -95,6 +95,40 @@ public final class Splitter {
   }
 
   /**
+   * Holds out a share of {@code file} for validation, split as {@link #split} splits (stratified,
+   * duplicates together, seeded), into {@code dir}/train.jsonl and {@code dir}/validation.jsonl.
+   *
+   * @return what was written, or null (nothing written) when the share would leave validation or
+   *     training empty
+   */
+  public static Result holdOut(Path file, DataOptions options, double share, long seed, Path dir) {
+    Dataset data = Dataset.load(file, options);
+    int[] side = assign(data.examples(), share, 0, seed);
+    // A label (or tag) whose every example was held out, a one-example class, could not be
+    // learnt: such examples stay in training.
+    java.util.Set<String> trained = new java.util.HashSet<>();
+    for (int i = 0; i < side.length; i++) {
+      if (side[i] == 0) trained.addAll(labelsOf(data.examples().get(i)));
+    }
+    for (int i = 0; i < side.length; i++) {
+      if (side[i] == 1 && !trained.containsAll(labelsOf(data.examples().get(i)))) side[i] = 0;
+    }
+    long held = java.util.Arrays.stream(side).filter(x -> x == 1).count();
+    if (held == 0 || held == side.length) {
+      return null;
+    }
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new WhetException(dir + ": cannot create (" + e.getMessage() + ")", 2, e);
+    }
+    return new Result(
+        write(dir.resolve("train.jsonl"), data.task(), data.examples(), side, 0),
+        write(dir.resolve("validation.jsonl"), data.task(), data.examples(), side, 1),
+        null);
+  }
+
+  /**
    * Which side each example goes to: 0 train, 1 validation, 2 test. Groups of duplicates are placed
    * whole; within each label the groups are shuffled with the seed and the first ones fill test,
    * then validation, up to their share of that label.
@@ -176,6 +210,14 @@ public final class Splitter {
       left--;
     }
     return out;
+  }
+
+  private static List<String> labelsOf(Example e) {
+    return switch (e) {
+      case ClassificationExample c -> c.labels();
+      case TokenExample t -> t.tags();
+      default -> List.of();
+    };
   }
 
   private static Part write(Path out, Task task, List<Example> examples, int[] side, int which) {

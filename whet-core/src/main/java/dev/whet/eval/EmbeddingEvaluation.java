@@ -134,10 +134,24 @@ public final class EmbeddingEvaluation {
         .put("low", difference.low())
         .put("high", difference.high());
     o.put("verdict", verdict());
+    o.set("headline", ReportWriter.mapper().valueToTree(headline()));
     o.set("forgetting", forgetting == null ? null : ReportWriter.mapper().valueToTree(forgetting));
     o.set("data_stats", dataStats);
     o.set("timings", Json.MAPPER.valueToTree(timings));
     return o;
+  }
+
+  /** The headline: the tuned model against its base, the one cheaper alternative here. */
+  private Verdict.Headline headline() {
+    double[] v = values.get(main);
+    Interval[] i = intervals.get(main);
+    String words = main.equals("spearman") ? "Spearman" : "MRR";
+    Map<String, Verdict.Score> scores = new LinkedHashMap<>();
+    scores.put("fine_tuned", new Verdict.Score("Fine-tuned model", v[1], i[1]));
+    scores.put("base", new Verdict.Score("Base model", v[0], i[0]));
+    Comparison c =
+        new Comparison("fine_tuned", "base", main, difference, Comparison.Outcome.of(difference));
+    return Verdict.headline(main, words, "fine_tuned", scores, java.util.List.of(c));
   }
 
   private String verdict() {

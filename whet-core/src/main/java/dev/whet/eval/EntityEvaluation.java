@@ -73,6 +73,7 @@ public final class EntityEvaluation {
       Map<String, SystemScores> baselines,
       List<Comparison> comparisons,
       String verdict,
+      Verdict.Headline headline,
       ForgettingCheck forgetting,
       Errors errors,
       JsonNode dataStats,
@@ -193,6 +194,7 @@ public final class EntityEvaluation {
         comparisons,
         Verdict.describe(
             METRIC, "entity F1", verdictScores.get(reference), verdictScores, comparisons),
+        Verdict.headline(METRIC, "entity F1", reference, verdictScores, comparisons),
         forgetting,
         errors(ref.pred()),
         dataStats,

@@ -21,6 +21,7 @@ import java.util.Map;
  * @param baselines every system scored, reference included, in the order they were added
  * @param comparisons the reference against each other system
  * @param verdict plain-language summary of the comparisons
+ * @param headline the verdict as a banner shows it (outcome, best alternative, next steps)
  * @param forgetting the forgetting check, or null when it was not run
  * @param errors error analysis of the reference system
  * @param dataStats data statistics as found by the data check (any JSON object), or null
@@ -39,6 +40,7 @@ public record EvalResult(
     Map<String, SystemResult> baselines,
     List<Comparison> comparisons,
     String verdict,
+    Verdict.Headline headline,
     ForgettingCheck forgetting,
     ErrorAnalysis errors,
     JsonNode dataStats,

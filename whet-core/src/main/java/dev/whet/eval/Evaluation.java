@@ -240,6 +240,7 @@ public final class Evaluation {
         results,
         comparisons,
         Verdict.describe(ref.result(), results, comparisons),
+        Verdict.headline(reference, results, comparisons),
         forgetting,
         errors,
         dataStats,

@@ -350,6 +350,7 @@ public final class MultiLabelEvaluation {
         results,
         comparisons,
         Verdict.describe(ref.result(), results, comparisons),
+        Verdict.headline(reference, results, comparisons),
         forgetting,
         null,
         dataStats,

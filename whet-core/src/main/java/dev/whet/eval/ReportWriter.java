@@ -83,6 +83,7 @@ public final class ReportWriter {
       svg text{font:11px system-ui,sans-serif;fill:#374151}svg text.legend{font-size:12px}svg text.axis-label{font-size:12px;fill:#111827}
       svg text.cell{font-size:11px;fill:#111827}svg text.cell.light{fill:#fff}svg .axis{stroke:#9ca3af;stroke-width:1}
       .muted{color:#6b7280}.text{max-width:520px;word-break:break-word}
+      tr.best td{font-weight:700;background:#f0fdf4}.headline{font-size:16px;font-weight:700}
       """;
 
   /** Renders the whole report. */
@@ -100,7 +101,7 @@ public final class ReportWriter {
                 r.labels().size(),
                 r.reference())));
 
-    b.append("<h2>Verdict</h2>").append(p("verdict", r.verdict()));
+    verdict(b, r.verdict(), r.headline());
     baselines(b, r);
     curves(b, data.log());
     if (r.multiLabel() != null) {
@@ -253,16 +254,21 @@ public final class ReportWriter {
                 r.n(),
                 r.types().size(),
                 r.reference())));
-    b.append("<h2>Verdict</h2>").append(p("verdict", r.verdict()));
+    verdict(b, r.verdict(), r.headline());
     b.append("<h2>Systems compared</h2><section><table><tr><th>system</th>");
     b.append("<th>entity F1</th><th>95% interval</th><th>precision</th><th>recall</th>");
     b.append("<th>token accuracy</th><th>entity F1 difference vs ");
     b.append(Html.esc(r.reference())).append(" (95% interval)</th><th>seconds</th></tr>");
     List<Svg.Bar> bars = new ArrayList<>();
+    double best =
+        r.baselines().values().stream()
+            .mapToDouble(EntityEvaluation.SystemScores::entityF1)
+            .max()
+            .orElse(0);
     for (EntityEvaluation.SystemScores s : r.baselines().values()) {
       Comparison c =
           r.comparisons().stream().filter(x -> x.other().equals(s.name())).findFirst().orElse(null);
-      b.append("<tr><td>").append(Html.esc(s.description()));
+      b.append(row(s.entityF1() == best)).append(Html.esc(s.description()));
       b.append(" <span class=\"muted\">").append(Html.esc(s.name())).append("</span>");
       if (s.setting() != null) {
         b.append("<br><span class=\"muted\">").append(Html.esc(s.setting())).append("</span>");
@@ -276,7 +282,7 @@ public final class ReportWriter {
       b.append("</tr>");
       bars.add(new Svg.Bar(s.description(), s.entityF1(), s.entityF1Interval(), ""));
     }
-    b.append("</table>");
+    b.append("</table>").append(p("muted", "The highest entity F1 is in bold."));
     b.append(Svg.bars("systems-f1", "Entity F1 per system with 95% interval", bars));
     b.append(
         p(
@@ -351,19 +357,36 @@ public final class ReportWriter {
         });
   }
 
+  /** The verdict, its one-line headline first, coloured by the outcome. */
+  private static void verdict(StringBuilder b, String verdict, Verdict.Headline headline) {
+    b.append("<h2>Verdict</h2>");
+    if (headline != null) {
+      String kind = headline.outcome().equals("above") ? "ok" : "flag";
+      b.append(p("headline " + kind, headline.sentence()));
+    }
+    b.append(p("verdict", verdict));
+  }
+
+  /** A table row's start; the best system's row is drawn in bold. */
+  private static String row(boolean best) {
+    return best ? "<tr class=\"best\"><td>" : "<tr><td>";
+  }
+
   private static void baselines(StringBuilder b, EvalResult r) {
     b.append("<h2>Systems compared</h2><section><table><tr><th>system</th><th>accuracy</th>");
     b.append("<th>95% interval</th><th>macro F1</th><th>95% interval</th>");
     b.append("<th>macro F1 difference vs ").append(Html.esc(r.reference()));
     b.append(" (95% interval)</th><th>seconds</th></tr>");
     List<Svg.Bar> bars = new ArrayList<>();
+    double best =
+        r.baselines().values().stream().mapToDouble(SystemResult::f1Macro).max().orElse(0);
     for (SystemResult s : r.baselines().values()) {
       Comparison c =
           r.comparisons().stream()
               .filter(x -> x.other().equals(s.name()) && x.metric().equals("f1_macro"))
               .findFirst()
               .orElse(null);
-      b.append("<tr><td>").append(Html.esc(s.description()));
+      b.append(row(s.f1Macro() == best)).append(Html.esc(s.description()));
       b.append(" <span class=\"muted\">").append(Html.esc(s.name())).append("</span>");
       if (s.setting() != null) {
         b.append("<br><span class=\"muted\">").append(Html.esc(s.setting())).append("</span>");
@@ -377,7 +400,7 @@ public final class ReportWriter {
       b.append("</tr>");
       bars.add(new Svg.Bar(s.description(), s.f1Macro(), s.f1MacroInterval(), ""));
     }
-    b.append("</table>");
+    b.append("</table>").append(p("muted", "The highest macro F1 is in bold."));
     b.append(Svg.bars("systems-f1", "Macro F1 per system with 95% interval", bars));
     b.append(
         p(

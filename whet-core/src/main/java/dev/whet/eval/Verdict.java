@@ -18,19 +18,163 @@ public final class Verdict {
   /** Describes the reference against the other systems (f1_macro comparisons only). */
   public static String describe(
       SystemResult reference, Map<String, SystemResult> systems, List<Comparison> comparisons) {
-    Map<String, Score> scores = new java.util.LinkedHashMap<>();
-    systems.forEach(
-        (k, s) -> scores.put(k, new Score(s.description(), s.f1Macro(), s.f1MacroInterval())));
     return describe(
         "f1_macro",
         "macro F1",
         new Score(reference.description(), reference.f1Macro(), reference.f1MacroInterval()),
-        scores,
+        macroF1(systems),
         comparisons);
+  }
+
+  /** The headline of the reference against the other systems (f1_macro comparisons only). */
+  public static Headline headline(
+      String reference, Map<String, SystemResult> systems, List<Comparison> comparisons) {
+    return headline("f1_macro", "macro F1", reference, macroF1(systems), comparisons);
+  }
+
+  private static Map<String, Score> macroF1(Map<String, SystemResult> systems) {
+    Map<String, Score> scores = new java.util.LinkedHashMap<>();
+    systems.forEach(
+        (k, s) -> scores.put(k, new Score(s.description(), s.f1Macro(), s.f1MacroInterval())));
+    return scores;
   }
 
   /** A system's score on the metric a verdict is about. */
   public record Score(String description, double value, Interval interval) {}
+
+  /**
+   * The verdict as a banner shows it: the fine-tune's score, the best cheaper alternative's, and
+   * where the fine-tune stands against the alternatives by their paired intervals.
+   *
+   * @param metric the metric key ({@code f1_macro}, {@code entity_f1}, {@code spearman}…)
+   * @param words the metric in a sentence
+   * @param value the fine-tune's score, with its {@code interval}
+   * @param best the strongest alternative's key, its {@code bestDescription} and {@code bestValue}
+   * @param outcome {@code above} (every alternative clearly beaten), {@code within} (none clearly
+   *     better, some not clearly worse), {@code below} (at least one clearly better) or {@code
+   *     unchecked} (nothing to compare with)
+   * @param below how many alternatives are clearly better, {@code within} how many are not clearly
+   *     different, {@code beaten} how many are clearly worse
+   * @param sentence the outcome in one line
+   * @param nextSteps what to do next, most useful first
+   */
+  public record Headline(
+      String metric,
+      String words,
+      double value,
+      Interval interval,
+      String best,
+      String bestDescription,
+      Double bestValue,
+      String outcome,
+      int below,
+      int within,
+      int beaten,
+      String sentence,
+      List<String> nextSteps) {}
+
+  /**
+   * The headline of the reference against the other systems on one metric (arguments as for {@link
+   * #describe(String, String, Score, Map, List)}; {@code systems} may hold the reference).
+   */
+  public static Headline headline(
+      String metric,
+      String words,
+      String referenceKey,
+      Map<String, Score> systems,
+      List<Comparison> comparisons) {
+    Score ref = systems.get(referenceKey);
+    List<Comparison> on = comparisons.stream().filter(c -> c.metric().equals(metric)).toList();
+    if (on.isEmpty()) {
+      return new Headline(
+          metric,
+          words,
+          ref.value(),
+          ref.interval(),
+          null,
+          null,
+          null,
+          "unchecked",
+          0,
+          0,
+          0,
+          String.format(
+              Locale.ROOT, "%s %.3f; not compared with any cheaper method", words, ref.value()),
+          List.of(
+              "Evaluate it against the cheaper methods (whet eval RUN --data TEST --baselines)"
+                  + " before relying on it."));
+    }
+    String bestKey =
+        on.stream()
+            .map(Comparison::other)
+            .max(Comparator.comparingDouble(k -> systems.get(k).value()))
+            .orElseThrow();
+    Score best = systems.get(bestKey);
+    int below = byOutcome(on, Comparison.Outcome.WORSE).size();
+    int within = byOutcome(on, Comparison.Outcome.NO_CLEAR_DIFFERENCE).size();
+    int beaten = byOutcome(on, Comparison.Outcome.BETTER).size();
+    String outcome = below > 0 ? "below" : within > 0 ? "within" : "above";
+    String scores =
+        String.format(
+            Locale.ROOT,
+            "best: %s %.3f; fine-tuned %.3f",
+            lower(best.description()),
+            best.value(),
+            ref.value());
+    String cheaper =
+        on.size() == 1 ? "the cheaper method" : "all " + on.size() + " cheaper methods";
+    String sentence =
+        switch (outcome) {
+          case "below" ->
+              String.format(
+                  Locale.ROOT,
+                  "Below %s — %s",
+                  below == 1 ? "a cheaper method" : below + " cheaper methods",
+                  scores);
+          case "within" ->
+              String.format(
+                  Locale.ROOT,
+                  "Not shown better than %s — %s",
+                  within == 1 ? "a cheaper method" : within + " cheaper methods",
+                  scores);
+          default -> String.format(Locale.ROOT, "Beats %s — %s", cheaper, scores);
+        };
+    String use = lower(best.description());
+    List<String> next =
+        switch (outcome) {
+          case "below" ->
+              List.of(
+                  "Use " + use + ": it scores higher at a fraction of the cost.",
+                  "Or train longer (more epochs) or on more examples, then compare again.",
+                  "Read the error analysis in the report for what the model gets wrong.");
+          case "within" ->
+              List.of(
+                  "Prefer "
+                      + use
+                      + " unless the fine-tune is needed for other reasons: it does"
+                      + " as well here at a fraction of the cost.",
+                  "A larger test set narrows the intervals and may separate the two.",
+                  "Training longer or on more examples may open a clear gap.");
+          default ->
+              List.of(
+                  "Serve the fine-tuned model; check the forgetting check in the report if it"
+                      + " must keep its general ability.");
+        };
+    return new Headline(
+        metric,
+        words,
+        ref.value(),
+        ref.interval(),
+        bestKey,
+        best.description(),
+        best.value(),
+        outcome,
+        below,
+        within,
+        beaten,
+        sentence,
+        next);
+  }
 
   /**
    * Describes the reference against the other systems on one metric.
@@ -133,8 +277,10 @@ public final class Verdict {
     return s == null ? key : s.description();
   }
 
+  /** Mid-sentence form: "Base model" → "base model", but "TF-IDF" and "kNN" stay as they are. */
   private static String lower(String s) {
-    return s.isEmpty() ? s : Character.toLowerCase(s.charAt(0)) + s.substring(1);
+    if (s.isEmpty() || (s.length() > 1 && !Character.isLowerCase(s.charAt(1)))) return s;
+    return Character.toLowerCase(s.charAt(0)) + s.substring(1);
   }
 
   private static String signed(double v) {

@@ -8,6 +8,7 @@ import dev.whet.data.Dataset;
 import dev.whet.data.EmbeddingPairExample;
 import dev.whet.data.Example;
 import dev.whet.data.SimilarityExample;
+import dev.whet.data.Splitter;
 import dev.whet.data.Task;
 import dev.whet.data.TokenExample;
 import dev.whet.engine.Engine;
@@ -45,6 +46,7 @@ public final class Training {
   /** Starts a new run. */
   public static TrainResult start(JobConfig job, List<TrainerListener> listeners) {
     job.validate();
+    job = holdOut(job, listeners);
     if (job.trainsDecoder()) {
       SftInputs in = SftInputs.load(job);
       NewRun started = newRun(job, in.train.size(), in.baseDir, listeners);
@@ -70,6 +72,60 @@ public final class Training {
     NewRun started = newRun(job, in.train.size(), in.baseDir, listeners);
     writeDataStats(started.job(), in.baseDir, in.options, started.run());
     return run(started.job(), in, started.run(), null, listeners);
+  }
+
+  /**
+   * A job with neither a validation nor a test file and a {@code holdout} share: its run directory
+   * made now, holding data/train.jsonl and data/validation.jsonl split from the training file, and
+   * the job reading them. Anything else: the job as it is.
+   */
+  private static JobConfig holdOut(JobConfig job, List<TrainerListener> listeners) {
+    if (!(job.holdout > 0) || job.val != null || job.test != null) {
+      return job;
+    }
+    if (!job.trainsDecoder() && !job.trainsEmbeddings()) {
+      Inputs.load(job); // the user's file checked as given: errors name it, not the split
+    }
+    DataOptions options = DataOptions.defaults();
+    if (!job.task.equals(Task.SFT)) {
+      options =
+          options.withTask(Task.parse(job.task)).withColumns(job.textColumn, null, job.labelColumn);
+    }
+    RunDir run = RunDir.create(job.out);
+    Path train = Path.of(job.train);
+    Splitter.Result split =
+        Splitter.holdOut(train, options, job.holdout, job.seed, run.path().resolve("data"));
+    String message;
+    JobConfig held = job.copy();
+    held.out = run.path().toString();
+    if (split == null) {
+      message =
+          String.format(
+              Locale.ROOT,
+              "No validation file, and %s is too small to hold %.0f%% of it out: the model will"
+                  + " not be evaluated. Give a validation file to measure it.",
+              train.getFileName(),
+              100 * job.holdout);
+    } else {
+      held.train = split.train().file().toString();
+      held.val = split.val().file().toString();
+      held.textColumn = null; // the split files are Whet's JSONL, whatever the source's columns
+      held.labelColumn = null;
+      message =
+          String.format(
+              Locale.ROOT,
+              "No validation file: held out %d of %d examples of %s (%.0f%%, stratified by"
+                  + " label, duplicates kept together) to validate and evaluate on; training on"
+                  + " the other %d",
+              split.val().count(),
+              split.val().count() + split.train().count(),
+              train.getFileName(),
+              100 * job.holdout,
+              split.train().count());
+    }
+    run.logger().onEvent("holdout", message);
+    listeners.forEach(l -> l.onEvent("holdout", message));
+    return held;
   }
 
   /** Continues a run from its last checkpoint, exactly where it stopped. */

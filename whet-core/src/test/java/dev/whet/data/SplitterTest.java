@@ -36,6 +36,41 @@ class SplitterTest {
   }
 
   @Test
+  void holdOutWritesTrainAndValidationIntoADirectory() throws IOException {
+    Path file = dir.resolve("in.jsonl");
+    List<String> lines = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      lines.add(
+          "{\"text\": \"t" + i + "\", \"label\": \"" + (i % 5 == 0 ? "rare" : "common") + "\"}");
+    }
+    Files.write(file, lines);
+    Splitter.Result r =
+        Splitter.holdOut(file, DataOptions.defaults(), 0.2, 3, dir.resolve("run/data"));
+    assertEquals(dir.resolve("run/data/train.jsonl"), r.train().file());
+    assertEquals(dir.resolve("run/data/validation.jsonl"), r.val().file());
+    assertEquals(40, r.train().count());
+    assertEquals(10, r.val().count());
+    List<String> held = Files.readAllLines(r.val().file());
+    assertEquals(2, held.stream().filter(l -> l.contains("rare")).count(), "stratified");
+    List<String> all = new ArrayList<>(held);
+    all.addAll(Files.readAllLines(r.train().file()));
+    assertEquals(50, new java.util.HashSet<>(all).size(), "each example on one side");
+    // A one-example label is never held out: it could not be learnt.
+    lines.add("{\"text\": \"only one\", \"label\": \"single\"}");
+    Files.write(file, lines);
+    for (long seed = 0; seed < 20; seed++) {
+      Splitter.Result one =
+          Splitter.holdOut(file, DataOptions.defaults(), 0.2, seed, dir.resolve("one"));
+      assertTrue(Files.readString(one.train().file()).contains("single"), "seed " + seed);
+    }
+    // Too small to hold anything out: nothing written, null.
+    Files.write(file, lines.subList(0, 3));
+    assertEquals(
+        null, Splitter.holdOut(file, DataOptions.defaults(), 0.1, 3, dir.resolve("small")));
+    assertTrue(!Files.exists(dir.resolve("small")));
+  }
+
+  @Test
   void stratifiedDeterministicAndDuplicatesTogether() {
     List<Example> ex = imbalanced();
     int[] side = Splitter.assign(ex, 0.1, 0.1, 5);

@@ -1,5 +1,7 @@
 package dev.whet.eval;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.LinkedHashMap;
@@ -57,5 +59,45 @@ class VerdictTest {
             List.of(f1("tfidf_logreg", -0.04, -0.07, -0.01), f1("knn", 0.1, 0.07, 0.13)));
     assertTrue(v.contains("TF-IDF + logistic regression beats the fine-tuned model by 4.0"), v);
     assertTrue(v.contains("did not pay off"), v);
+  }
+
+  @Test
+  void theHeadlineCountsOutcomesAndNamesTheStrongestAlternative() {
+    Verdict.Headline below =
+        Verdict.headline(
+            "fine_tuned",
+            systems,
+            List.of(f1("tfidf_logreg", -0.04, -0.07, -0.01), f1("knn", 0.1, 0.07, 0.13)));
+    assertEquals("below", below.outcome());
+    assertEquals(1, below.below());
+    assertEquals(1, below.beaten());
+    assertEquals("tfidf_logreg", below.best());
+    assertEquals(0.85, below.bestValue(), 1e-12);
+    assertEquals(0.90, below.value(), 1e-12);
+    assertEquals(
+        "Below a cheaper method — best: TF-IDF + logistic regression 0.850; fine-tuned 0.900",
+        below.sentence());
+    assertTrue(below.nextSteps().get(0).startsWith("Use TF-IDF"), below.nextSteps().toString());
+
+    Verdict.Headline within =
+        Verdict.headline(
+            "fine_tuned",
+            systems,
+            List.of(f1("tfidf_logreg", 0.01, -0.01, 0.03), f1("knn", 0.1, 0.07, 0.13)));
+    assertEquals("within", within.outcome());
+    assertTrue(within.sentence().startsWith("Not shown better than a cheaper method"));
+
+    Verdict.Headline above =
+        Verdict.headline(
+            "fine_tuned",
+            systems,
+            List.of(f1("tfidf_logreg", 0.05, 0.02, 0.08), f1("knn", 0.1, 0.07, 0.13)));
+    assertEquals("above", above.outcome());
+    assertEquals(2, above.beaten());
+    assertTrue(above.sentence().startsWith("Beats all 2 cheaper methods"), above.sentence());
+
+    Verdict.Headline alone = Verdict.headline("fine_tuned", systems, List.of());
+    assertEquals("unchecked", alone.outcome());
+    assertNull(alone.best());
   }
 }
