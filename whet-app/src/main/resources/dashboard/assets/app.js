@@ -93,6 +93,7 @@
     return (n / 1024 / 1024).toFixed(1) + " MB";
   }
 
+  const METRIC_NAMES = { f1_macro: "macro F1", entity_f1: "entity F1", spearman: "Spearman", mrr: "MRR", loss: "validation loss", accuracy: "accuracy", token_accuracy: "token accuracy", perplexity: "perplexity" };
   const STAGES = [["queued", "Queued"], ["validating", "Checking data, loading the model"], ["training", "Training"], ["evaluating", "Evaluating baselines"], ["done", "Done"]];
 
   function plural(n, word) {
@@ -1482,6 +1483,7 @@
     const submit = h("button", { type: "submit", id: "job-submit", text: "Start fine-tuning" });
     const error = h("div", { "aria-live": "assertive", id: "job-error" });
     const warnings = h("ul", { class: "form-warnings", id: "job-warnings", "aria-live": "polite", hidden: true });
+    const plan = h("div", { class: "job-plan", id: "job-plan", "aria-live": "polite" });
     const form = h(
       "form",
       { class: "card form-grid", id: "new-job-form", novalidate: true },
@@ -1505,6 +1507,7 @@
         field("job-whet-extra", "More Whet options (JSON object)", extra, "Merged into the request's whet object, e.g. max_length."),
       ),
       warnings,
+      plan,
       h("div", { class: "actions" }, submit),
       error,
     );
@@ -1544,6 +1547,7 @@
         if (params.get("model")) model.value = params.get("model");
         if (params.get("clone")) await cloneFrom(params.get("clone"));
         checkForm();
+        refreshPlan();
       } catch (e) {
         if (e.name !== "AbortError") error.append(errorBox(e));
       }
@@ -1605,39 +1609,79 @@
       return v;
     };
 
+    // The request the form describes; throws with a message naming the field at fault.
+    function requestBody() {
+      if (!model.value) throw new Error("Choose a base model.");
+      if (!training.value) throw new Error("Choose a training file (upload one first).");
+      const hyperparameters = {
+        n_epochs: auto(epochs, (x) => (/^\d+$/.test(x) ? Number(x) : NaN)),
+        batch_size: auto(batch, (x) => (/^\d+$/.test(x) ? Number(x) : NaN)),
+        learning_rate_multiplier: auto(lrm, Number),
+      };
+      const whet = {};
+      if (extra.value.trim()) {
+        let parsed;
+        try {
+          parsed = JSON.parse(extra.value);
+        } catch (e) {
+          throw new Error("More Whet options is not valid JSON: " + e.message);
+        }
+        if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("More Whet options must be a JSON object.");
+        Object.assign(whet, parsed);
+      }
+      if (task.value) whet.task = task.value;
+      if (method.value) whet.method = method.value;
+      const body = { model: model.value, training_file: training.value, method: { type: "supervised", supervised: { hyperparameters } } };
+      if (validation.value) body.validation_file = validation.value;
+      if (suffix.value.trim()) body.suffix = suffix.value.trim();
+      if (seed.value.trim()) {
+        if (!/^\d+$/.test(seed.value.trim())) throw new Error("Seed: enter a whole number or leave it empty.");
+        body.seed = Number(seed.value.trim());
+      }
+      if (Object.keys(whet).length) body.whet = whet;
+      return body;
+    }
+
+    // What the job would be: every auto resolved and its estimated time and memory, refreshed as
+    // the form changes (POST /v1/whet/jobs/plan runs creation's checks and stores nothing).
+    let planTimer = null;
+    let planSeq = 0;
+    function refreshPlan() {
+      clearTimeout(planTimer);
+      planTimer = setTimeout(async () => {
+        const seq = ++planSeq;
+        let body;
+        try {
+          body = requestBody();
+        } catch (e) {
+          clear(plan).append(h("p", { class: "muted", text: e.message }));
+          return;
+        }
+        try {
+          const p = await api("/v1/whet/jobs/plan", { body, signal });
+          if (seq !== planSeq) return;
+          const r = p.resolved;
+          const hp = body.method.supervised.hyperparameters;
+          const tag = (v) => (v === "auto" ? " (auto)" : "");
+          clear(plan).append(
+            h("p", {}, h("strong", { text: "This job: " }), r.task + ", " + r.method + ", " + fmtNum(r.n_epochs) + " epochs" + tag(hp.n_epochs) + ", batch " + r.batch_size + tag(hp.batch_size) + ", learning rate " + fmtNum(r.learning_rate) + tag(hp.learning_rate_multiplier) + ", " + r.precision + ", selected by " + (METRIC_NAMES[r.metric] || r.metric.replace(/_/g, " ")) + "; " + plural(r.training_examples, "training example") + (r.held_out_examples ? " (" + fmtNum(r.held_out_examples) + " held out to validate)" : "") + "."),
+            h("p", {}, h("strong", { text: "Estimate: " }), p.estimate.description + " on this server; " + fmtBytes(p.estimate.disk_bytes) + " of disk."),
+          );
+        } catch (e) {
+          if (e.name === "AbortError" || seq !== planSeq) return;
+          clear(plan).append(h("p", { class: "chance-warning", text: "As filled in, the server would refuse this job: " + e.message }));
+        }
+      }, 250);
+    }
+    form.addEventListener("input", refreshPlan);
+    form.addEventListener("change", refreshPlan);
+
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       clear(error);
       let body;
       try {
-        if (!model.value) throw new Error("Choose a base model.");
-        if (!training.value) throw new Error("Choose a training file (upload one first).");
-        const hyperparameters = {
-          n_epochs: auto(epochs, (x) => (/^\d+$/.test(x) ? Number(x) : NaN)),
-          batch_size: auto(batch, (x) => (/^\d+$/.test(x) ? Number(x) : NaN)),
-          learning_rate_multiplier: auto(lrm, Number),
-        };
-        const whet = {};
-        if (extra.value.trim()) {
-          let parsed;
-          try {
-            parsed = JSON.parse(extra.value);
-          } catch (e) {
-            throw new Error("More Whet options is not valid JSON: " + e.message);
-          }
-          if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("More Whet options must be a JSON object.");
-          Object.assign(whet, parsed);
-        }
-        if (task.value) whet.task = task.value;
-        if (method.value) whet.method = method.value;
-        body = { model: model.value, training_file: training.value, method: { type: "supervised", supervised: { hyperparameters } } };
-        if (validation.value) body.validation_file = validation.value;
-        if (suffix.value.trim()) body.suffix = suffix.value.trim();
-        if (seed.value.trim()) {
-          if (!/^\d+$/.test(seed.value.trim())) throw new Error("Seed: enter a whole number or leave it empty.");
-          body.seed = Number(seed.value.trim());
-        }
-        if (Object.keys(whet).length) body.whet = whet;
+        body = requestBody();
       } catch (e) {
         error.append(errorBox(e));
         return;

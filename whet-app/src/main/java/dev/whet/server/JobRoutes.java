@@ -54,6 +54,7 @@ final class JobRoutes implements Routes {
   @Override
   public void register(Javalin app) {
     app.post("/v1/fine_tuning/jobs", this::create);
+    app.post("/v1/whet/jobs/plan", this::plan);
     app.get("/v1/fine_tuning/jobs", this::list);
     app.get("/v1/fine_tuning/jobs/{id}", this::retrieve);
     app.post("/v1/fine_tuning/jobs/{id}/cancel", this::cancel);
@@ -62,9 +63,48 @@ final class JobRoutes implements Routes {
     app.get("/v1/whet/jobs/{id}/report", this::report);
   }
 
-  void create(Context ctx) {
+  /**
+   * {@code POST /v1/whet/jobs/plan}: the job a creation request would start, without starting it —
+   * every {@code auto} resolved as training will resolve it, and the estimate of time, memory and
+   * disk. The same checks as creation, so a request the plan accepts is one creation accepts.
+   */
+  void plan(Context ctx) {
     Caller caller = Caller.of(ctx);
-    JobRequest req = JobRequest.of(Requests.object(ctx));
+    Prepared p = prepare(caller, JobRequest.of(Requests.object(ctx)), "ftjob-plan");
+    int examples = p.train().examples() == null ? 0 : p.train().examples();
+    boolean heldOut = p.val() == null && p.config().holdout > 0;
+    int trainExamples = heldOut ? (int) Math.round(examples * (1 - p.config().holdout)) : examples;
+    JobConfig r = p.config().resolve(trainExamples, c -> p.estimate().precision());
+    Map<String, Object> resolved = new LinkedHashMap<>();
+    resolved.put("task", r.task);
+    resolved.put("method", r.method);
+    resolved.put("metric", r.metric);
+    resolved.put("n_epochs", number(r.epochs));
+    resolved.put("batch_size", r.batchSize);
+    resolved.put("learning_rate", r.lrValue());
+    resolved.put(
+        "learning_rate_multiplier",
+        Math.round(r.lrValue() / JobConfig.autoLr(r.method) * 1e6) / 1e6);
+    resolved.put("max_length", r.maxLength);
+    resolved.put("precision", r.precision);
+    resolved.put("training_examples", trainExamples);
+    resolved.put("held_out_examples", heldOut ? examples - trainExamples : 0);
+    JobEstimate e = p.estimate();
+    Map<String, Object> estimate = new LinkedHashMap<>();
+    estimate.put("steps", e.steps());
+    estimate.put("tokens", e.tokens());
+    estimate.put("seconds", Math.round(e.seconds()));
+    estimate.put("memory_bytes", e.memory().total());
+    estimate.put("disk_bytes", e.disk());
+    estimate.put("description", e.describe());
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("object", "whet.job_plan");
+    out.put("resolved", resolved);
+    out.put("estimate", estimate);
+    ctx.json(out);
+  }
+
+  private Prepared prepare(Caller caller, JobRequest req, String id) {
     if (ModelResolver.isFineTuned(req.model())) {
       throw ApiError.invalid(
           "Whet fine-tunes base models; continuing from a fine-tuned model is not supported yet.",
@@ -76,7 +116,6 @@ final class JobRoutes implements Routes {
         req.validationFile() == null
             ? null
             : trainingFile(caller, req.validationFile(), "validation_file");
-    String id = Store.newId("ftjob-");
     Path runDir = home.resolve("runs").resolve(id);
     JobConfig config =
         req.toConfig(
@@ -129,6 +168,27 @@ final class JobRoutes implements Routes {
             worker.machine());
     limits.check(estimate);
     quota.check(caller.project(), estimate.disk(), "this job's run (model and checkpoints)", null);
+    return new Prepared(req, train, val, runDir, config, estimate);
+  }
+
+  /** A request checked and costed: what creating it would run, before anything is stored. */
+  private record Prepared(
+      JobRequest req,
+      Store.FileRow train,
+      Store.FileRow val,
+      Path runDir,
+      JobConfig config,
+      JobEstimate estimate) {}
+
+  void create(Context ctx) {
+    Caller caller = Caller.of(ctx);
+    Prepared p = prepare(caller, JobRequest.of(Requests.object(ctx)), Store.newId("ftjob-"));
+    JobRequest req = p.req();
+    Store.FileRow train = p.train();
+    Store.FileRow val = p.val();
+    JobEstimate estimate = p.estimate();
+    String id = p.runDir().getFileName().toString();
+    Path runDir = p.runDir();
     store.insertJob(
         Store.Job.created(
             id,

@@ -141,6 +141,12 @@ class DashboardBrowserTest {
       wait.until(x -> textOf(x, "#job-warnings").contains("are the same file"));
       assertTrue(
           textOf(d, "#job-warnings").contains("only 64 examples"), textOf(d, "#job-warnings"));
+      // Every auto shows what it resolves to, with the estimate, before anything is submitted.
+      wait.until(x -> textOf(x, "#job-plan").contains("Estimate: about"));
+      String plan = textOf(d, "#job-plan");
+      assertTrue(
+          plan.matches("(?s).*classify, full, \\d+ epochs \\(auto\\), batch \\d+ \\(auto\\).*"),
+          plan);
       shot(b, "new-job-warnings");
       new Select(d.findElement(By.id("job-validation-file"))).selectByValue(valId);
       wait.until(x -> !textOf(x, "#job-warnings").contains("are the same file"));

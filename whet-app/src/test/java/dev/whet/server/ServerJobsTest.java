@@ -322,6 +322,38 @@ class ServerJobsTest {
     assertTrue(data.get(0).get("embedding").size() > 0 && norm > 0, answer.body());
   }
 
+  @Test
+  void aPlanResolvesEveryAutoAndEstimatesWithoutCreatingAJob() throws Exception {
+    String train = upload(lines.subList(0, 100), "plan-train.jsonl");
+    int before = s.get("/v1/fine_tuning/jobs?limit=100", s.key).json().get("data").size();
+    TestServer.Response plan =
+        s.post(
+            "/v1/whet/jobs/plan",
+            """
+            {"model": "tiny", "training_file": "%s"}
+            """
+                .formatted(train),
+            s.key);
+    assertEquals(200, plan.status(), plan.body());
+    JsonNode r = plan.json().get("resolved");
+    assertEquals("classify", r.get("task").asText());
+    assertEquals("full", r.get("method").asText());
+    assertTrue(r.get("n_epochs").asInt() > 0, r.toString());
+    // No validation file: a tenth held out, as the job will.
+    assertEquals(90, r.get("training_examples").asInt());
+    assertEquals(10, r.get("held_out_examples").asInt());
+    assertTrue(plan.json().get("estimate").get("steps").asLong() > 0, plan.body());
+    assertTrue(plan.json().get("estimate").get("memory_bytes").asLong() > 0, plan.body());
+    assertEquals(before, s.get("/v1/fine_tuning/jobs?limit=100", s.key).json().get("data").size());
+    // The plan refuses what creation refuses, with the same message.
+    String unknownFile = "{\"model\": \"tiny\", \"training_file\": \"file-nope\"}";
+    TestServer.Response bad = s.post("/v1/whet/jobs/plan", unknownFile, s.key);
+    TestServer.Response refused = s.post("/v1/fine_tuning/jobs", unknownFile, s.key);
+    assertTrue(bad.status() >= 400, bad.body());
+    assertEquals(refused.status(), bad.status());
+    assertEquals(refused.body(), bad.body());
+  }
+
   /** The 200 STS-B training pairs of the test resources as similarity lines. */
   static List<String> stsPairs() throws Exception {
     List<String> pairs = new java.util.ArrayList<>();

@@ -128,7 +128,10 @@ public record JobEstimate(
   }
 
   private static String count(long n) {
-    return n < 10_000 ? Long.toString(n) : String.format(Locale.ROOT, "%.1f M", n / 1e6);
+    if (n < 10_000) return Long.toString(n);
+    return n < 1_000_000
+        ? String.format(Locale.ROOT, "%.0f k", n / 1e3)
+        : String.format(Locale.ROOT, "%.1f M", n / 1e6);
   }
 
   /**
