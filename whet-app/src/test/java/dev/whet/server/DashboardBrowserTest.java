@@ -224,6 +224,7 @@ class DashboardBrowserTest {
       String summary = text(wait.until(x -> x.findElement(By.cssSelector("#eval-summary table"))));
       assertTrue(summary.contains("fine-tuned") && summary.contains("linear probe"), summary);
 
+      ((JavascriptExecutor) d).executeScript("window.scrollTo(0, 0)");
       shot(b, "job-finished");
       // A second job, cancelled from its page.
       d.findElement(By.linkText("New job")).click();
@@ -458,7 +459,12 @@ class DashboardBrowserTest {
                         + " e.getBoundingClientRect().left < 0)).map(e => e.id ||"
                         + " e.textContent).join(',');");
         assertEquals("", cut, page + ": actions outside the screen");
-        shot(b, "narrow-" + page.replaceAll("[^a-z]", ""));
+        shot(
+            b,
+            "narrow-"
+                + page.replaceAll("\\?.*", "")
+                    .replaceAll("/ftjob-[A-Za-z0-9]+", "-detail")
+                    .replaceAll("[^a-z-]", ""));
       }
 
       // Log out: the key is forgotten and the next page asks for it again.

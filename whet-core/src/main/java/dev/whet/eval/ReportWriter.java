@@ -84,6 +84,7 @@ public final class ReportWriter {
       svg text.cell{font-size:11px;fill:#111827}svg text.cell.light{fill:#fff}svg .axis{stroke:#9ca3af;stroke-width:1}
       .muted{color:#6b7280}.text{max-width:520px;word-break:break-word}
       tr.best td{font-weight:700;background:#f0fdf4}.headline{font-size:16px;font-weight:700}
+      .warn{background:#fffbeb;border-left:4px solid #d97706;padding:10px 12px}
       """;
 
   /** Renders the whole report. */
@@ -361,7 +362,12 @@ public final class ReportWriter {
   private static void verdict(StringBuilder b, String verdict, Verdict.Headline headline) {
     b.append("<h2>Verdict</h2>");
     if (headline != null) {
-      String kind = headline.outcome().equals("above") ? "ok" : "flag";
+      String kind =
+          switch (headline.outcome()) {
+            case "above" -> "ok";
+            case "below" -> "flag";
+            default -> "warn";
+          };
       b.append(p("headline " + kind, headline.sentence()));
     }
     b.append(p("verdict", verdict));

@@ -283,7 +283,10 @@ public final class Verdict {
     return Character.toLowerCase(s.charAt(0)) + s.substring(1);
   }
 
+  /** "+1.5", "-0.7", and "0.0" where the rounding leaves nothing (never "+-0.0"). */
   private static String signed(double v) {
-    return (v >= 0 ? "+" : "") + Evaluation.points(v);
+    String p = Evaluation.points(v);
+    if (p.startsWith("-")) return p.matches("-0\\.0+") ? p.substring(1) : p;
+    return p.matches("0\\.0+") ? p : "+" + p;
   }
 }

@@ -51,6 +51,16 @@ class VerdictTest {
   }
 
   @Test
+  void aTieReadsAsZeroPointsNeverPlusMinusZero() {
+    String v =
+        Verdict.describe(
+            ft,
+            systems,
+            List.of(f1("tfidf_logreg", -0.0, -0.05, 0.05), f1("knn", 0.1, 0.07, 0.13)));
+    assertTrue(v.contains("(0.0 points relative to it, 95% interval -5.0 to +5.0)"), v);
+  }
+
+  @Test
   void saysSoWhenABaselineWins() {
     String v =
         Verdict.describe(
