@@ -702,6 +702,7 @@
         await api("/v1/models/" + encodeURIComponent(job.fine_tuned_model), { method: "DELETE", signal });
         job = await api("/v1/fine_tuning/jobs/" + encodeURIComponent(id), { signal });
         showJob();
+        loadCheckpoints();
         flash("Model " + job.fine_tuned_model + " deleted.", "info");
       } catch (e) {
         if (e.name !== "AbortError") flash("Could not delete the model: " + e.message, "error");
@@ -850,9 +851,9 @@
                 rows.map((c) =>
                   h(
                     "tr",
-                    {},
+                    { "data-step": c.step_number },
                     h("td", { class: "num", text: fmtNum(c.step_number) }),
-                    h("td", { class: "mono", text: c.fine_tuned_model_checkpoint || c.id }),
+                    h("td", {}, h("span", { class: "mono", text: c.fine_tuned_model_checkpoint || c.id }), checkpointActions(c)),
                     h("td", { text: fmtTime(c.created_at) }),
                     metricKeys.map((k) => h("td", { class: "num", text: fmtNum((c.metrics || {})[k]) })),
                   ),
@@ -864,6 +865,30 @@
       } catch (e) {
         if (e.name !== "AbortError") clear(checkpoints).append(errorBox(e));
       }
+    }
+
+    // A succeeded job's checkpoints are models too: try one here, or download it.
+    function checkpointActions(c) {
+      const name = c.fine_tuned_model_checkpoint;
+      if (!job || job.status !== "succeeded" || !name || (job.whet && job.whet.model_deleted)) return null;
+      const tryButton = h("button", { type: "button", class: "link", text: "Try", "aria-label": "Try checkpoint " + c.step_number });
+      tryButton.addEventListener("click", () => {
+        clear(tryIt).append(h("p", { class: "muted" }, "Trying checkpoint ", h("code", { text: name }), ":"), tryItBox(name, (job.whet || {}).task, signal));
+        tryShown = true;
+        document.getElementById("h-try").scrollIntoView();
+      });
+      const get = h("button", { type: "button", class: "link", text: "Download", "aria-label": "Download checkpoint " + c.step_number });
+      get.addEventListener("click", async () => {
+        get.disabled = true;
+        try {
+          await download("/v1/whet/models/" + encodeURIComponent(name) + "/download", name.replace(/[^A-Za-z0-9._-]/g, "_") + ".zip", signal);
+        } catch (e) {
+          if (e.name !== "AbortError") flash("Could not download the checkpoint: " + e.message, "error");
+        } finally {
+          get.disabled = false;
+        }
+      });
+      return h("div", { class: "row-actions" }, tryButton, " ", get);
     }
 
     async function loadReport() {

@@ -36,6 +36,9 @@ public final class ModelResolver {
     if (modelId == null || modelId.isBlank()) {
       throw ApiError.invalid("'model' is required", "model");
     }
+    if (isFineTuned(modelId) && checkpointStep(modelId) >= 0) {
+      return checkpoint(caller, modelId);
+    }
     if (isFineTuned(modelId)) {
       Store.Job job = fineTuned(caller, modelId);
       Path dir = Path.of(job.runDir()).resolve("model");
@@ -53,6 +56,43 @@ public final class ModelResolver {
     } catch (WhetException e) {
       throw new ApiError(404, "invalid_request_error", e.getMessage(), "model", "model_not_found");
     }
+  }
+
+  private static final java.util.regex.Pattern CHECKPOINT =
+      java.util.regex.Pattern.compile("(ft:.*):ckpt-step-(\\d{1,18})");
+
+  /** The step of a checkpoint's model id ({@code ft:…:<job-id>:ckpt-step-N}), else -1. */
+  static long checkpointStep(String modelId) {
+    java.util.regex.Matcher m = CHECKPOINT.matcher(modelId);
+    return m.matches() ? Long.parseLong(m.group(2)) : -1;
+  }
+
+  /**
+   * A checkpoint as a model directory, written on first use beside the run's checkpoints
+   * (run/exported/checkpoint-N) from the job's base, data and the checkpoint's weights; 404 when
+   * the job or that checkpoint does not exist.
+   */
+  private Path checkpoint(Caller caller, String modelId) {
+    java.util.regex.Matcher m = CHECKPOINT.matcher(modelId);
+    if (!m.matches()) throw ApiError.notFound("model", modelId);
+    Store.Job job = fineTuned(caller, m.group(1));
+    long step = Long.parseLong(m.group(2));
+    Path run = Path.of(job.runDir());
+    if (!java.nio.file.Files.isDirectory(run.resolve("checkpoint-" + step))) {
+      throw ApiError.notFound("model", modelId);
+    }
+    Path dir = run.resolve("exported").resolve("checkpoint-" + step);
+    synchronized (this) { // one export at a time; the second caller finds it written
+      if (!dev.whet.model.ModelRef.isModelDir(dir)) {
+        try {
+          dev.whet.train.Training.exportCheckpoint(run, step, dir);
+        } catch (WhetException e) {
+          throw new ApiError(
+              400, "invalid_request_error", e.getMessage(), "model", "checkpoint_not_servable");
+        }
+      }
+    }
+    return dir;
   }
 
   /** The succeeded, not deleted job of the caller that produced {@code modelId}, or 404. */

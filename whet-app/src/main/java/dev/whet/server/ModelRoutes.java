@@ -50,11 +50,7 @@ final class ModelRoutes implements Routes {
       throw ApiError.invalid(
           "'" + id + "' is a base model; only fine-tuned models are downloaded here.", "id");
     }
-    Store.Job j = models.fineTuned(caller, id);
-    Path dir = Path.of(j.runDir()).resolve("model");
-    if (!Files.isDirectory(dir)) {
-      throw ApiError.notFound("model", id);
-    }
+    Path dir = models.resolve(caller, id); // a fine-tuned model or one of its checkpoints
     List<Path> files;
     try (var walk = Files.walk(dir)) {
       files = walk.filter(Files::isRegularFile).sorted().toList();
@@ -124,6 +120,13 @@ final class ModelRoutes implements Routes {
     // Its checkpoints are versions of the same model: they go with it.
     for (Path checkpoint : new dev.whet.train.RunDir(Path.of(j.runDir())).checkpoints()) {
       DiskFiles.delete(checkpoint);
+    }
+    Path exported = Path.of(j.runDir()).resolve("exported");
+    if (Files.isDirectory(exported)) {
+      try (var dirs = Files.list(exported)) {
+        dirs.forEach(models::deleting);
+      }
+      DiskFiles.delete(exported);
     }
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("id", id);

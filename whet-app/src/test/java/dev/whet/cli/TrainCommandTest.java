@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.whet.WhetException;
+import dev.whet.model.ClassifierModel;
 import dev.whet.model.TinyBert;
+import dev.whet.train.Training;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -173,6 +176,74 @@ class TrainCommandTest {
     Cli.Result again = Cli.run("train", "--resume", out.toString());
     assertEquals(1, again.exit());
     assertTrue(again.err().contains("already finished"), again.err());
+  }
+
+  /**
+   * Issue 21: a checkpoint exported as a model is the run's model at that step — the last one gives
+   * the saved model's probabilities exactly, LoRA merged as the run's model is; an earlier one
+   * differs.
+   */
+  @Test
+  void checkpointsExportAsModelsOfTheirStep() throws Exception {
+    Path out = dir.resolve("ckpt-run");
+    Cli.Result r =
+        Cli.run(
+            "train",
+            "--base",
+            base.toString(),
+            "--train",
+            train.toString(),
+            "--task",
+            "classify",
+            "--out",
+            out.toString(),
+            "--epochs",
+            "2",
+            "--lr",
+            "1e-2",
+            "--batch-size",
+            "16",
+            "--max-length",
+            "32",
+            "--method",
+            "lora",
+            "--precision",
+            "fp32",
+            "--set",
+            "save_every=4",
+            "--set",
+            "keep_checkpoints=2",
+            "--set",
+            "evaluate=false",
+            "--json");
+    assertEquals(0, r.exit(), r.err());
+    List<String> texts = List.of("a charming journey", "bleak and desperate");
+    float[][] saved;
+    try (ClassifierModel m = ClassifierModel.load(out.resolve("model"))) {
+      saved = m.predict(texts, null);
+    }
+    float[][] last;
+    try (ClassifierModel m =
+        ClassifierModel.load(Training.exportCheckpoint(out, 8, dir.resolve("ckpt-8")))) {
+      last = m.predict(texts, null);
+    }
+    float[][] earlier;
+    try (ClassifierModel m =
+        ClassifierModel.load(Training.exportCheckpoint(out, 4, dir.resolve("ckpt-4")))) {
+      earlier = m.predict(texts, null);
+    }
+    for (int i = 0; i < texts.size(); i++) {
+      for (int j = 0; j < saved[i].length; j++) {
+        assertEquals(saved[i][j], last[i][j], 1e-5, texts.get(i));
+      }
+    }
+    assertTrue(Math.abs(earlier[0][0] - last[0][0]) > 1e-4, "step 4 is not step 8");
+    WhetException missing =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            WhetException.class, () -> Training.exportCheckpoint(out, 3, dir.resolve("ckpt-3")));
+    assertTrue(
+        missing.getMessage().contains("no checkpoint at step 3; it holds [4, 8]"),
+        missing.getMessage());
   }
 
   @Test

@@ -220,6 +220,17 @@ class DashboardBrowserTest {
       assertTrue(
           d.findElement(By.id("verdict-banner")).getAttribute("class").matches(".*outcome-.*"));
 
+      // A checkpoint is served as a model: try the earliest one from its row.
+      WebElement earliest =
+          d.findElements(By.cssSelector("#checkpoints-table tbody tr")).stream()
+              .reduce((a, c) -> c)
+              .orElseThrow();
+      earliest.findElement(By.cssSelector("button[aria-label^='Try checkpoint']")).click();
+      wait.until(x -> textOf(x, "#try-it").contains(":ckpt-step-"));
+      d.findElement(By.id("try-input")).sendKeys("a charming and affecting journey");
+      d.findElement(By.id("try-run")).click();
+      wait.until(x -> x.findElements(By.cssSelector("#try-output .predicted-label")).size() == 1);
+
       // The evaluation's headline: the fine-tuned model and each baseline, a row each.
       String summary = text(wait.until(x -> x.findElement(By.cssSelector("#eval-summary table"))));
       assertTrue(summary.contains("fine-tuned") && summary.contains("linear probe"), summary);

@@ -148,6 +148,73 @@ public final class Training {
     return run(resolved, in, run, from, listeners);
   }
 
+  /**
+   * Writes checkpoint {@code step} of an encoder run (classifier, tagger, embeddings) as a model
+   * directory, the way the run's own model/ is written (Hugging Face layout, LoRA merged), so that
+   * a checkpoint can be served or downloaded like a model. The model is rebuilt from the run's job
+   * and data as training built it, then given the checkpoint's weights.
+   *
+   * @return {@code out}
+   */
+  public static Path exportCheckpoint(Path runDir, long step, Path out) {
+    RunDir run = RunDir.open(runDir.toString());
+    Path checkpoint = run.checkpoint(step);
+    if (!java.nio.file.Files.isDirectory(checkpoint)) {
+      throw new WhetException(
+          run.path()
+              + ": no checkpoint at step "
+              + step
+              + "; it holds "
+              + run.checkpoints().stream().map(RunDir::stepOf).toList());
+    }
+    JobConfig job = JobConfig.read(run.jobYaml());
+    if (job.trainsDecoder() || job.method.equals("setfit")) {
+      throw new WhetException(
+          run.path()
+              + ": checkpoints of "
+              + (job.trainsDecoder() ? "sft" : "setfit")
+              + " runs are not exported as models; use the run's model/");
+    }
+    startEngine(job);
+    Map<String, Object> info = new LinkedHashMap<>();
+    info.put("base", job.base);
+    info.put("checkpoint_step", step);
+    dev.whet.io.DiskFiles.replaceDirectory(
+        out,
+        "checkpoint " + step + " as a model",
+        dir -> {
+          if (job.trainsEmbeddings()) {
+            EmbedInputs in = EmbedInputs.load(job);
+            info.put("task", job.task);
+            info.put("score_scale", in.scoreScale);
+            try (EmbeddingModel model =
+                EmbeddingModel.fromBase(in.baseDir, job.maxLength, 0, 0, job.adapters(), info)) {
+              EmbedTask task = new EmbedTask(model, in.pairs(model.tokenizer(), List.of()), null);
+              Checkpoint.loadWeights(checkpoint, task.module());
+              task.save(dir, job.plan(), info);
+            }
+            return;
+          }
+          Inputs in = Inputs.load(job);
+          try (ClassifierModel model =
+              ClassifierModel.fromBase(
+                  in.baseDir,
+                  job.task,
+                  in.labels,
+                  job.maxLength,
+                  0,
+                  0,
+                  pooling(job),
+                  job.adapters(),
+                  info)) {
+            EncoderTask task = in.task(model, job);
+            Checkpoint.loadWeights(checkpoint, task.module());
+            task.save(dir, job.plan(), info);
+          }
+        });
+    return out;
+  }
+
   /** A new run's resolved job and its directory, holding job.yaml. */
   private record NewRun(JobConfig job, RunDir run) {}
 
@@ -177,6 +244,13 @@ public final class Training {
     return new NewRun(resolved, run);
   }
 
+  /** The job's pooling: null for auto (the base model's own), else cls or mean. */
+  private static Pooling pooling(JobConfig job) {
+    return job.pooling.equals("auto")
+        ? null
+        : new Pooling(Pooling.Mode.valueOf(job.pooling.toUpperCase(Locale.ROOT)), false);
+  }
+
   /** Threads and seed before the model is built: the seed draws the new head and adapters. */
   private static void startEngine(JobConfig job) {
     Engine.init();
@@ -195,10 +269,7 @@ public final class Training {
           SetFit.run(job, in.baseDir, in.labels, in.train, run, from, listeners),
           listeners);
     }
-    Pooling pooling =
-        job.pooling.equals("auto")
-            ? null
-            : new Pooling(Pooling.Mode.valueOf(job.pooling.toUpperCase(Locale.ROOT)), false);
+    Pooling pooling = pooling(job);
     Map<String, Object> info = new LinkedHashMap<>();
     info.put("base", job.base);
     TrainResult result;
