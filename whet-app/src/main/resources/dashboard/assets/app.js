@@ -318,7 +318,7 @@
         "table",
         { id: "jobs-table" },
         h("caption", { class: "visually-hidden", text: "Fine-tuning jobs, newest first" }),
-        h("thead", {}, h("tr", {}, ["Compare", "Job", "Status", "Result", "Base model", "Fine-tuned model", "Created", "Finished"].map((t) => h("th", { scope: "col", text: t })))),
+        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, h("span", { class: "visually-hidden", text: "Compare" })), ["Job", "Status", "Result", "Base model", "Fine-tuned model", "Created", "Finished"].map((t) => h("th", { scope: "col", text: t })))),
         tbody,
       ),
     );
@@ -365,7 +365,7 @@
               "tr",
               { "data-job": j.id },
               h("td", {}, tick),
-              h("td", {}, h("a", { href: routeHref("jobs", j.id), text: jobName(j) }), h("div", { class: "muted small mono", text: j.id })),
+              h("td", {}, h("a", { href: routeHref("jobs", j.id), text: jobName(j) }), h("div", { class: "muted small mono job-id", text: j.id })),
               h("td", {}, statusBadge(j.status), outcomeMark(j)),
               h("td", { class: "num", text: resultText(j) }),
               h("td", { text: j.model }),
