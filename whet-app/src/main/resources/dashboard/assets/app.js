@@ -586,8 +586,11 @@
         svg.append(s("line", { x1: left, x2: left + pw, y1: sy(yv), y2: sy(yv), class: "grid" }));
         svg.append(s("text", { x: left - 6, y: sy(yv) + 4, "text-anchor": "end", class: "tick", text: fmtNum(yv) }));
       }
-      for (const xv of niceTicks(minX, maxX)) {
-        svg.append(s("text", { x: sx(xv), y: top + ph + 16, "text-anchor": "middle", class: "tick", text: fmtNum(xv) }));
+      // Steps are whole numbers: so are the ticks of the step axis.
+      let xTicks = niceTicks(minX, maxX).filter((x) => Number.isInteger(x));
+      if (xTicks.length === 0) xTicks = [...new Set([Math.ceil(minX), Math.floor(maxX)])].filter((x) => x >= minX && x <= maxX);
+      for (const xv of xTicks) {
+        svg.append(s("text", { x: sx(xv), y: top + ph + 16, "text-anchor": "middle", class: "tick x-tick", text: fmtNum(xv) }));
       }
       svg.append(s("text", { x: left + pw / 2, y: h0 - 6, "text-anchor": "middle", class: "axis-label", text: "step" }));
       svg.append(s("text", { x: 14, y: top + ph / 2, transform: `rotate(-90 14 ${top + ph / 2})`, "text-anchor": "middle", class: "axis-label", text: this.yLabel }));
@@ -598,7 +601,12 @@
         const sorted = [...points.entries()].sort((a, b) => a[0] - b[0]);
         svg.append(s("polyline", { fill: "none", stroke: colour, "stroke-width": 1.8, "data-series": name, points: sorted.map(([x, y]) => sx(x).toFixed(1) + "," + sy(y).toFixed(1)).join(" ") }));
         if (markers || sorted.length === 1) {
-          for (const [x, y] of sorted) svg.append(s("circle", { cx: sx(x).toFixed(1), cy: sy(y).toFixed(1), r: 3, fill: colour }));
+          for (const [x, y] of sorted) svg.append(s("circle", { cx: sx(x).toFixed(1), cy: sy(y).toFixed(1), r: 3, fill: colour }, s("title", { text: name + " " + fmtNum(y) + " at step " + fmtNum(x) })));
+        }
+        if (sorted.length === 1) {
+          // A single evaluation is a value, not a curve: say it beside its point.
+          const [x, y] = sorted[0];
+          svg.append(s("text", { x: Math.min(sx(x) + 6, left + pw - 4), y: sy(y) - 6, "text-anchor": sx(x) + 6 > left + pw - 60 ? "end" : "start", class: "point-label", text: fmtNum(y) }));
         }
         const lx = left + 4 + i * 130;
         svg.append(s("rect", { x: lx, y: 8, width: 12, height: 12, fill: colour }), s("text", { x: lx + 16, y: 18, class: "legend", text: name }));
@@ -608,6 +616,32 @@
       }
       this.summary.textContent = "Latest: " + last.join("; ") + ".";
       svg.setAttribute("aria-label", this.title + ". " + this.summary.textContent);
+      // Hover: the values of every series at the nearest step, and a rule there.
+      const rule = s("line", { y1: top, y2: top + ph, class: "hover-rule", visibility: "hidden" });
+      const readout = s("text", { x: left + pw - 4, y: top + 12, "text-anchor": "end", class: "hover-readout", visibility: "hidden" });
+      svg.append(rule, readout);
+      const series = [...this.series].map(([name, { points }]) => [name, [...points.entries()].sort((a, b) => a[0] - b[0])]);
+      svg.onmousemove = (ev) => {
+        const box = svg.getBoundingClientRect();
+        const x = minX + (((ev.clientX - box.left) * (w / box.width) - left) / pw) * (maxX - minX);
+        const parts = [];
+        let at = null;
+        for (const [name, pts] of series) {
+          let best = pts[0];
+          for (const p of pts) if (Math.abs(p[0] - x) < Math.abs(best[0] - x)) best = p;
+          if (at === null || Math.abs(best[0] - x) < Math.abs(at - x)) at = best[0];
+          parts.push(name + " " + fmtNum(best[1]));
+        }
+        rule.setAttribute("x1", sx(at));
+        rule.setAttribute("x2", sx(at));
+        readout.textContent = "step " + fmtNum(at) + ": " + parts.join(" · ");
+        rule.setAttribute("visibility", "visible");
+        readout.setAttribute("visibility", "visible");
+      };
+      svg.onmouseleave = () => {
+        rule.setAttribute("visibility", "hidden");
+        readout.setAttribute("visibility", "hidden");
+      };
     }
   }
 

@@ -178,6 +178,15 @@ class DashboardBrowserTest {
       shot(b, "running");
       training.withMessage("the job did not succeed").until(x -> status(x).equals("succeeded"));
       assertTrue(points(d, "learning-rate") > 1, "learning-rate chart");
+      // Step ticks are whole numbers; hovering a chart reads out the values at a step.
+      for (WebElement tick :
+          d.findElements(By.cssSelector("svg[data-chart='train-loss'] text.x-tick"))) {
+        assertTrue(text(tick).replace(",", "").matches("\\d+"), "step tick " + text(tick));
+      }
+      new org.openqa.selenium.interactions.Actions(d)
+          .moveToElement(d.findElement(By.cssSelector("svg[data-chart='train-loss']")))
+          .perform();
+      wait.until(x -> textOf(x, "svg[data-chart='train-loss'] .hover-readout").startsWith("step "));
       wait.until(x -> points(x, "valid-metric") > 0);
       // The job page redraws as the job's state arrives: read its text in one script call, never
       // through an element handle that a redraw may have replaced.
@@ -303,6 +312,11 @@ class DashboardBrowserTest {
               x -> textOf(x, "#verdict-banner").isEmpty() ? null : textOf(x, "#verdict-banner"));
       assertTrue(lost.startsWith("Below"), lost);
       assertTrue(lost.contains("best: "), lost);
+      // Its single evaluation is drawn as a labelled value.
+      wait.until(
+          x ->
+              !x.findElements(By.cssSelector("svg[data-chart='valid-metric'] .point-label"))
+                  .isEmpty());
       assertTrue(
           d.findElement(By.id("verdict-banner")).getAttribute("class").contains("outcome-below"));
       ((JavascriptExecutor) d).executeScript("window.scrollTo(0, 0)");
@@ -651,7 +665,7 @@ class DashboardBrowserTest {
     Object t =
         ((JavascriptExecutor) d)
             .executeScript(
-                "const e = document.querySelector(arguments[0]); return e ? e.innerText : '';",
+                "const e = document.querySelector(arguments[0]); return e ? e.innerText ?? e.textContent : '';",
                 css);
     return ((String) t).strip();
   }
