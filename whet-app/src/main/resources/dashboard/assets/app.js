@@ -768,7 +768,7 @@
         ["Batch size", hp.batch_size ?? "auto"],
         ["Learning-rate multiplier", hp.learning_rate_multiplier ?? "auto"],
         ["Training file", fileLabel(job.training_file)],
-        ["Validation file", job.validation_file ? fileLabel(job.validation_file) : whet.options && whet.options.holdout === 0 ? "none" : "none — a tenth of the training file is held out"],
+        ["Validation file", job.validation_file ? fileLabel(job.validation_file) : whet.options && (whet.options.holdout === 0 || whet.options.evaluate === false) ? "none" : "none — a tenth of the training file is held out"],
         ["Trained tokens", job.trained_tokens === null || job.trained_tokens === undefined ? "—" : fmtNum(job.trained_tokens)],
         ["Estimated finish", TERMINAL.has(job.status) ? "—" : fmtRelative(job.estimated_finish)],
         ["Created", fmtTime(job.created_at)],
@@ -812,11 +812,14 @@
       const hl = e && e.headline;
       if (!hl) {
         banner.className = "banner outcome-unchecked";
+        const opts = (job.whet && job.whet.options) || {};
         const why = e
           ? "This kind of job has no comparison with cheaper methods yet; its report below has the held-out scores."
-          : job.validation_file
+          : opts.evaluate === false
             ? "Evaluation was turned off for this job (whet.evaluate: false)."
-            : "It had no validation file to measure the model on, and held none out (whet.holdout: 0).";
+            : job.validation_file
+              ? "Its evaluation did not run; the events below say why."
+              : "It had no validation file to measure the model on, and none was held out (whet.holdout: 0, or the file was too small to hold a tenth out).";
         banner.append(
           h("p", { class: "banner-title", text: e ? "Evaluated without baselines" : "This job was not evaluated" }),
           h("p", { text: why }),

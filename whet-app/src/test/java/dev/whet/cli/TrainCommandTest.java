@@ -312,7 +312,9 @@ class TrainCommandTest {
     // The head reads the tuned embeddings pooled as the base pools them (mean, not normalised, for
     // this base without sentence-transformers files; MiniLM's are normalised).
     assertEquals("mean", w.get("pooling").asText());
-    assertEquals(2 * 2 * 64, w.get("setfit_pairs").asInt());
+    // Two rounds, each example once with a partner of its label (the ranking loss's negatives are
+    // the batch's other labels).
+    assertEquals(2 * 64, w.get("setfit_pairs").asInt());
     assertTrue(
         Files.readString(out.resolve("events.jsonl")).contains("contrastive pairs"),
         "the pairs are announced");

@@ -112,9 +112,9 @@ public final class JobConfig {
   public boolean labelAllSubtokens = false;
 
   /**
-   * With neither a validation nor a test file: the share of the training file held out (stratified
-   * by label) to validate and evaluate on, so that no model comes out unmeasured; 0 holds nothing
-   * out. The service asks for 0.1; the CLI's default is 0.
+   * With neither a validation nor a test file, and evaluation on: the share of the training file
+   * held out (stratified by label) to validate and evaluate on, so that no model comes out
+   * unmeasured; 0 holds nothing out. The service asks for 0.1; the CLI's default is 0.
    */
   public double holdout = 0;
 

@@ -80,8 +80,8 @@ public final class Training {
    * the job reading them. Anything else: the job as it is.
    */
   private static JobConfig holdOut(JobConfig job, List<TrainerListener> listeners) {
-    if (!(job.holdout > 0) || job.val != null || job.test != null) {
-      return job;
+    if (!(job.holdout > 0) || job.val != null || job.test != null || !job.evaluate) {
+      return job; // with evaluation off, nobody asked to measure: every example trains
     }
     if (!job.trainsDecoder() && !job.trainsEmbeddings()) {
       Inputs.load(job); // the user's file checked as given: errors name it, not the split
