@@ -230,11 +230,15 @@ class DashboardBrowserTest {
           d.findElement(By.id("verdict-banner")).getAttribute("class").matches(".*outcome-.*"));
 
       // A checkpoint is served as a model: try the earliest one from its row.
-      WebElement earliest =
-          d.findElements(By.cssSelector("#checkpoints-table tbody tr")).stream()
-              .reduce((a, c) -> c)
-              .orElseThrow();
-      earliest.findElement(By.cssSelector("button[aria-label^='Try checkpoint']")).click();
+      // (The table is redrawn as the job's state arrives: find and click in one try.)
+      wait.until(
+          x -> {
+            List<WebElement> rows = x.findElements(By.cssSelector("#checkpoints-table tbody tr"));
+            rows.get(rows.size() - 1)
+                .findElement(By.cssSelector("button[aria-label^='Try checkpoint']"))
+                .click();
+            return true;
+          });
       wait.until(x -> textOf(x, "#try-it").contains(":ckpt-step-"));
       d.findElement(By.id("try-input")).sendKeys("a charming and affecting journey");
       d.findElement(By.id("try-run")).click();
