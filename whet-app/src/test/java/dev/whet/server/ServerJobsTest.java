@@ -248,19 +248,7 @@ class ServerJobsTest {
             .json()
             .get("id")
             .asText();
-    TestServer.Response created =
-        s.post(
-            "/v1/fine_tuning/jobs",
-            """
-            {"model": "tiny", "training_file": "%s", "validation_file": "%s", "suffix": "ner",
-             "method": {"type": "supervised", "supervised": {"hyperparameters":
-                {"n_epochs": 1, "batch_size": 16}}},
-             "whet": {"max_length": 48}}
-            """
-                .formatted(train, val),
-            s.key);
-    assertEquals(200, created.status(), created.body());
-    JsonNode job = waitFor(created.json().get("id").asText(), "succeeded", "failed");
+    JsonNode job = oneEpochJob(train, val, "ner");
     assertEquals("succeeded", job.get("status").asText(), job.toString());
     assertEquals("tokens", job.get("whet").get("task").asText());
     JsonNode eval = job.get("whet").get("eval");
@@ -285,19 +273,7 @@ class ServerJobsTest {
     List<String> pairs = stsPairs();
     String train = upload(pairs.subList(0, 160), "sts-train.jsonl");
     String val = upload(pairs.subList(160, 200), "sts-val.jsonl");
-    TestServer.Response created =
-        s.post(
-            "/v1/fine_tuning/jobs",
-            """
-            {"model": "tiny", "training_file": "%s", "validation_file": "%s", "suffix": "sts",
-             "method": {"type": "supervised", "supervised": {"hyperparameters":
-                {"n_epochs": 1, "batch_size": 16}}},
-             "whet": {"max_length": 48}}
-            """
-                .formatted(train, val),
-            s.key);
-    assertEquals(200, created.status(), created.body());
-    JsonNode job = waitFor(created.json().get("id").asText(), "succeeded", "failed");
+    JsonNode job = oneEpochJob(train, val, "sts");
     assertEquals("succeeded", job.get("status").asText(), job.toString());
     assertEquals("similarity", job.get("whet").get("task").asText());
     JsonNode spearman = job.get("whet").get("eval").get("metrics").get("spearman");
@@ -352,6 +328,23 @@ class ServerJobsTest {
     assertTrue(bad.status() >= 400, bad.body());
     assertEquals(refused.status(), bad.status());
     assertEquals(refused.body(), bad.body());
+  }
+
+  /** A one-epoch job on the tiny model with these files, waited for until it ends. */
+  static JsonNode oneEpochJob(String train, String val, String suffix) throws Exception {
+    TestServer.Response created =
+        s.post(
+            "/v1/fine_tuning/jobs",
+            """
+            {"model": "tiny", "training_file": "%s", "validation_file": "%s", "suffix": "%s",
+             "method": {"type": "supervised", "supervised": {"hyperparameters":
+                {"n_epochs": 1, "batch_size": 16}}},
+             "whet": {"max_length": 48}}
+            """
+                .formatted(train, val, suffix),
+            s.key);
+    assertEquals(200, created.status(), created.body());
+    return waitFor(created.json().get("id").asText(), "succeeded", "failed");
   }
 
   /** The 200 STS-B training pairs of the test resources as similarity lines. */
