@@ -60,18 +60,28 @@ public record JobEstimate(
                 Math.min(
                     job.maxLength,
                     Math.ceil(fileBytes / (double) Math.max(1, examples) / BYTES_PER_TOKEN)));
+    boolean setfit = method.equals("setfit");
     double epochs =
         job.epochs.equals("auto")
-            ? (job.trainsDecoder() ? 3 : JobConfig.autoEpochs(examples))
+            ? (job.trainsDecoder() ? 3 : setfit ? 1 : JobConfig.autoEpochs(examples))
             : Double.parseDouble(job.epochs);
+    // SetFit trains on drawn pairs of examples (two texts each), not on the examples.
+    long units =
+        setfit
+            ? Math.min(
+                (long) job.setfit.iterations
+                    * examples
+                    * (job.setfit.loss.equals("ranking") ? 1 : 2),
+                job.setfit.maxPairs)
+            : examples;
     long perStep = (long) job.batchSize * job.gradAccum;
-    long stepsPerEpoch = (examples + perStep - 1) / perStep;
+    long stepsPerEpoch = (units + perStep - 1) / perStep;
     long steps = (long) Math.ceil(stepsPerEpoch * epochs);
     if (job.maxSteps > 0) {
       steps = Math.min(steps, job.maxSteps);
     }
-    long seen = (long) Math.min(steps * (double) perStep, examples * epochs);
-    long tokens = seen * seqLen;
+    long seen = (long) Math.min(steps * (double) perStep, units * epochs);
+    long tokens = seen * seqLen * (setfit ? 2 : 1);
 
     long trainable =
         switch (method) {

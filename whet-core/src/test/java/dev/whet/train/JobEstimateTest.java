@@ -45,6 +45,20 @@ class JobEstimateTest {
   }
 
   @Test
+  void setfitCountsItsPairsNotItsExamples() {
+    // 616 examples (banking77, 8 per intent), 20 rounds of one pair each: 12,320 pairs of two
+    // 100-token texts, one pass: 385 steps, as the run takes.
+    JobConfig setfit = job("auto");
+    setfit.method = "setfit";
+    JobEstimate e = JobEstimate.of(setfit, MINILM, 616, 616 * 400, MACHINE);
+    assertEquals(385, e.steps());
+    assertEquals(12_320L * 2 * 100, e.tokens());
+    // The cosine loss draws a negative pair too, up to max_pairs.
+    setfit.setfit.loss = "cosine";
+    assertEquals(625, JobEstimate.of(setfit, MINILM, 616, 616 * 400, MACHINE).steps());
+  }
+
+  @Test
   void timeFollowsTheWorkAndThePrecision() {
     JobEstimate one = JobEstimate.of(job("1"), MINILM, 1000, 400_000, MACHINE);
     JobEstimate two = JobEstimate.of(job("2"), MINILM, 1000, 400_000, MACHINE);
