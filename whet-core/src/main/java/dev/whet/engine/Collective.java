@@ -1,0 +1,132 @@
+package dev.whet.engine;
+
+import dev.whet.WhetException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.javacpp.chrono.Milliseconds;
+import org.bytedeco.pytorch.AllreduceOptions;
+import org.bytedeco.pytorch.GlooDeviceVector;
+import org.bytedeco.pytorch.ProcessGroupGloo;
+import org.bytedeco.pytorch.TCPStore;
+import org.bytedeco.pytorch.TCPStoreOptions;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.Work;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * A group of training processes joined through PyTorch's own distributed engine (c10d): a {@code
+ * TCPStore} at the rendezvous address (rank 0 serves it) and a {@code ProcessGroupGloo} over it, as
+ * {@code torch.distributed.init_process_group("gloo", …)} makes. Whet's data-parallel training
+ * (issue 20) sums gradients with {@link #allReduceSum}.
+ */
+public final class Collective implements AutoCloseable {
+  /** Gradients are summed in buckets of about this many bytes: fewer, larger messages. */
+  static final long BUCKET_BYTES = 25L << 20;
+
+  private final int rank;
+  private final int world;
+  private final TCPStore store;
+  private final ProcessGroupGloo group;
+  private final Duration timeout;
+
+  private Collective(
+      int rank, int world, TCPStore store, ProcessGroupGloo group, Duration timeout) {
+    this.rank = rank;
+    this.world = world;
+    this.store = store;
+    this.group = group;
+    this.timeout = timeout;
+  }
+
+  /**
+   * Joins the group: rank 0 serves the store at {@code host:port}, the others connect to it;
+   * returns once all {@code world} ranks are in, or fails after {@code timeout} naming what was
+   * missing.
+   */
+  public static Collective join(String host, int port, int rank, int world, Duration timeout) {
+    if (world < 1 || rank < 0 || rank >= world) {
+      throw new WhetException("rank " + rank + " is not in a group of " + world);
+    }
+    Engine.init();
+    Milliseconds ms = new Milliseconds(timeout.toMillis());
+    try {
+      TCPStoreOptions options = new TCPStoreOptions();
+      options.port((short) port).isServer(rank == 0).waitWorkers(false).timeout(ms);
+      TCPStore store = new TCPStore(host, options);
+      ProcessGroupGloo.Options gloo = ProcessGroupGloo.Options.create(ms);
+      gloo.devices(new GlooDeviceVector(ProcessGroupGloo.createDeviceForHostname(host)));
+      ProcessGroupGloo group = new ProcessGroupGloo(store, rank, world, gloo);
+      return new Collective(rank, world, store, group, timeout);
+    } catch (RuntimeException e) {
+      throw new WhetException(
+          "rank "
+              + rank
+              + " of "
+              + world
+              + " could not join the group at "
+              + host
+              + ":"
+              + port
+              + " within "
+              + timeout.toSeconds()
+              + " s ("
+              + e.getMessage()
+              + ")",
+          e);
+    }
+  }
+
+  public int rank() {
+    return rank;
+  }
+
+  public int world() {
+    return world;
+  }
+
+  /**
+   * Replaces each tensor by its sum over the ranks, in place. The tensors (float, contiguous, the
+   * same shapes in the same order on every rank) are packed into buckets of about {@link
+   * #BUCKET_BYTES}, each summed in one all-reduce.
+   */
+  public void allReduceSum(List<Tensor> tensors) {
+    List<Tensor> bucket = new ArrayList<>();
+    long bytes = 0;
+    for (Tensor t : tensors) {
+      bucket.add(t);
+      bytes += t.numel() * t.element_size();
+      if (bytes >= BUCKET_BYTES) {
+        reduce(bucket);
+        bucket.clear();
+        bytes = 0;
+      }
+    }
+    if (!bucket.isEmpty()) reduce(bucket);
+  }
+
+  private void reduce(List<Tensor> bucket) {
+    TensorVector flat = new TensorVector();
+    for (Tensor t : bucket) flat.push_back(t.reshape(-1));
+    Tensor packed = bucket.size() == 1 ? bucket.get(0) : torch.cat(flat);
+    Work work = group.allreduce(new TensorVector(packed), new AllreduceOptions());
+    if (!work._wait(new Milliseconds(timeout.toMillis()))) {
+      throw new WhetException(
+          "rank " + rank + ": an all-reduce did not finish within " + timeout.toSeconds() + " s");
+    }
+    if (bucket.size() == 1) return;
+    long at = 0;
+    for (Tensor t : bucket) {
+      long n = t.numel();
+      t.copy_(packed.narrow(0, at, n).view(t.sizes().vec().get()));
+      at += n;
+    }
+  }
+
+  @Override
+  public void close() {
+    group.close();
+    store.close();
+  }
+}
