@@ -72,6 +72,7 @@ final class EvalCommand implements Callable<Integer> {
       if (json) {
         System.out.println(Json.line(r));
       } else {
+        System.out.println(r.path("headline").path("sentence").asText(""));
         System.out.println(r.path("verdict").asText());
         Path runDir = ModelRef.runOf(modelDir);
         if (runDir != null) {
@@ -157,8 +158,16 @@ final class EvalCommand implements Callable<Integer> {
                     t.f1(),
                     t.support()));
     System.out.println();
-    System.out.println(r.verdict());
+    printVerdict(r.headline(), r.verdict());
     printForgetting(r.forgetting());
+  }
+
+  /** The headline in one line, then the verdict's sentences. */
+  private static void printVerdict(dev.whet.eval.Verdict.Headline headline, String verdict) {
+    if (headline != null) {
+      System.out.println(headline.sentence());
+    }
+    System.out.println(verdict);
   }
 
   private static void printForgetting(dev.whet.eval.ForgettingCheck f) {
@@ -212,7 +221,7 @@ final class EvalCommand implements Callable<Integer> {
     }
     System.out.println();
     System.out.println();
-    System.out.println(r.verdict());
+    printVerdict(r.headline(), r.verdict());
     printForgetting(r.forgetting());
   }
 }
