@@ -27,15 +27,12 @@ public final class Collective implements AutoCloseable {
 
   private final int rank;
   private final int world;
-  private final TCPStore store;
   private final ProcessGroupGloo group;
   private final Duration timeout;
 
-  private Collective(
-      int rank, int world, TCPStore store, ProcessGroupGloo group, Duration timeout) {
+  private Collective(int rank, int world, ProcessGroupGloo group, Duration timeout) {
     this.rank = rank;
     this.world = world;
-    this.store = store;
     this.group = group;
     this.timeout = timeout;
   }
@@ -58,7 +55,11 @@ public final class Collective implements AutoCloseable {
       ProcessGroupGloo.Options gloo = ProcessGroupGloo.Options.create(ms);
       gloo.devices(new GlooDeviceVector(ProcessGroupGloo.createDeviceForHostname(host)));
       ProcessGroupGloo group = new ProcessGroupGloo(store, rank, world, gloo);
-      return new Collective(rank, world, store, group, timeout);
+      // c10d keeps these alive through its own reference counts (the group holds the store):
+      // JavaCPP deleting them as well corrupts the heap, so they are shut down, never deleted.
+      store.deallocate(false);
+      group.deallocate(false);
+      return new Collective(rank, world, group, timeout);
     } catch (RuntimeException e) {
       throw new WhetException(
           "rank "
@@ -124,9 +125,9 @@ public final class Collective implements AutoCloseable {
     }
   }
 
+  /** Leaves the group: its connections and threads end; the process may then exit. */
   @Override
   public void close() {
-    group.close();
-    store.close();
+    group.shutdown();
   }
 }
