@@ -62,7 +62,8 @@ final class Db implements AutoCloseable {
           "CREATE INDEX events_job ON events (job_id, seq)",
           // When a worker last claimed the job (ms): claims go round the projects (Store.claim).
           "ALTER TABLE jobs ADD COLUMN claimed_at BIGINT",
-          // What an upload is for: train, validation or test (FileRole), so forms default well.
+          // What an upload is for: train, validation or test (FileRoutes.role), so forms default
+          // well.
           "ALTER TABLE files ADD COLUMN role TEXT");
 
   @FunctionalInterface

@@ -72,7 +72,7 @@ final class JobRoutes implements Routes {
     Caller caller = Caller.of(ctx);
     Prepared p = prepare(caller, JobRequest.of(Requests.object(ctx)), "ftjob-plan");
     int examples = p.train().examples() == null ? 0 : p.train().examples();
-    boolean heldOut = p.val() == null && p.config().holdout > 0;
+    boolean heldOut = p.val() == null && p.config().holdout > 0 && p.config().evaluate;
     int trainExamples = heldOut ? (int) Math.round(examples * (1 - p.config().holdout)) : examples;
     JobConfig r = p.config().resolve(trainExamples, c -> p.estimate().precision());
     Map<String, Object> resolved = new LinkedHashMap<>();

@@ -50,7 +50,15 @@ final class ModelRoutes implements Routes {
       throw ApiError.invalid(
           "'" + id + "' is a base model; only fine-tuned models are downloaded here.", "id");
     }
-    Path dir = models.resolve(caller, id); // a fine-tuned model or one of its checkpoints
+    // A checkpoint is exported on first use; a model is its run's model/ as saved (a LoRA SFT
+    // run's is the adapter, in PEFT layout).
+    Path dir =
+        ModelResolver.checkpointStep(id) >= 0
+            ? models.resolve(caller, id)
+            : Path.of(models.fineTuned(caller, id).runDir()).resolve("model");
+    if (!Files.isDirectory(dir)) {
+      throw ApiError.notFound("model", id);
+    }
     List<Path> files;
     try (var walk = Files.walk(dir)) {
       files = walk.filter(Files::isRegularFile).sorted().toList();
