@@ -8,6 +8,7 @@ import dev.whet.eval.SystemResult;
 import dev.whet.io.Json;
 import dev.whet.model.ModelRef;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -81,6 +82,10 @@ final class EvalCommand implements Callable<Integer> {
       }
       return 0;
     }
+    Path sft = sftRun(model);
+    if (sft != null) {
+      return evaluateSft(sft);
+    }
     modelDir = PredictCommand.modelDir(model);
     Path runDir = PredictCommand.runDirOf(modelDir);
     var options = new RunEvaluation.Options(data, baselines, train, forgetting);
@@ -107,6 +112,53 @@ final class EvalCommand implements Callable<Integer> {
       System.out.println("report: " + runDir.resolve("eval/report.html"));
     }
     return 0;
+  }
+
+  /**
+   * An SFT run: held-out loss and perplexity, scored generations and the forgetting check, before
+   * and after. The comparison with prompting, few-shot and retrieval (issue 19) is not built yet.
+   */
+  private int evaluateSft(Path runDir) {
+    if (baselines) {
+      System.err.println(
+          "whet: --baselines on a decoder (zero-shot, few-shot, retrieval) is not built yet;"
+              + " evaluating the fine-tune against its base model only");
+    }
+    dev.whet.train.Training.evaluateSftRun(runDir, data, m -> System.err.println(m));
+    Path file = runDir.resolve("eval").resolve("eval.json");
+    try {
+      var e = Json.MAPPER.readTree(file.toFile());
+      if (json) {
+        System.out.println(Json.line(e));
+        return 0;
+      }
+      var held = e.path("held_out");
+      System.out.printf(
+          Locale.ROOT,
+          "held-out loss %.4f → %.4f, perplexity %.2f → %.2f (base → fine-tuned)%n",
+          held.path("loss_before").asDouble(),
+          held.path("loss_after").asDouble(),
+          held.path("perplexity_before").asDouble(),
+          held.path("perplexity_after").asDouble());
+      System.out.println("report: " + runDir.resolve("eval/report.html"));
+      return 0;
+    } catch (java.io.IOException ex) {
+      throw new dev.whet.WhetException(file + ": cannot read (" + ex.getMessage() + ")", ex);
+    }
+  }
+
+  /** The run directory when {@code ref} names an SFT run (or its model/), else null. */
+  private static Path sftRun(String ref) {
+    Path parent = Path.of(ref).toAbsolutePath().getParent();
+    for (String candidate : parent == null ? List.of(ref) : List.of(ref, parent.toString())) {
+      try {
+        dev.whet.train.RunDir run = dev.whet.train.RunDir.open(candidate);
+        if (dev.whet.train.JobConfig.read(run.jobYaml()).trainsDecoder()) return run.path();
+      } catch (dev.whet.WhetException | java.io.UncheckedIOException e) {
+        // not a run, or not this one
+      }
+    }
+    return null;
   }
 
   /**

@@ -142,6 +142,22 @@ class DecoderCommandsTest {
     assertTrue(Files.isRegularFile(run.resolve("eval/eval.json")));
     assertTrue(Files.isRegularFile(run.resolve("model/adapter_model.safetensors")));
 
+    // `whet eval` on the run scores another held-out file against the base (issue 19's start).
+    out.getBuffer().setLength(0);
+    assertEquals(
+        0,
+        run("eval", run.toString(), "--data", data.resolve("style_val.jsonl").toString(), "--json"),
+        err.toString());
+    String[] evalLines = out.toString().strip().split("\n");
+    var eval =
+        new com.fasterxml.jackson.databind.ObjectMapper().readTree(evalLines[evalLines.length - 1]);
+    assertEquals("sft", eval.get("task").asText());
+    assertTrue(eval.get("held_out").get("loss_after").isNumber(), eval.toString());
+    assertTrue(
+        eval.get("held_out").get("loss_after").asDouble()
+            < eval.get("held_out").get("loss_before").asDouble(),
+        "the fine-tune fits its held-out style better than the base: " + eval.get("held_out"));
+
     out.getBuffer().setLength(0);
     assertEquals(
         0,

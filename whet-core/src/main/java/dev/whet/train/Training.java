@@ -485,9 +485,39 @@ public final class Training {
                   "evaluating",
                   "scoring the fine-tuned model against its base on "
                       + (in.test != null ? job.test : job.val)));
-      evaluateSft(job, in, run, heldOut, bf16, listeners);
+      evaluateSft(
+          job,
+          in.baseDir,
+          in.test != null ? job.test : job.val,
+          run,
+          heldOut,
+          bf16,
+          m -> listeners.forEach(l -> l.onEvent("evaluating", m)));
     }
     return result;
+  }
+
+  /**
+   * {@code whet eval} on an SFT run: its end-of-run evaluation again, on {@code data} — held-out
+   * loss and perplexity and scored generations for the base and the tuned model, and the forgetting
+   * check — written to the run's eval/ as training writes it.
+   */
+  public static void evaluateSftRun(
+      Path runDir, Path data, java.util.function.Consumer<String> log) {
+    RunDir run = RunDir.open(runDir.toString());
+    JobConfig job = JobConfig.read(run.jobYaml());
+    if (!job.trainsDecoder()) {
+      throw new WhetException(run.path() + ": not an sft run (its task is " + job.task + ")");
+    }
+    startEngine(job);
+    evaluateSft(
+        job,
+        ModelCatalog.resolve(job.base),
+        data.toString(),
+        run,
+        SftInputs.records(data.toString()),
+        job.precision.equals("bf16"),
+        log);
   }
 
   /**
@@ -496,14 +526,15 @@ public final class Training {
    */
   private static void evaluateSft(
       JobConfig job,
-      SftInputs in,
+      Path baseDir,
+      String heldOutFile,
       RunDir run,
       List<Example> heldOut,
       boolean bf16,
-      List<TrainerListener> listeners) {
-    try (LanguageModel base = LanguageModel.load(in.baseDir);
+      java.util.function.Consumer<String> log) {
+    try (LanguageModel base = LanguageModel.load(baseDir);
         LanguageModel tuned = LanguageModel.load(run.model())) {
-      Decoder d = Decoder.of(in.baseDir, job);
+      Decoder d = Decoder.of(baseDir, job);
       List<SftEncoding.Example> held = d.encode(heldOut);
       SftEvaluation.Losses heldLoss =
           new SftEvaluation.Losses(
@@ -531,12 +562,12 @@ public final class Training {
           run.path(),
           base,
           tuned,
-          in.test != null ? job.test : job.val,
+          heldOutFile,
           heldLoss,
           generalLoss,
           samples,
           job.sft.maxNewTokens,
-          m -> listeners.forEach(l -> l.onEvent("evaluating", m)));
+          log);
     }
   }
 
