@@ -196,17 +196,7 @@ public final class Training {
             return;
           }
           Inputs in = Inputs.load(job);
-          try (ClassifierModel model =
-              ClassifierModel.fromBase(
-                  in.baseDir,
-                  job.task,
-                  in.labels,
-                  job.maxLength,
-                  0,
-                  0,
-                  pooling(job),
-                  job.adapters(),
-                  info)) {
+          try (ClassifierModel model = classifier(job, in, false, info)) {
             EncoderTask task = in.task(model, job);
             Checkpoint.loadWeights(checkpoint, task.module());
             task.save(dir, job.plan(), info);
@@ -244,6 +234,24 @@ public final class Training {
     return new NewRun(resolved, run);
   }
 
+  /**
+   * The classifier or tagger a job trains, built from its base with the job's head, pooling and
+   * adapters; dropout only when {@code training} (a checkpoint read out for export has none).
+   */
+  private static ClassifierModel classifier(
+      JobConfig job, Inputs in, boolean training, Map<String, Object> info) {
+    return ClassifierModel.fromBase(
+        in.baseDir,
+        job.task,
+        in.labels,
+        job.maxLength,
+        training ? job.dropout : 0,
+        training ? job.attentionDropout : 0,
+        pooling(job),
+        job.adapters(),
+        info);
+  }
+
   /** The job's pooling: null for auto (the base model's own), else cls or mean. */
   private static Pooling pooling(JobConfig job) {
     return job.pooling.equals("auto")
@@ -261,7 +269,6 @@ public final class Training {
   private static TrainResult run(
       JobConfig job, Inputs in, RunDir run, Checkpoint from, List<TrainerListener> listeners) {
     startEngine(job);
-    Lora lora = job.adapters();
     if (job.method.equals("setfit")) {
       return evaluateAtEnd(
           job,
@@ -269,21 +276,10 @@ public final class Training {
           SetFit.run(job, in.baseDir, in.labels, in.train, run, from, listeners),
           listeners);
     }
-    Pooling pooling = pooling(job);
     Map<String, Object> info = new LinkedHashMap<>();
     info.put("base", job.base);
     TrainResult result;
-    try (ClassifierModel model =
-        ClassifierModel.fromBase(
-            in.baseDir,
-            job.task,
-            in.labels,
-            job.maxLength,
-            job.dropout,
-            job.attentionDropout,
-            pooling,
-            lora,
-            info)) {
+    try (ClassifierModel model = classifier(job, in, true, info)) {
       List<TrainerListener> all = new ArrayList<>();
       all.add(run.logger());
       all.addAll(listeners);
