@@ -37,6 +37,7 @@ public final class DataStats {
   private final Integer valCount;
   private final TokenStats tokens;
   private final Map<String, RoleStats> roles;
+  private final PreferenceStats preferences;
   private final List<Advice> advice;
 
   /**
@@ -57,6 +58,22 @@ public final class DataStats {
       int max,
       double mean,
       double truncated) {}
+
+  /**
+   * Preference pairs: what a preference-tuned model could learn besides quality.
+   *
+   * @param pairs preference pairs
+   * @param identical pairs whose chosen and rejected answers are the same text (nothing to learn)
+   * @param chosenLonger share of the pairs whose chosen answer is the longer one, 0..1
+   * @param meanChosenChars mean length of the chosen answers, in characters
+   * @param meanRejectedChars mean length of the rejected answers
+   */
+  public record PreferenceStats(
+      long pairs,
+      long identical,
+      double chosenLonger,
+      double meanChosenChars,
+      double meanRejectedChars) {}
 
   /**
    * Chat turns of one role.
@@ -84,6 +101,15 @@ public final class DataStats {
     this.valCount = b.checkedVal ? b.valCount : null;
     this.tokens = b.tokenizer == null || b.lengthCount == 0 ? null : b.tokenStats();
     this.roles = b.roles.isEmpty() ? null : b.roles;
+    this.preferences =
+        b.pairs == 0
+            ? null
+            : new PreferenceStats(
+                b.pairs,
+                b.identicalPairs,
+                (double) b.chosenLonger / b.pairs,
+                (double) b.chosenChars / b.pairs,
+                (double) b.rejectedChars / b.pairs);
     this.advice = advise();
   }
 
@@ -305,6 +331,41 @@ public final class DataStats {
     return 512;
   }
 
+  /** Identical pairs teach nothing; a length bias teaches length. */
+  private void adviseOnPreferences(List<Advice> out) {
+    PreferenceStats p = preferences;
+    if (p.identical() > 0) {
+      out.add(
+          new Advice(
+              "identical-pairs",
+              String.format(
+                  Locale.ROOT,
+                  "%,d of %,d pairs have the same chosen and rejected answer: they teach nothing;"
+                      + " remove them",
+                  p.identical(),
+                  p.pairs())));
+    }
+    if (p.pairs() >= 20 && (p.chosenLonger() >= 0.7 || p.chosenLonger() <= 0.3)) {
+      out.add(
+          new Advice(
+              "length-bias",
+              String.format(
+                  Locale.ROOT,
+                  "the chosen answer is the longer one in %.0f%% of pairs (mean %.0f against %.0f"
+                      + " characters): a preference-tuned model may learn to write %s rather than"
+                      + " better; balance the pairs or check how they were labelled",
+                  100 * p.chosenLonger(),
+                  p.meanChosenChars(),
+                  p.meanRejectedChars(),
+                  p.chosenLonger() >= 0.7 ? "longer" : "shorter")));
+    }
+  }
+
+  /** The preference pairs' statistics, or null for other tasks. */
+  public PreferenceStats preferences() {
+    return preferences;
+  }
+
   private List<Advice> advise() {
     List<Advice> out = new ArrayList<>();
     Task task = report.task();
@@ -312,7 +373,10 @@ public final class DataStats {
     if (task == null || n == 0) {
       return out;
     }
-    boolean generative = task == Task.GENERATION || task == Task.CHAT || task == Task.INSTRUCTION;
+    if (preferences != null) {
+      adviseOnPreferences(out);
+    }
+    boolean generative = task.generates() || task == Task.PREFERENCE;
     int enough = generative ? 5_000 : 1_000;
     if (n < enough) {
       out.add(
@@ -482,6 +546,9 @@ public final class DataStats {
     if (roles != null) {
       o.set("roles", Readers.JSON.valueToTree(roles));
     }
+    if (preferences != null) {
+      o.set("preferences", Readers.JSON.valueToTree(preferences));
+    }
     o.set("advice", Readers.JSON.valueToTree(advice));
     return o;
   }
@@ -493,6 +560,11 @@ public final class DataStats {
     final int specials;
     final Map<String, Integer> labelCounts = new LinkedHashMap<>();
     final Map<String, RoleStats> roles = new LinkedHashMap<>();
+    long pairs;
+    long identicalPairs;
+    long chosenLonger;
+    long chosenChars;
+    long rejectedChars;
     final LongMap exact = new LongMap();
     final LongMap normalized = new LongMap();
     final int[] histogram = new int[HISTOGRAM];
@@ -536,6 +608,13 @@ public final class DataStats {
         }
       }
       countLabels(e);
+      if (e instanceof PreferenceExample p) {
+        pairs++;
+        identicalPairs += p.chosen().strip().equals(p.rejected().strip()) ? 1 : 0;
+        chosenLonger += p.chosen().length() > p.rejected().length() ? 1 : 0;
+        chosenChars += p.chosen().length();
+        rejectedChars += p.rejected().length();
+      }
       if (e instanceof ChatExample c) {
         for (ChatExample.Message m : c.messages()) {
           long t = tokenizer == null ? 0 : tokenizer.count(m.content()) - specials;
@@ -578,6 +657,15 @@ public final class DataStats {
         // Each text is encoded on its own; the longest decides truncation.
         case EmbeddingPairExample x -> maxLength(texts);
         case SimilarityExample x -> maxLength(texts);
+        // The prompt with each answer is one sequence; the longer one decides.
+        case PreferenceExample x -> {
+          List<String> prompt = texts.subList(0, x.prompt().size());
+          List<String> chosen = new java.util.ArrayList<>(prompt);
+          chosen.add(x.chosen());
+          List<String> rejected = new java.util.ArrayList<>(prompt);
+          rejected.add(x.rejected());
+          yield Math.max(joined(chosen), joined(rejected));
+        }
         // A pair is one sequence with one more separator.
         case ClassificationExample c when c.textPair() != null -> joined(texts) + 1;
         default -> joined(texts);

@@ -13,7 +13,8 @@ public sealed interface Example
         ChatExample,
         InstructionExample,
         EmbeddingPairExample,
-        SimilarityExample {
+        SimilarityExample,
+        PreferenceExample {
 
   /** 1-based line in the source file where the example starts. */
   int line();

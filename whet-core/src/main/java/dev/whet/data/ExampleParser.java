@@ -27,6 +27,10 @@ final class ExampleParser {
 
   /** The task these fields look like, or {@code null} when they fit none. */
   static Task detect(ObjectNode f) {
+    if ((f.has("chosen") && f.has("rejected"))
+        || (f.has("preferred_output") && f.has("non_preferred_output"))) {
+      return Task.PREFERENCE;
+    }
     if (f.has("messages")) {
       return Task.CHAT;
     }
@@ -88,6 +92,7 @@ final class ExampleParser {
             double s = c.number("score");
             yield c.ok ? new SimilarityExample(a, b, s, row.line()) : null;
           }
+          case PREFERENCE -> preference(c);
         };
     return c.ok ? e : null;
   }
@@ -226,70 +231,12 @@ final class ExampleParser {
   }
 
   private Example chat(Check c) {
-    JsonNode ms = c.f.get("messages");
-    if (ms == null || !ms.isArray()) {
-      c.fail(
-          "field \"messages\" must be a list of {\"role\", \"content\"} objects, found "
-              + Readers.kind(ms));
+    List<ChatExample.Message> out = messages(c, c.f.get("messages"), "messages");
+    if (out == null) {
       return null;
     }
-    if (ms.isEmpty()) {
-      c.fail(
-          "field \"messages\" is empty — a conversation needs at least a user and an assistant"
-              + " turn");
-      return null;
-    }
-    List<ChatExample.Message> out = new ArrayList<>();
-    boolean assistant = false;
-    boolean learned = false; // an assistant turn with weight 1
-    for (int i = 0; i < ms.size(); i++) {
-      String at = "messages[" + i + "]";
-      JsonNode m = ms.get(i);
-      if (!m.isObject()) {
-        c.fail(at + " must be an object with \"role\" and \"content\", found " + Readers.kind(m));
-        continue;
-      }
-      JsonNode role = m.get("role");
-      JsonNode content = m.get("content");
-      if (role == null || !role.isTextual()) {
-        c.fail(at + ".role is missing or not a string — use system, user or assistant");
-        continue;
-      }
-      String r = role.textValue();
-      if (!ChatExample.ROLES.contains(r)) {
-        c.fail(
-            at
-                + ".role \""
-                + Readers.shorten(r, 40)
-                + "\" is not a known role — use system,"
-                + " user or assistant");
-        continue;
-      }
-      if (content == null || !content.isTextual()) {
-        c.fail(at + ".content must be a string, found " + Readers.kind(content));
-        continue;
-      }
-      if (content.textValue().isBlank() && !r.equals("system")) {
-        c.fail(at + ".content is empty — remove the turn or fill it in");
-        continue;
-      }
-      int weight = r.equals("assistant") ? 1 : 0;
-      JsonNode w = m.get("weight");
-      if (w != null && !w.isNull()) {
-        if (!r.equals("assistant")) {
-          c.fail(at + ".weight is only allowed on assistant messages — remove it");
-          continue;
-        }
-        if (!w.isNumber() || (w.asDouble() != 0 && w.asDouble() != 1)) {
-          c.fail(at + ".weight must be 0 or 1, found " + Readers.shorten(w.toString(), 20));
-          continue;
-        }
-        weight = w.asInt();
-      }
-      assistant |= r.equals("assistant");
-      learned |= weight == 1;
-      out.add(new ChatExample.Message(r, content.textValue(), weight));
-    }
+    boolean assistant = out.stream().anyMatch(m -> m.role().equals("assistant"));
+    boolean learned = out.stream().anyMatch(m -> m.weight() == 1); // an assistant turn to learn
     if (c.ok && !assistant) {
       c.fail("the conversation has no assistant turn — add the answer the model should learn");
     } else if (c.ok && !learned) {
@@ -298,6 +245,130 @@ final class ExampleParser {
               + " answers to train on, or drop the record");
     }
     return c.ok ? new ChatExample(out, c.row.line()) : null;
+  }
+
+  /**
+   * A list of {@code {role, content[, weight]}} turns at {@code at}, each checked; null (after
+   * reporting) when it is not a non-empty list.
+   */
+  private static List<ChatExample.Message> messages(Check c, JsonNode ms, String at) {
+    if (ms == null || !ms.isArray()) {
+      c.fail(
+          "field \""
+              + at
+              + "\" must be a list of {\"role\", \"content\"} objects, found "
+              + Readers.kind(ms));
+      return null;
+    }
+    if (ms.isEmpty()) {
+      c.fail(
+          "field \""
+              + at
+              + "\" is empty — a conversation needs at least a user and an assistant turn");
+      return null;
+    }
+    List<ChatExample.Message> out = new ArrayList<>();
+    for (int i = 0; i < ms.size(); i++) {
+      String turn = at + "[" + i + "]";
+      JsonNode m = ms.get(i);
+      if (!m.isObject()) {
+        c.fail(turn + " must be an object with \"role\" and \"content\", found " + Readers.kind(m));
+        continue;
+      }
+      JsonNode role = m.get("role");
+      JsonNode content = m.get("content");
+      if (role == null || !role.isTextual()) {
+        c.fail(turn + ".role is missing or not a string — use system, user or assistant");
+        continue;
+      }
+      String r = role.textValue();
+      if (!ChatExample.ROLES.contains(r)) {
+        c.fail(
+            turn
+                + ".role \""
+                + Readers.shorten(r, 40)
+                + "\" is not a known role — use system,"
+                + " user or assistant");
+        continue;
+      }
+      if (content == null || !content.isTextual()) {
+        c.fail(turn + ".content must be a string, found " + Readers.kind(content));
+        continue;
+      }
+      if (content.textValue().isBlank() && !r.equals("system")) {
+        c.fail(turn + ".content is empty — remove the turn or fill it in");
+        continue;
+      }
+      int weight = r.equals("assistant") ? 1 : 0;
+      JsonNode w = m.get("weight");
+      if (w != null && !w.isNull()) {
+        if (!r.equals("assistant")) {
+          c.fail(turn + ".weight is only allowed on assistant messages — remove it");
+          continue;
+        }
+        if (!w.isNumber() || (w.asDouble() != 0 && w.asDouble() != 1)) {
+          c.fail(turn + ".weight must be 0 or 1, found " + Readers.shorten(w.toString(), 20));
+          continue;
+        }
+        weight = w.asInt();
+      }
+      out.add(new ChatExample.Message(r, content.textValue(), weight));
+    }
+    return out;
+  }
+
+  /**
+   * A preference pair: {@code {prompt, chosen, rejected}}, or OpenAI's {@code {input: {messages},
+   * preferred_output: [{role: assistant, content}], non_preferred_output: [...]}}.
+   */
+  private Example preference(Check c) {
+    if (!c.f.has("preferred_output") && !c.f.has("non_preferred_output")) {
+      String prompt = c.text("prompt");
+      String chosen = c.text("chosen");
+      String rejected = c.text("rejected");
+      return c.ok
+          ? new PreferenceExample(
+              List.of(new ChatExample.Message("user", prompt, 0)), chosen, rejected, c.row.line())
+          : null;
+    }
+    JsonNode input = c.f.get("input");
+    List<ChatExample.Message> prompt = null;
+    if (input == null || !input.isObject()) {
+      c.fail(
+          "field \"input\" must be an object {\"messages\": [...]} (OpenAI's preference format),"
+              + " found "
+              + Readers.kind(input));
+    } else {
+      prompt = messages(c, input.get("messages"), "input.messages");
+    }
+    String chosen = answer(c, "preferred_output");
+    String rejected = answer(c, "non_preferred_output");
+    return c.ok ? new PreferenceExample(prompt, chosen, rejected, c.row.line()) : null;
+  }
+
+  /** The content of a one-message assistant list ({@code preferred_output} and its pair). */
+  private static String answer(Check c, String name) {
+    JsonNode o = c.f.get(name);
+    if (o == null || !o.isArray() || o.size() != 1 || !o.get(0).isObject()) {
+      c.fail(
+          "field \""
+              + name
+              + "\" must be a list of one {\"role\": \"assistant\", \"content\"} message, found "
+              + Readers.kind(o)
+              + (o != null && o.isArray() ? " of " + o.size() : ""));
+      return null;
+    }
+    JsonNode role = o.get(0).get("role");
+    JsonNode content = o.get(0).get("content");
+    if (role == null || !"assistant".equals(role.asText())) {
+      c.fail(name + "[0].role must be \"assistant\"");
+      return null;
+    }
+    if (content == null || !content.isTextual() || content.textValue().isBlank()) {
+      c.fail(name + "[0].content must be a non-empty string");
+      return null;
+    }
+    return content.textValue();
   }
 
   /** Field checks for one record; remembers whether any failed. */

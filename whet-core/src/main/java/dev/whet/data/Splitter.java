@@ -267,6 +267,23 @@ public final class Splitter {
       }
       case InstructionExample x ->
           o.put("instruction", x.instruction()).put("input", x.input()).put("output", x.output());
+      case PreferenceExample x -> {
+        if (x.prompt().size() == 1 && x.prompt().get(0).role().equals("user")) {
+          o.put("prompt", x.prompt().get(0).content());
+          o.put("chosen", x.chosen()).put("rejected", x.rejected());
+        } else {
+          ArrayNode ms = o.putObject("input").putArray("messages");
+          x.prompt().forEach(m -> ms.addObject().put("role", m.role()).put("content", m.content()));
+          o.putArray("preferred_output")
+              .addObject()
+              .put("role", "assistant")
+              .put("content", x.chosen());
+          o.putArray("non_preferred_output")
+              .addObject()
+              .put("role", "assistant")
+              .put("content", x.rejected());
+        }
+      }
       case EmbeddingPairExample x -> {
         o.put("anchor", x.anchor()).put("positive", x.positive());
         if (x.negative() != null) {

@@ -20,6 +20,8 @@ import java.util.Locale;
  *   <tr><td>{@code instruct}</td><td>{@code instruction[, input], output}</td></tr>
  *   <tr><td>{@code embed}</td><td>{@code anchor, positive[, negative]}</td></tr>
  *   <tr><td>{@code similarity}</td><td>{@code sentence1, sentence2, score}</td></tr>
+ *   <tr><td>{@code preference}</td><td>{@code prompt, chosen, rejected}, or OpenAI's {@code input:
+ *       {messages}, preferred_output, non_preferred_output}</td></tr>
  * </table>
  */
 public enum Task {
@@ -31,7 +33,8 @@ public enum Task {
   CHAT("chat"),
   INSTRUCTION("instruct"),
   EMBEDDING_PAIRS("embed"),
-  SIMILARITY("similarity");
+  SIMILARITY("similarity"),
+  PREFERENCE("preference");
 
   private final String cliName;
 
@@ -73,6 +76,7 @@ public enum Task {
           case "instruction", "alpaca" -> INSTRUCTION;
           case "embedding", "embeddings", "embedding_pairs" -> EMBEDDING_PAIRS;
           case "sts", "score" -> SIMILARITY;
+          case "dpo", "preferences", "comparison" -> PREFERENCE;
           default -> null;
         };
     if (synonym == null) {
