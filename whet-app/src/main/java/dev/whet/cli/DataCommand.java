@@ -237,6 +237,18 @@ public final class DataCommand implements Runnable {
           s.exactDuplicates(),
           s.normalizedDuplicates(),
           s.conflictingDuplicates());
+      DataStats.PreferenceStats p = s.preferences();
+      if (p != null) {
+        System.out.printf(
+            Locale.ROOT,
+            "preference pairs: %,d; %,d with identical answers; chosen answer the longer in %.0f%%"
+                + " (mean %.0f against %.0f characters)%n",
+            p.pairs(),
+            p.identical(),
+            100 * p.chosenLonger(),
+            p.meanChosenChars(),
+            p.meanRejectedChars());
+      }
       if (s.leakage() != null) {
         System.out.printf(Locale.ROOT, "validation examples also in training: %,d%n", s.leakage());
       }
