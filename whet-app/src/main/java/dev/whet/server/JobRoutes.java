@@ -116,6 +116,14 @@ final class JobRoutes implements Routes {
         req.validationFile() == null
             ? null
             : trainingFile(caller, req.validationFile(), "validation_file");
+    if (Task.PREFERENCE.cliName().equals(train.task())) {
+      throw ApiError.invalid(
+          req.trainingFile()
+              + " holds 'preference' examples; preference pairs train a DPO job, which this"
+              + " server does not run yet.",
+          "training_file",
+          "invalid_file");
+    }
     Path runDir = home.resolve("runs").resolve(id);
     JobConfig config =
         req.toConfig(
@@ -131,7 +139,8 @@ final class JobRoutes implements Routes {
               + " holds '"
               + train.task()
               + "' examples; the service fine-tunes classifiers (text/label, text/labels,"
-              + " text/text_pair/label records) and decoders (chat messages, prompt/completion or"
+              + " text/text_pair/label records), taggers (tokens/tags), sentence embeddings"
+              + " (scored or plain pairs) and decoders (chat messages, prompt/completion or"
               + " instruction records).",
           "training_file",
           "invalid_file");

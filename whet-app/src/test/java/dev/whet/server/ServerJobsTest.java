@@ -330,6 +330,26 @@ class ServerJobsTest {
     assertEquals(refused.body(), bad.body());
   }
 
+  @Test
+  void preferencePairsUploadButAJobOnThemSaysDpoIsNotRunYet() {
+    String prefs =
+        upload(
+            List.of(
+                "{\"prompt\": \"Hi\", \"chosen\": \"Hello!\", \"rejected\": \"Go away.\"}",
+                "{\"prompt\": \"Bye\", \"chosen\": \"Goodbye!\", \"rejected\": \"Finally.\"}"),
+            "prefs.jsonl");
+    assertEquals(
+        "preference", s.get("/v1/files/" + prefs, s.key).json().get("whet").get("task").asText());
+    TestServer.Response refused =
+        s.post(
+            "/v1/fine_tuning/jobs",
+            "{\"model\": \"tiny\", \"training_file\": \"" + prefs + "\"}",
+            s.key);
+    assertEquals(400, refused.status(), refused.body());
+    assertTrue(
+        refused.body().contains("DPO job, which this server does not run yet"), refused.body());
+  }
+
   /** A one-epoch job on the tiny model with these files, waited for until it ends. */
   static JsonNode oneEpochJob(String train, String val, String suffix) throws Exception {
     TestServer.Response created =
