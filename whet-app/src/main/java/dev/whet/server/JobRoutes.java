@@ -82,9 +82,7 @@ final class JobRoutes implements Routes {
     resolved.put("n_epochs", number(r.epochs));
     resolved.put("batch_size", r.batchSize);
     resolved.put("learning_rate", r.lrValue());
-    resolved.put(
-        "learning_rate_multiplier",
-        Math.round(r.lrValue() / JobConfig.autoLr(r.method) * 1e6) / 1e6);
+    resolved.put("learning_rate_multiplier", multiplier(r));
     resolved.put("max_length", r.maxLength);
     resolved.put("precision", r.precision);
     resolved.put("training_examples", trainExamples);
@@ -441,9 +439,7 @@ final class JobRoutes implements Routes {
       JobConfig resolved = JobConfig.read(jobYaml); // the values the run really uses
       hp.put("n_epochs", number(resolved.epochs));
       hp.put("batch_size", resolved.batchSize);
-      hp.put(
-          "learning_rate_multiplier",
-          Math.round(resolved.lrValue() / JobConfig.autoLr(resolved.method) * 1e6) / 1e6);
+      hp.put("learning_rate_multiplier", multiplier(resolved));
       task = resolved.task;
     } else {
       hp.putAll(requested(req));
@@ -479,6 +475,11 @@ final class JobRoutes implements Routes {
     whet.put("eval", evalSummary(runDir));
     m.put("whet", whet);
     return m;
+  }
+
+  /** A resolved job's learning rate as OpenAI's multiplier of the method's auto rate. */
+  private static double multiplier(JobConfig resolved) {
+    return Math.round(resolved.lrValue() / JobConfig.autoLr(resolved.method) * 1e6) / 1e6;
   }
 
   /** The hyperparameters as the request asked for them ({@code auto} where it did not say). */

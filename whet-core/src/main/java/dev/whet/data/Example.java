@@ -34,6 +34,14 @@ public sealed interface Example
     return null;
   }
 
+  /**
+   * The labels this example carries, each on its own (a classifier's label or labels, a tagger's
+   * tags); empty for tasks without discrete labels.
+   */
+  default List<String> labels() {
+    return List.of();
+  }
+
   /** The texts a model reads for this example, in order (for token counting). */
   List<String> texts();
 }

@@ -108,10 +108,10 @@ public final class Splitter {
     // learnt: such examples stay in training.
     java.util.Set<String> trained = new java.util.HashSet<>();
     for (int i = 0; i < side.length; i++) {
-      if (side[i] == 0) trained.addAll(labelsOf(data.examples().get(i)));
+      if (side[i] == 0) trained.addAll(data.examples().get(i).labels());
     }
     for (int i = 0; i < side.length; i++) {
-      if (side[i] == 1 && !trained.containsAll(labelsOf(data.examples().get(i)))) side[i] = 0;
+      if (side[i] == 1 && !trained.containsAll(data.examples().get(i).labels())) side[i] = 0;
     }
     long held = java.util.Arrays.stream(side).filter(x -> x == 1).count();
     if (held == 0 || held == side.length) {
@@ -210,14 +210,6 @@ public final class Splitter {
       left--;
     }
     return out;
-  }
-
-  private static List<String> labelsOf(Example e) {
-    return switch (e) {
-      case ClassificationExample c -> c.labels();
-      case TokenExample t -> t.tags();
-      default -> List.of();
-    };
   }
 
   private static Part write(Path out, Task task, List<Example> examples, int[] side, int which) {

@@ -26,6 +26,11 @@ public record TokenExample(List<String> tokens, List<String> tags, int line) imp
   }
 
   @Override
+  public List<String> labels() {
+    return tags;
+  }
+
+  @Override
   public List<String> texts() {
     return List.of(input());
   }

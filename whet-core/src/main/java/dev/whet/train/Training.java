@@ -665,7 +665,7 @@ public final class Training {
       Path baseDir = ModelCatalog.resolve(job.base);
       List<Example> train = examples(job.train, options, task);
       TreeSet<String> labels = new TreeSet<>();
-      train.forEach(e -> labels.addAll(labelsOf(e)));
+      train.forEach(e -> labels.addAll(e.labels()));
       if (labels.size() < 2 && task != Task.MULTI_LABEL) {
         throw new WhetException(
             job.train
@@ -683,7 +683,7 @@ public final class Training {
           continue;
         }
         for (Example e : examples) {
-          for (String l : labelsOf(e)) {
+          for (String l : e.labels()) {
             if (!labels.contains(l)) {
               throw new WhetException(
                   split[0]
@@ -716,10 +716,6 @@ public final class Training {
                 .thenComparing(l -> l));
       }
       return new Inputs(baseDir, options, task, List.copyOf(ordered), train, val, test);
-    }
-
-    private static List<String> labelsOf(Example e) {
-      return e instanceof TokenExample t ? t.tags() : ((ClassificationExample) e).labels();
     }
 
     static List<Example> examples(String file, DataOptions options, Task task) {
