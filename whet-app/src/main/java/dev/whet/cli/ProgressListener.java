@@ -49,14 +49,18 @@ final class ProgressListener implements TrainerListener {
     double rate = s.tokens() / Math.max(1e-9, s.seconds());
     tokensPerSecond = Double.isNaN(tokensPerSecond) ? rate : 0.9 * tokensPerSecond + 0.1 * rate;
     bar.stepTo(s.step());
+    Double rewardAccuracy = s.metrics().get("reward_accuracy"); // DPO's, worth watching
     bar.setExtraMessage(
         String.format(
-            Locale.ROOT,
-            " epoch %.2f loss %.4f lr %.2e %,.0f tok/s",
-            s.epoch(),
-            smoothedLoss,
-            s.lr(),
-            tokensPerSecond));
+                Locale.ROOT,
+                " epoch %.2f loss %.4f lr %.2e %,.0f tok/s",
+                s.epoch(),
+                smoothedLoss,
+                s.lr(),
+                tokensPerSecond)
+            + (rewardAccuracy == null
+                ? ""
+                : String.format(Locale.ROOT, " reward acc %.2f", rewardAccuracy)));
   }
 
   @Override

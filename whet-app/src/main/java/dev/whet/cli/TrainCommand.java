@@ -251,6 +251,7 @@ final class TrainCommand implements Callable<Integer> {
       m.put("loss", s.loss());
       m.put("lr", s.lr());
       m.put("tokens_per_second", s.tokens() / Math.max(1e-9, s.seconds()));
+      m.putAll(s.metrics());
       System.out.println(Json.line(m));
     }
 

@@ -105,6 +105,7 @@ final class JobEvents implements TrainerListener {
       data.put("train_loss", s.loss());
       data.put("learning_rate", s.lr());
       data.put("tokens_per_second", Math.round(s.tokens() / Math.max(1e-9, s.seconds())));
+      s.metrics().forEach((k, v) -> data.put("train_" + k, v));
       add(
           "info",
           "metrics",

@@ -89,6 +89,9 @@ public enum Task {
   /** What a job on generation, chat or instruction files trains: supervised fine-tuning. */
   public static final String SFT = "sft";
 
+  /** What a job on preference pairs trains: direct preference optimisation of a decoder. */
+  public static final String DPO = "dpo";
+
   /** Whether a sentence-embedding model learns this task (pairs or graded pairs). */
   public boolean embeds() {
     return this == EMBEDDING_PAIRS || this == SIMILARITY;
@@ -108,15 +111,15 @@ public enum Task {
 
   /**
    * The task a fine-tuning job on these examples trains ({@code JobConfig.task}): {@link #SFT} for
-   * generation files, else this task's CLI name.
+   * generation files, {@link #DPO} for preference pairs, else this task's CLI name.
    */
   public String jobTask() {
-    return generates() ? SFT : cliName;
+    return generates() ? SFT : this == PREFERENCE ? DPO : cliName;
   }
 
   /**
    * The tasks a job can train: the classifier tasks, token classification, sentence embeddings
-   * (pairs, graded pairs) and {@link #SFT}.
+   * (pairs, graded pairs), {@link #SFT} and {@link #DPO}.
    */
   public static List<String> jobTasks() {
     List<String> out = new java.util.ArrayList<>();
@@ -127,6 +130,7 @@ public enum Task {
     out.add(EMBEDDING_PAIRS.cliName);
     out.add(SIMILARITY.cliName);
     out.add(SFT);
+    out.add(DPO);
     return out;
   }
 

@@ -1,6 +1,5 @@
 package dev.whet.eval;
 
-import dev.whet.data.Task;
 import dev.whet.infer.GenerationOptions;
 import dev.whet.infer.LanguageModel;
 import dev.whet.io.Atomic;
@@ -39,24 +38,28 @@ public final class SftEvaluation {
   /**
    * Generates, scores and writes eval/eval.json, eval/predictions.jsonl and eval/report.html.
    *
+   * @param task the run's task ({@code sft}, {@code dpo})
    * @param heldOutFile the file the held-out examples come from (named in the output)
-   * @param heldOut loss on its trained tokens, before and after
+   * @param heldOut loss on its trained tokens (a preference pair's chosen answer), before and after
    * @param general loss on the bundled general text ({@link #generalTexts()}), before and after
+   * @param preference a DPO run's held-out pairs ({@link PreferenceEvaluation}), or null
    * @return the top-level numbers of eval.json
    */
   public static Map<String, Object> run(
       Path runDir,
+      String task,
       LanguageModel base,
       LanguageModel tuned,
       String heldOutFile,
       Losses heldOut,
       Losses general,
+      Map<String, Object> preference,
       List<Sample> samples,
       int maxNewTokens,
       Consumer<String> log) {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("run", runDir.toString());
-    out.put("task", Task.SFT);
+    out.put("task", task);
     Map<String, Object> held = new LinkedHashMap<>();
     held.put("file", heldOutFile);
     held.put("loss_before", heldOut.before());
@@ -64,6 +67,9 @@ public final class SftEvaluation {
     held.put("perplexity_before", heldOut.perplexityBefore());
     held.put("perplexity_after", heldOut.perplexityAfter());
     out.put("held_out", held);
+    if (preference != null) {
+      out.put("preference", preference);
+    }
 
     List<Map<String, Object>> predictions = new ArrayList<>();
     double[] em = new double[2];
@@ -151,7 +157,10 @@ public final class SftEvaluation {
         .append("</title><style>body{font-family:sans-serif;max-width:60em;margin:2em auto}")
         .append("td,th{border-bottom:1px solid #ddd;padding:4px;vertical-align:top;")
         .append("text-align:left}pre{white-space:pre-wrap;margin:0}</style>")
-        .append("<h1>Supervised fine-tuning: ")
+        .append(
+            out.containsKey("preference")
+                ? "<h1>Preference tuning (DPO): "
+                : "<h1>Supervised fine-tuning: ")
         .append(esc(runDir.getFileName().toString()))
         .append("</h1><table><tr><th></th><th>base</th><th>fine-tuned</th></tr>");
     @SuppressWarnings("unchecked")
@@ -159,6 +168,16 @@ public final class SftEvaluation {
     @SuppressWarnings("unchecked")
     Map<String, Object> gen = (Map<String, Object>) out.get("generation");
     ForgettingCheck f = (ForgettingCheck) out.get("forgetting");
+    @SuppressWarnings("unchecked")
+    Map<String, Object> preference = (Map<String, Object>) out.get("preference");
+    if (preference != null) {
+      row(
+          b,
+          "prefers the chosen answer",
+          preference.get("preference_accuracy_before"),
+          preference.get("preference_accuracy_after"));
+      row(b, "reward accuracy (against the base)", null, preference.get("reward_accuracy"));
+    }
     row(b, "held-out loss", held.get("loss_before"), held.get("loss_after"));
     row(b, "held-out perplexity", held.get("perplexity_before"), held.get("perplexity_after"));
     row(b, "exact match", gen.get("exact_match_before"), gen.get("exact_match_after"));
@@ -188,6 +207,9 @@ public final class SftEvaluation {
   }
 
   private static String num(Object x) {
+    if (x instanceof Interval i) {
+      return String.format(Locale.ROOT, "%.3f [%.3f, %.3f]", i.estimate(), i.low(), i.high());
+    }
     return x instanceof Double d ? String.format(Locale.ROOT, "%.4f", d) : "–";
   }
 

@@ -81,7 +81,7 @@ public final class JobConfig {
    * {@code auto} (f1_macro for classifiers, entity_f1 for tokens, loss for sft); accuracy,
    * f1_macro, loss for classifiers; entity_f1, token_accuracy, loss for tokens; spearman, loss for
    * similarity (auto: spearman); mrr, recall_at_1, recall_at_10, loss for embed (auto: mrr); loss,
-   * perplexity for sft.
+   * perplexity for sft; loss, reward_accuracy, reward_margin for dpo (auto: loss).
    */
   public String metric = "auto";
 
@@ -91,8 +91,8 @@ public final class JobConfig {
 
   // --- architecture
   /**
-   * {@code auto} (lora for sft, full for classifiers), {@code full}, {@code freeze} (embeddings and
-   * the first freeze_layers layers) or {@code lora}.
+   * {@code auto} (lora for sft and dpo, full for encoders), {@code full}, {@code freeze}
+   * (embeddings and the first freeze_layers layers) or {@code lora}.
    */
   public String method = "auto";
 
@@ -100,6 +100,7 @@ public final class JobConfig {
   public double layerLrDecay = 1.0;
   public LoraConfig lora = new LoraConfig();
   public SftConfig sft = new SftConfig();
+  public DpoConfig dpo = new DpoConfig();
   public SetFitConfig setfit = new SetFitConfig();
 
   /** {@code auto} (the base model's sentence pooling, else mean), {@code cls} or {@code mean}. */
@@ -179,6 +180,16 @@ public final class JobConfig {
 
     /** Longest generation in that check. */
     public int maxNewTokens = 64;
+  }
+
+  /** Preference tuning settings, used when task is dpo. */
+  @JsonInclude(JsonInclude.Include.ALWAYS)
+  public static final class DpoConfig {
+    /**
+     * How far the policy may move from the reference model (the DPO paper's β): higher keeps it
+     * closer. 0.1 is the paper's and TRL's default.
+     */
+    public double beta = 0.1;
   }
 
   static final ObjectMapper YAML =
@@ -276,7 +287,7 @@ public final class JobConfig {
         List.of("auto", "full", "freeze", "lora", "setfit").contains(method),
         "method '"
             + method
-            + "' is not one of full, freeze, lora, setfit (or auto: lora for sft, else full)");
+            + "' is not one of full, freeze, lora, setfit (or auto: lora for sft and dpo, else full)");
     require(List.of("auto", "cls", "mean").contains(pooling), "pooling must be auto, cls or mean");
     require(
         List.of("auto", "fp32", "bf16").contains(precision),
@@ -285,6 +296,7 @@ public final class JobConfig {
     List<String> metrics =
         switch (task) {
           case "sft" -> List.of("auto", "loss", "perplexity");
+          case "dpo" -> List.of("auto", "loss", "reward_accuracy", "reward_margin");
           case "tokens" -> List.of("auto", "entity_f1", "token_accuracy", "loss");
           case "similarity" -> List.of("auto", "spearman", "loss");
           case "embed" -> List.of("auto", "mrr", "recall_at_1", "recall_at_10", "loss");
@@ -304,6 +316,7 @@ public final class JobConfig {
         "setfit.loss '" + setfit.loss + "' is not one of ranking, cosine");
     require(sft.generateEval >= 0, "sft.generate_eval must not be negative");
     require(sft.maxNewTokens > 0, "sft.max_new_tokens must be positive");
+    require(dpo.beta > 0, "dpo.beta must be positive");
     require(
         epochs.equals("auto") || isPositiveNumber(epochs),
         "epochs must be auto or a positive number");
@@ -365,9 +378,14 @@ public final class JobConfig {
     return new dev.whet.model.Lora(lora.rank, lora.alpha, lora.dropout, lora.targets);
   }
 
-  /** Whether this job fine-tunes a decoder (task sft) rather than a classifier. */
+  /** Whether this job fine-tunes a decoder (task sft or dpo) rather than an encoder. */
   public boolean trainsDecoder() {
-    return task.equals(dev.whet.data.Task.SFT);
+    return task.equals(dev.whet.data.Task.SFT) || tunesPreferences();
+  }
+
+  /** Whether this job tunes a decoder on preference pairs (task dpo). */
+  public boolean tunesPreferences() {
+    return task.equals(dev.whet.data.Task.DPO);
   }
 
   /** Whether this job trains a token classifier (task tokens). */
@@ -413,7 +431,7 @@ public final class JobConfig {
     if (r.metric.equals("auto")) {
       r.metric =
           switch (r.task) {
-            case "sft" -> "loss";
+            case "sft", "dpo" -> "loss";
             case "tokens" -> "entity_f1";
             case "similarity" -> "spearman";
             case "embed" -> "mrr";
@@ -429,7 +447,8 @@ public final class JobConfig {
                   : r.method.equals("setfit") ? 1 : autoEpochs(trainExamples)); // SetFit: 1 pass
     }
     if (r.lr.equals("auto")) {
-      r.lr = Double.toString(autoLr(r.method));
+      // DPO moves a model that already answers well a little: a tenth of the usual rate.
+      r.lr = Double.toString(autoLr(r.method) * (r.tunesPreferences() ? 0.1 : 1));
     }
     if (r.precision.equals("auto")) {
       r.precision = autoPrecision.apply(r);

@@ -188,6 +188,7 @@ public record RunDir(Path path) {
         m.put("lr", s.lr());
         m.put("grad_norm", s.gradNorm());
         m.put("tokens_per_second", Math.round(s.tokens() / Math.max(1e-9, s.seconds())));
+        m.putAll(s.metrics());
         appendJson(metrics(), m);
       }
 

@@ -5,16 +5,17 @@ import dev.whet.data.ChatExample;
 import dev.whet.data.Example;
 import dev.whet.data.GenerationExample;
 import dev.whet.data.InstructionExample;
+import dev.whet.data.PreferenceExample;
 import dev.whet.io.ChatTemplate;
 import dev.whet.io.ChatTemplate.Message;
 import dev.whet.io.Tokenizer;
 import java.util.List;
 
 /**
- * Supervised fine-tuning records (prompt/completion, chat, alpaca-style instruction) as training
- * examples, and as prompts with their reference answers for generation checks. Instruction records
- * become a one-turn chat when the model has a chat template, else a plain prompt with {@code ###
- * Instruction:} / {@code ### Input:} / {@code ### Response:} headers.
+ * Supervised fine-tuning records (prompt/completion, chat, alpaca-style instruction) and preference
+ * pairs as training examples, and as prompts with their reference answers for generation checks.
+ * Instruction records become a one-turn chat when the model has a chat template, else a plain
+ * prompt with {@code ### Instruction:} / {@code ### Input:} / {@code ### Response:} headers.
  */
 public final class SftData {
   private SftData() {}
@@ -31,8 +32,41 @@ public final class SftData {
               ? encoding.chat(List.of(new Message("user", i.input()), assistant(i.output())))
               : encoding.promptCompletion(instructionPrompt(i), i.output());
       case ChatExample c -> encoding.chat(messages(c.messages()), learned(c.messages()));
+      case PreferenceExample p -> answered(encoding, template, p, p.chosen()); // what to say
       default -> throw unsupported(e);
     };
+  }
+
+  /**
+   * A preference pair as two training sequences: the prompt with the chosen answer and with the
+   * rejected one, only the answer (and its end) scored. A model without a chat template takes a
+   * one-turn prompt as plain text.
+   */
+  public static DpoTask.Pair pair(
+      SftEncoding encoding, ChatTemplate template, PreferenceExample p) {
+    return new DpoTask.Pair(
+        answered(encoding, template, p, p.chosen()), answered(encoding, template, p, p.rejected()));
+  }
+
+  private static SftEncoding.Example answered(
+      SftEncoding encoding, ChatTemplate template, PreferenceExample p, String answer) {
+    if (template == null) {
+      return encoding.promptCompletion(plainPrompt(p), answer);
+    }
+    List<Message> turns = new java.util.ArrayList<>(messages(p.prompt()));
+    turns.add(assistant(answer));
+    boolean[] learn = new boolean[turns.size()];
+    learn[learn.length - 1] = true; // earlier assistant turns are context
+    return encoding.chat(turns, learn);
+  }
+
+  /** A preference prompt for a model without a chat template: its one user turn, as text. */
+  private static String plainPrompt(PreferenceExample p) {
+    if (p.prompt().size() != 1) {
+      throw new WhetException(
+          "line " + p.line() + ": a prompt of several turns needs a model with a chat template");
+    }
+    return p.prompt().get(0).content();
   }
 
   /** The record's prompt (everything before its last answer) and that answer. */
@@ -47,6 +81,14 @@ public final class SftData {
         }
         String text = instructionPrompt(i);
         yield new Prompt(tokenizer.encode(text), text, i.output());
+      }
+      case PreferenceExample p -> {
+        if (template == null) {
+          String text = plainPrompt(p);
+          yield new Prompt(tokenizer.encode(text), text, p.chosen());
+        }
+        String text = template.render(messages(p.prompt()), true);
+        yield new Prompt(tokenizer.encodeRaw(text), text, p.chosen());
       }
       case ChatExample c -> {
         List<Message> all = messages(c.messages());

@@ -3,10 +3,8 @@ package dev.whet.train;
 import dev.whet.data.Batching;
 import dev.whet.data.Task;
 import dev.whet.engine.Tensors;
-import dev.whet.model.DecoderFiles;
 import dev.whet.model.LlamaModel;
 import dev.whet.model.Lora;
-import dev.whet.model.Weights;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -14,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
-import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
@@ -25,10 +22,7 @@ import org.bytedeco.pytorch.global.torch;
  * only (completions and their EOS, by {@link SftEncoding}'s labels), averaged over them. Packed
  * rows hold several examples that never attend to, or predict, one another.
  */
-public final class SftTask implements TrainTask {
-  private final LlamaModel model;
-  private final Lora lora;
-  private final Path base;
+public final class SftTask extends DecoderTask {
   private final List<Row> train;
   private final List<SftEncoding.Example> val;
   private final long padId;
@@ -54,9 +48,7 @@ public final class SftTask implements TrainTask {
       List<SftEncoding.Example> val,
       long padId,
       int packWidth) {
-    this.model = model;
-    this.lora = lora;
-    this.base = base;
+    super(model, lora, base, Task.SFT);
     this.val = val;
     this.padId = padId;
     this.train = new ArrayList<>();
@@ -75,64 +67,9 @@ public final class SftTask implements TrainTask {
     }
   }
 
-  @Override
-  public Module module() {
-    return model;
-  }
-
-  public LlamaModel model() {
-    return model;
-  }
-
   /** Training items (examples, or packed rows). */
   public int size() {
     return train.size();
-  }
-
-  @Override
-  public void freeze(TrainingPlan plan) {
-    switch (plan.method()) {
-      case "freeze" -> {
-        // The embeddings (also the output projection when tied) and the first N layers.
-        Weights.parameters(model)
-            .forEach(
-                (name, t) -> {
-                  if (name.startsWith("model.embed_tokens.")) {
-                    t.set_requires_grad(false);
-                  }
-                });
-        int n = Math.min(plan.freezeLayers(), model.layers().length);
-        for (int i = 0; i < n; i++) {
-          ClassifierTask.requiresGrad(model.layers()[i], false);
-        }
-      }
-      case "lora" -> {
-        Weights.parameters(model)
-            .forEach(
-                (name, t) -> {
-                  if (!name.contains(".lora_")) {
-                    t.set_requires_grad(false);
-                  }
-                });
-        if (plan.bf16()) {
-          // The frozen base is only ever read in bf16 under autocast: store it so, halving its
-          // memory and skipping autocast's per-step casts; adapters and their moments stay fp32.
-          Weights.storeFrozenIn(model, torch.ScalarType.BFloat16);
-        }
-      }
-      default -> {}
-    }
-  }
-
-  @Override
-  public int layerDepth(String name) {
-    return TrainTask.layerDepth(
-        name, model.layers().length, "model.embed_tokens.", "model.layers.");
-  }
-
-  @Override
-  public boolean noDecay(String name) {
-    return name.endsWith(".bias") || name.endsWith("norm.weight");
   }
 
   @Override
@@ -282,35 +219,5 @@ public final class SftTask implements TrainTask {
     }
     model.train(wasTraining);
     return new double[] {count == 0 ? Double.NaN : sum / count, count};
-  }
-
-  @Override
-  public Map<String, Tensor> checkpointTensors(TrainingPlan plan) {
-    Map<String, Tensor> all = Weights.parameters(model);
-    if (!plan.method().equals("lora")) {
-      return all;
-    }
-    Map<String, Tensor> adapters = new LinkedHashMap<>();
-    all.forEach(
-        (name, t) -> {
-          if (name.contains(".lora_")) {
-            adapters.put(name, t);
-          }
-        });
-    return adapters;
-  }
-
-  /** LoRA runs save the adapter alone (PEFT layout); others the whole model. */
-  @Override
-  public void save(Path dir, TrainingPlan plan, Map<String, Object> info) {
-    Map<String, Object> all = new LinkedHashMap<>();
-    all.put("task", Task.SFT);
-    all.put("base", base.toAbsolutePath().normalize().toString());
-    all.putAll(info);
-    if (lora != null) {
-      DecoderFiles.writeAdapter(model, lora, base, base, dir, all);
-    } else {
-      DecoderFiles.writeModel(model, base.resolve("config.json"), base, dir, all);
-    }
   }
 }

@@ -9,8 +9,8 @@ import org.bytedeco.pytorch.Tensor;
  * What the {@link Trainer} trains: a model with its encoded data, its loss and its validation
  * metrics. The loop, optimizer, schedule, checkpoints and listeners are the trainer's and the same
  * for every task; a task says what a batch is, what it costs and how its model is saved. {@link
- * ClassifierTask} (an encoder with a classification head) and {@link SftTask} (a decoder learning
- * completions) are the two.
+ * EncoderTask}s (classifiers, taggers, embeddings) and {@link DecoderTask}s (a decoder learning
+ * completions, or preferences).
  */
 public interface TrainTask {
   /** The model: its named parameters are what checkpoints and optimizer groups hold. */
@@ -57,6 +57,14 @@ public interface TrainTask {
    * classifier, trained tokens for a language model.
    */
   double weight(int[] rows);
+
+  /**
+   * Statistics of the optimizer step that just ended, beside its loss (DPO's rewards), averaged
+   * over its micro-batches; called once per step, after them. None by default.
+   */
+  default Map<String, Double> stepMetrics() {
+    return Map.of();
+  }
 
   /** Real (non-padding) tokens of training items {@code rows}. */
   long tokens(int[] rows);

@@ -179,6 +179,7 @@ public final class Trainer {
         double gradNorm;
         long tokens = 0;
         double lr;
+        Map<String, Double> stepMetrics;
         try (PointerScope scope = new PointerScope()) {
           double weight = 0;
           for (int[] b : group) {
@@ -195,6 +196,7 @@ public final class Trainer {
             scaled.backward();
             loss += scaled.item_double();
           }
+          stepMetrics = task.stepMetrics();
           gradNorm = optimizer.gradNorm();
           if (!Double.isFinite(loss) || !(gradNorm < EXPLODING_GRAD_NORM)) {
             diverged(step, loss, gradNorm);
@@ -212,7 +214,8 @@ public final class Trainer {
         double epochProgress = epoch + (double) batchPos / batches.size();
         for (TrainerListener l : listeners) {
           l.onStep(
-              new TrainerListener.Step(step, total, epochProgress, loss, lr, gradNorm, tokens, dt));
+              new TrainerListener.Step(
+                  step, total, epochProgress, loss, lr, gradNorm, tokens, dt, stepMetrics));
         }
         boolean endOfEpoch = batchPos >= batches.size();
         boolean evalNow =

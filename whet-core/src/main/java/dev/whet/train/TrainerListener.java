@@ -37,6 +37,8 @@ public interface TrainerListener {
   /**
    * @param tokens real (non-padding) tokens in this optimizer step
    * @param seconds wall time of this optimizer step
+   * @param metrics the task's own statistics of this step ({@link TrainTask#stepMetrics}), often
+   *     none
    */
   record Step(
       long step,
@@ -46,5 +48,6 @@ public interface TrainerListener {
       double lr,
       double gradNorm,
       long tokens,
-      double seconds) {}
+      double seconds,
+      Map<String, Double> metrics) {}
 }

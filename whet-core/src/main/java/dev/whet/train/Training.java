@@ -7,11 +7,13 @@ import dev.whet.data.DataStats;
 import dev.whet.data.Dataset;
 import dev.whet.data.EmbeddingPairExample;
 import dev.whet.data.Example;
+import dev.whet.data.PreferenceExample;
 import dev.whet.data.SimilarityExample;
 import dev.whet.data.Splitter;
 import dev.whet.data.Task;
 import dev.whet.data.TokenExample;
 import dev.whet.engine.Engine;
+import dev.whet.eval.PreferenceEvaluation;
 import dev.whet.eval.RunEvaluation;
 import dev.whet.eval.SftEvaluation;
 import dev.whet.infer.LanguageModel;
@@ -20,11 +22,14 @@ import dev.whet.io.ChatTemplate;
 import dev.whet.io.ModelCatalog;
 import dev.whet.io.Tokenizer;
 import dev.whet.model.ClassifierModel;
+import dev.whet.model.DecoderFiles;
 import dev.whet.model.EmbeddingModel;
 import dev.whet.model.LlamaConfig;
 import dev.whet.model.LlamaModel;
 import dev.whet.model.Lora;
+import dev.whet.model.ModelRef;
 import dev.whet.model.Pooling;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -48,6 +53,7 @@ public final class Training {
     job.validate();
     job = holdOut(job, listeners);
     if (job.trainsDecoder()) {
+      job = mergedBase(job, listeners);
       SftInputs in = SftInputs.load(job);
       NewRun started = newRun(job, in.train.size(), in.baseDir, listeners);
       JobConfig resolved = started.job();
@@ -60,7 +66,7 @@ public final class Training {
               resolved.maxLength,
               resolved.val == null ? null : Path.of(resolved.val));
       Atomic.writeString(run.path().resolve("data_stats.json"), stats.toJson().toPrettyString());
-      return runSft(resolved, in, run, null, listeners);
+      return runDecoder(resolved, in, run, null, listeners);
     }
     if (job.trainsEmbeddings()) {
       EmbedInputs in = EmbedInputs.load(job);
@@ -87,7 +93,7 @@ public final class Training {
       Inputs.load(job); // the user's file checked as given: errors name it, not the split
     }
     DataOptions options = DataOptions.defaults();
-    if (!job.task.equals(Task.SFT)) {
+    if (!job.trainsDecoder()) {
       options =
           options.withTask(Task.parse(job.task)).withColumns(job.textColumn, null, job.labelColumn);
     }
@@ -128,6 +134,35 @@ public final class Training {
     return held;
   }
 
+  /**
+   * A decoder job whose base is a LoRA adapter (an SFT run, to go on with DPO): the adapter merged
+   * into its base as a whole model in the run's {@code base/}, which the job then names, so that
+   * training, resuming and the saved model all start from one plain model directory. Any other job
+   * as it is.
+   */
+  private static JobConfig mergedBase(JobConfig job, List<TrainerListener> listeners) {
+    ModelRef ref = ModelRef.resolve(job.base);
+    if (!DecoderFiles.isAdapter(ref.dir())) {
+      return job;
+    }
+    JobConfig merged = job.copy();
+    RunDir run =
+        job.out != null && Files.isDirectory(Path.of(job.out))
+            ? new RunDir(Path.of(job.out)) // made by holdOut
+            : RunDir.create(job.out);
+    Path base = run.path().resolve("base");
+    startEngine(job);
+    try (LanguageModel adapter = LanguageModel.load(ref.dir())) {
+      adapter.exportMerged(base);
+    }
+    merged.out = run.path().toString();
+    merged.base = base.toString();
+    String message = "starting from " + ref.dir() + " (its adapter merged into " + base + ")";
+    run.logger().onEvent("base", message);
+    listeners.forEach(l -> l.onEvent("base", message));
+    return merged;
+  }
+
   /** Continues a run from its last checkpoint, exactly where it stopped. */
   public static TrainResult resume(String runDirOrId, List<TrainerListener> listeners) {
     RunDir run = RunDir.open(runDirOrId);
@@ -139,7 +174,7 @@ public final class Training {
     List<Path> saved = run.checkpoints();
     Checkpoint from = saved.isEmpty() ? null : Checkpoint.read(saved.get(saved.size() - 1));
     if (resolved.trainsDecoder()) {
-      return runSft(resolved, SftInputs.load(resolved), run, from, listeners);
+      return runDecoder(resolved, SftInputs.load(resolved), run, from, listeners);
     }
     if (resolved.trainsEmbeddings()) {
       return runEmbeddings(resolved, EmbedInputs.load(resolved), run, from, listeners);
@@ -440,7 +475,11 @@ public final class Training {
     }
   }
 
-  private static TrainResult runSft(
+  /**
+   * Trains a decoder: supervised fine-tuning, or DPO on preference pairs; then its test loss and,
+   * when asked, the held-out evaluation.
+   */
+  private static TrainResult runDecoder(
       JobConfig job, SftInputs in, RunDir run, Checkpoint from, List<TrainerListener> listeners) {
     startEngine(job);
     Lora lora = job.adapters();
@@ -449,16 +488,39 @@ public final class Training {
     Decoder d = Decoder.of(in.baseDir, job);
     TrainResult result;
     try {
-      List<SftEncoding.Example> train = d.encode(in.train);
-      List<SftEncoding.Example> val = in.val == null ? null : d.encode(in.val);
       List<TrainerListener> all = new ArrayList<>();
       all.add(run.logger());
       all.addAll(listeners);
-      SftTask task =
-          new SftTask(
-              model, lora, in.baseDir, train, val, d.padId, job.sft.packing ? d.maxLength : 0);
+      TrainTask task;
+      if (job.tunesPreferences()) {
+        listeners.forEach(
+            l ->
+                l.onEvent(
+                    "reference",
+                    "scoring the " + in.train.size() + " training pairs with the reference model"));
+        task =
+            new DpoTask(
+                model,
+                lora,
+                in.baseDir,
+                d.pairs(in.train),
+                in.val == null ? null : d.pairs(in.val),
+                d.padId,
+                job.dpo.beta,
+                bf16);
+      } else {
+        task =
+            new SftTask(
+                model,
+                lora,
+                in.baseDir,
+                d.encode(in.train),
+                in.val == null ? null : d.encode(in.val),
+                d.padId,
+                job.sft.packing ? d.maxLength : 0);
+      }
       result = new Trainer(job.plan(), run, task, all).train(from);
-      if (in.test != null) {
+      if (in.test != null && !job.tunesPreferences()) { // DPO's test pairs: the evaluation
         double loss = SftTask.meanLoss(model, d.encode(in.test), d.padId, bf16)[0];
         Map<String, Double> test = new LinkedHashMap<>();
         test.put("loss", loss);
@@ -503,7 +565,8 @@ public final class Training {
     RunDir run = RunDir.open(runDir.toString());
     JobConfig job = JobConfig.read(run.jobYaml());
     if (!job.trainsDecoder()) {
-      throw new WhetException(run.path() + ": not an sft run (its task is " + job.task + ")");
+      throw new WhetException(
+          run.path() + ": not a decoder (sft or dpo) run (its task is " + job.task + ")");
     }
     startEngine(job);
     evaluateSft(
@@ -511,7 +574,7 @@ public final class Training {
         ModelCatalog.resolve(job.base),
         data.toString(),
         run,
-        SftInputs.records(data.toString()),
+        SftInputs.records(data.toString(), job),
         job.precision.equals("bf16"),
         log);
   }
@@ -546,6 +609,15 @@ public final class Training {
           new SftEvaluation.Losses(
               SftTask.meanLoss(base.model(), general, d.padId, bf16)[0],
               SftTask.meanLoss(tuned.model(), general, d.padId, bf16)[0]);
+      Map<String, Object> preference = null;
+      if (job.tunesPreferences()) {
+        List<DpoTask.Pair> pairs = d.pairs(heldOut);
+        preference =
+            PreferenceEvaluation.of(
+                DpoTask.logProbs(base.model(), pairs, d.padId, bf16),
+                DpoTask.logProbs(tuned.model(), pairs, d.padId, bf16),
+                job.dpo.beta);
+      }
       List<SftEvaluation.Sample> samples = new ArrayList<>();
       for (Example e : heldOut.subList(0, Math.min(job.sft.generateEval, heldOut.size()))) {
         SftData.Prompt p = SftData.prompt(d.tokenizer, d.template, e);
@@ -556,11 +628,13 @@ public final class Training {
       d.tokenizer.close();
       SftEvaluation.run(
           run.path(),
+          job.task,
           base,
           tuned,
           heldOutFile,
           heldLoss,
           generalLoss,
+          preference,
           samples,
           job.sft.maxNewTokens,
           log);
@@ -590,6 +664,14 @@ public final class Training {
           tokenizer, template, encoding, SftEncoding.padId(tokenizer, eos), maxLength);
     }
 
+    List<DpoTask.Pair> pairs(List<Example> records) {
+      List<DpoTask.Pair> out = new ArrayList<>(records.size());
+      for (Example e : records) {
+        out.add(SftData.pair(encoding, template, (PreferenceExample) e));
+      }
+      return out;
+    }
+
     List<SftEncoding.Example> encode(List<Example> records) {
       List<SftEncoding.Example> out = new ArrayList<>(records.size());
       for (Example e : records) {
@@ -599,7 +681,10 @@ public final class Training {
     }
   }
 
-  /** Prompt/completion, chat or instruction records for supervised fine-tuning. */
+  /**
+   * A decoder job's records: prompt/completion, chat or instruction records for supervised
+   * fine-tuning, preference pairs for DPO.
+   */
   private record SftInputs(
       Path baseDir, List<Example> train, List<Example> val, List<Example> test) {
     static SftInputs load(JobConfig job) {
@@ -607,12 +692,20 @@ public final class Training {
       LlamaConfig.read(baseDir.resolve("config.json")); // a decoder, or a clear error
       return new SftInputs(
           baseDir,
-          records(job.train),
-          job.val == null ? null : records(job.val),
-          job.test == null ? null : records(job.test));
+          records(job.train, job),
+          job.val == null ? null : records(job.val, job),
+          job.test == null ? null : records(job.test, job));
     }
 
-    static List<Example> records(String file) {
+    static List<Example> records(String file, JobConfig job) {
+      if (job.tunesPreferences()) {
+        return checkedRecords(
+            file,
+            DataOptions.defaults(),
+            t -> t == Task.PREFERENCE,
+            "--task dpo trains on preference pairs ({prompt, chosen, rejected}, or OpenAI's"
+                + " {input, preferred_output, non_preferred_output})");
+      }
       return checkedRecords(
           file,
           DataOptions.defaults(),
