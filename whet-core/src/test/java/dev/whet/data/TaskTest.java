@@ -13,12 +13,13 @@ class TaskTest {
   @Test
   void jobTasksComeFromTheEnum() {
     assertEquals(
-        List.of("classify", "multilabel", "pair", "tokens", "embed", "similarity", "sft"),
+        List.of("classify", "multilabel", "pair", "tokens", "embed", "similarity", "sft", "dpo"),
         Task.jobTasks());
     for (Task t : List.of(Task.GENERATION, Task.CHAT, Task.INSTRUCTION)) {
       assertEquals(Task.SFT, t.jobTask(), t + " files train a decoder");
       assertTrue(t.generates());
     }
+    assertEquals(Task.DPO, Task.PREFERENCE.jobTask(), "preference pairs train with DPO");
     assertEquals("multilabel", Task.MULTI_LABEL.jobTask());
     assertTrue(Task.PAIR_CLASSIFICATION.classifies());
     assertFalse(Task.TOKEN_CLASSIFICATION.classifies());

@@ -56,8 +56,7 @@ class DpoTaskTest {
               new SftEncoding.Example(
                   longs(p.get("rejected_ids")), longs(p.get("rejected_labels")))));
     }
-    DpoTask task =
-        new DpoTask(model, lora, dir, pairs, null, 0, f.get("beta").asDouble(), false);
+    DpoTask task = new DpoTask(model, lora, dir, pairs, null, 0, f.get("beta").asDouble(), false);
     // The reference was taken with the adapters off; the policy has them on.
     double[][] policy = DpoTask.logProbs(model, pairs, 0, false);
     for (int i = 0; i < pairs.size(); i++) {
@@ -120,7 +119,8 @@ class DpoTaskTest {
     int r = rows.size();
     int c = rows.get(0).size();
     float[] v = new float[r * c];
-    for (int i = 0; i < r; i++) for (int j = 0; j < c; j++) v[i * c + j] = (float) rows.get(i).get(j).asDouble();
+    for (int i = 0; i < r; i++)
+      for (int j = 0; j < c; j++) v[i * c + j] = (float) rows.get(i).get(j).asDouble();
     return Tensors.fromFloats(v, r, c);
   }
 }
