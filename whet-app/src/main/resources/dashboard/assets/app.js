@@ -763,7 +763,7 @@
         ["Base model", job.model],
         ["Fine-tuned model", job.fine_tuned_model ? h("span", {}, h("code", { id: "fine-tuned-model", text: job.fine_tuned_model }), deleted ? h("strong", { id: "model-deleted", text: " — deleted" }) : null) : "—"],
         ["Task", whet.task || "—"],
-        ["Method", (whet.options && whet.options.method) || (whet.task === "sft" ? "lora (default)" : "full (default)")],
+        ["Method", (whet.options && whet.options.method) || (whet.task === "sft" || whet.task === "dpo" ? "lora (default)" : "full (default)")],
         ["Epochs", hp.n_epochs ?? "auto"],
         ["Batch size", hp.batch_size ?? "auto"],
         ["Learning-rate multiplier", hp.learning_rate_multiplier ?? "auto"],
@@ -946,7 +946,7 @@
 
     function evalSummary(e) {
       if (!e) return null;
-      if (e.task === "sft") return sftSummary(e);
+      if (e.task === "sft" || e.task === "dpo") return sftSummary(e);
       if (e.task === "tokens") return entitySummary(e);
       if (e.task === "similarity" || e.task === "embed") return embeddingSummary(e);
       return summaryTable(null, "Test set: " + fmtNum(e.n) + " examples (details and verdict in the report below)", "System", ["Accuracy", "Macro F1"], systemRows(e, ["accuracy", "f1_macro"]));
@@ -998,10 +998,13 @@
     }
 
     // A generative fine-tune's headline: held-out loss and perplexity, and how close greedy
-    // generations came to the held-out completions, before and after.
+    // generations came to the held-out completions, before and after; for DPO first how often the
+    // preferred answer is the likelier one.
     function sftSummary(e) {
       const held = e.held_out || {};
       const gen = e.generation || {};
+      const pref = e.preference || null;
+      const estimate = (i) => (i && typeof i.estimate === "number" ? i.estimate : null);
       const row = (name, before, after) => h("tr", {}, h("th", { scope: "row", text: name }), h("td", { class: "num", text: fmtNum(before) }), h("td", { class: "num", text: fmtNum(after) }));
       const f = e.forgetting || null;
       return h(
@@ -1013,11 +1016,13 @@
           h(
             "table",
             { class: "compact" },
-            h("caption", { text: "Held-out completions, base model vs fine-tuned (" + fmtNum(gen.n) + " generated; details in the report below)" }),
+            h("caption", { text: pref ? "Held-out preference pairs (" + fmtNum(pref.n) + "), base model vs tuned; loss and generations on the preferred answers (details in the report below)" : "Held-out completions, base model vs fine-tuned (" + fmtNum(gen.n) + " generated; details in the report below)" }),
             h("thead", {}, h("tr", {}, h("th", { scope: "col", text: "Measure" }), h("th", { scope: "col", class: "num", text: "Base" }), h("th", { scope: "col", class: "num", text: "Fine-tuned" }))),
             h(
               "tbody",
               {},
+              pref ? row("prefers the chosen answer", estimate(pref.preference_accuracy_before), estimate(pref.preference_accuracy_after)) : null,
+              pref ? row("reward accuracy (against the base)", null, estimate(pref.reward_accuracy)) : null,
               row("loss per completion token", held.loss_before, held.loss_after),
               row("perplexity", held.perplexity_before, held.perplexity_after),
               row("exact match", gen.exact_match_before, gen.exact_match_after),
@@ -1202,7 +1207,7 @@
   function tryMode(task) {
     if (CLASSIFY_TASKS.has(task)) return "classify";
     if (task === "tokens") return "entities";
-    return task === "sft" ? "chat" : "embed";
+    return task === "sft" || task === "dpo" ? "chat" : "embed";
   }
 
   function tryItBox(model, task, signal) {
@@ -1539,7 +1544,7 @@
     const lrm = h("input", { id: "job-lr-multiplier", placeholder: "auto", inputmode: "decimal" });
     const suffix = h("input", { id: "job-suffix", maxlength: 64, pattern: "[A-Za-z0-9_\\-]*" });
     const seed = h("input", { id: "job-seed", inputmode: "numeric", placeholder: "random" });
-    const task = h("select", { id: "job-task" }, [["", "from the training file"], ["classify", "classify (one label)"], ["multilabel", "multilabel"], ["pair", "pair (two texts, one label)"], ["tokens", "tokens (entities: a tag per word)"], ["similarity", "similarity (embeddings from scored pairs)"], ["embed", "embed (embeddings from pairs)"], ["sft", "sft (generative: chat or prompt → completion)"]].map(([v, t]) => h("option", { value: v, text: t })));
+    const task = h("select", { id: "job-task" }, [["", "from the training file"], ["classify", "classify (one label)"], ["multilabel", "multilabel"], ["pair", "pair (two texts, one label)"], ["tokens", "tokens (entities: a tag per word)"], ["similarity", "similarity (embeddings from scored pairs)"], ["embed", "embed (embeddings from pairs)"], ["sft", "sft (generative: chat or prompt → completion)"], ["dpo", "dpo (generative: preference pairs)"]].map(([v, t]) => h("option", { value: v, text: t })));
     const method = h("select", { id: "job-method" }, [["", "default (full; LoRA for sft)"], ["full", "full fine-tuning"], ["lora", "LoRA adapters"], ["freeze", "freeze lower layers"], ["setfit", "SetFit (a few examples per label)"]].map(([v, t]) => h("option", { value: v, text: t })));
     const extra = h("textarea", { id: "job-whet-extra", rows: 2, spellcheck: "false", placeholder: '{"max_length": 128}', "aria-describedby": "job-whet-extra-help" });
     const submit = h("button", { type: "submit", id: "job-submit", text: "Start fine-tuning" });

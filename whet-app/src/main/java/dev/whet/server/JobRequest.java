@@ -22,7 +22,9 @@ import java.util.Set;
  *   <li>{@code learning_rate_multiplier} m → {@code lr = m × } the method's auto learning rate
  *       (5e-5 full, 1e-4 freeze, 5e-4 LoRA, the default for sft); {@code "auto"} is m = 1.
  *   <li>The task is the training file's: {@code sft} for prompt/completion, chat and instruction
- *       records.
+ *       records, {@code dpo} for preference pairs. {@code method: {type: "dpo", dpo:
+ *       {hyperparameters: {beta, …}}}} asks for DPO as OpenAI's API does ({@code beta} → {@code
+ *       dpo.beta}); it needs a file of preference pairs, which trains no other way.
  *   <li>{@code whet}: any other job key (snake_case, as in job.yaml), nested sections as objects,
  *       e.g. {@code {"task": "multilabel", "method": "lora", "lora": {"rank": 16}}}.
  * </ul>
@@ -31,6 +33,9 @@ import java.util.Set;
  * @param batchSize null for auto
  * @param lrMultiplier null for auto
  * @param seed null for the job default
+ * @param methodType {@code supervised} or {@code dpo} as the request's {@code method.type} says, or
+ *     null when it does not
+ * @param beta DPO's β, null for auto
  * @param whet the Whet options as {@code key=value} overrides
  */
 record JobRequest(
@@ -43,6 +48,8 @@ record JobRequest(
     String suffix,
     Long seed,
     Map<String, String> metadata,
+    String methodType,
+    Double beta,
     List<String> whet) {
 
   /** Job keys the OpenAI fields (or the server) set; not accepted under {@code whet}. */
@@ -69,39 +76,47 @@ record JobRequest(
     ObjectNode hp = Requests.optionalObject(body, "hyperparameters", "hyperparameters");
     ObjectNode method = Requests.optionalObject(body, "method", "method");
     String hpParam = "hyperparameters";
+    String type = null;
     if (method != null) {
-      String type = Requests.optionalString(method, "type", "method.type");
-      if (type != null && !type.equals("supervised")) {
+      type = Requests.optionalString(method, "type", "method.type");
+      if (type != null && !List.of("supervised", "dpo").contains(type)) {
         throw ApiError.invalid(
-            "method.type '" + type + "' is not supported: Whet trains with 'supervised'.",
+            "method.type '"
+                + type
+                + "' is not supported: Whet trains with 'supervised' or 'dpo' (preference pairs).",
             "method.type");
       }
-      ObjectNode supervised = Requests.optionalObject(method, "supervised", "method.supervised");
+      String section = type == null ? "supervised" : type;
+      ObjectNode settings = Requests.optionalObject(method, section, "method." + section);
       ObjectNode mhp =
-          supervised == null
+          settings == null
               ? null
               : Requests.optionalObject(
-                  supervised, "hyperparameters", "method.supervised.hyperparameters");
+                  settings, "hyperparameters", "method." + section + ".hyperparameters");
       if (mhp != null) {
         if (hp != null) {
           throw ApiError.invalid(
-              "Give hyperparameters either at the top level or under"
-                  + " method.supervised.hyperparameters, not both.",
+              "Give hyperparameters either at the top level or under method."
+                  + section
+                  + ".hyperparameters, not both.",
               "hyperparameters");
         }
         hp = mhp;
-        hpParam = "method.supervised.hyperparameters";
+        hpParam = "method." + section + ".hyperparameters";
       }
     }
     hp = hp == null ? Http.JSON.createObjectNode() : hp;
     for (Iterator<String> it = hp.fieldNames(); it.hasNext(); ) {
       String k = it.next();
-      if (!List.of("n_epochs", "batch_size", "learning_rate_multiplier").contains(k)) {
+      boolean dpo = "dpo".equals(type);
+      if (!List.of("n_epochs", "batch_size", "learning_rate_multiplier").contains(k)
+          && !(dpo && k.equals("beta"))) {
         throw ApiError.invalid(
             "Unknown hyperparameter '"
                 + k
-                + "': use n_epochs, batch_size, learning_rate_multiplier (Whet's own options go"
-                + " under 'whet').",
+                + "': use n_epochs, batch_size, learning_rate_multiplier"
+                + (dpo ? ", beta" : "")
+                + " (Whet's own options go under 'whet').",
             hpParam + "." + k);
       }
     }
@@ -109,6 +124,7 @@ record JobRequest(
     Double batch = autoOrNumber(hp, "batch_size", hpParam + ".batch_size", true);
     Double lrm =
         autoOrNumber(hp, "learning_rate_multiplier", hpParam + ".learning_rate_multiplier", false);
+    Double beta = autoOrNumber(hp, "beta", hpParam + ".beta", false);
     String suffix = Requests.optionalString(body, "suffix", "suffix");
     if (suffix != null && !suffix.matches("[A-Za-z0-9._-]{1,64}")) {
       throw ApiError.invalid(
@@ -153,6 +169,8 @@ record JobRequest(
         suffix,
         seed,
         metadata,
+        type,
+        beta,
         whet);
   }
 
@@ -222,6 +240,25 @@ record JobRequest(
     } catch (WhetException e) {
       throw ApiError.invalid(e.getMessage().replace("override '", "whet option '"), "whet");
     }
+    if (methodType != null && methodType.equals("dpo") != c.tunesPreferences()) {
+      throw ApiError.invalid(
+          methodType.equals("dpo")
+              ? "method 'dpo' trains on preference pairs ({prompt, chosen, rejected} or"
+                  + " {input, preferred_output, non_preferred_output}); "
+                  + trainingFile
+                  + " holds "
+                  + fileTask
+                  + " examples."
+              : trainingFile
+                  + " holds preference pairs, which train with method 'dpo', not '"
+                  + methodType
+                  + "'.",
+          "training_file",
+          "invalid_file");
+    }
+    if (beta != null) {
+      c.dpo.beta = beta;
+    }
     c.epochs = nEpochs;
     if (batchSize != null) {
       c.batchSize = batchSize;
@@ -235,7 +272,7 @@ record JobRequest(
             "Give either learning_rate_multiplier or whet.lr, not both.",
             "learning_rate_multiplier");
       }
-      c.lr = Double.toString(lrMultiplier * JobConfig.autoLr(effectiveMethod(c)));
+      c.lr = Double.toString(lrMultiplier * c.autoLr());
     }
     try {
       c.validate();
@@ -243,14 +280,6 @@ record JobRequest(
       throw ApiError.invalid(e.getMessage(), "whet");
     }
     return c;
-  }
-
-  /** The method {@code auto} stands for: LoRA for sft, else full fine-tuning. */
-  static String effectiveMethod(JobConfig c) {
-    if (!c.method.equals("auto")) {
-      return c.method;
-    }
-    return c.trainsDecoder() ? "lora" : "full";
   }
 
   /** The request as stored with the job (and read back by the worker). */

@@ -114,14 +114,6 @@ final class JobRoutes implements Routes {
         req.validationFile() == null
             ? null
             : trainingFile(caller, req.validationFile(), "validation_file");
-    if (Task.PREFERENCE.cliName().equals(train.task())) {
-      throw ApiError.invalid(
-          req.trainingFile()
-              + " holds 'preference' examples; preference pairs train a DPO job, which this"
-              + " server does not run yet.",
-          "training_file",
-          "invalid_file");
-    }
     Path runDir = home.resolve("runs").resolve(id);
     JobConfig config =
         req.toConfig(
@@ -440,6 +432,9 @@ final class JobRoutes implements Routes {
       hp.put("n_epochs", number(resolved.epochs));
       hp.put("batch_size", resolved.batchSize);
       hp.put("learning_rate_multiplier", multiplier(resolved));
+      if (resolved.tunesPreferences()) {
+        hp.put("beta", resolved.dpo.beta);
+      }
       task = resolved.task;
     } else {
       hp.putAll(requested(req));
@@ -456,7 +451,8 @@ final class JobRoutes implements Routes {
     m.put("training_file", req.trainingFile());
     m.put("validation_file", req.validationFile());
     m.put("hyperparameters", hp);
-    m.put("method", Map.of("type", "supervised", "supervised", Map.of("hyperparameters", hp)));
+    String method = Task.DPO.equals(task) || "dpo".equals(req.methodType()) ? "dpo" : "supervised";
+    m.put("method", Map.of("type", method, method, Map.of("hyperparameters", hp)));
     m.put("trained_tokens", j.trainedTokens());
     m.put("estimated_finish", j.terminal() ? null : j.estimatedFinish());
     m.put("error", Worker.error(j));
@@ -479,7 +475,7 @@ final class JobRoutes implements Routes {
 
   /** A resolved job's learning rate as OpenAI's multiplier of the method's auto rate. */
   private static double multiplier(JobConfig resolved) {
-    return Math.round(resolved.lrValue() / JobConfig.autoLr(resolved.method) * 1e6) / 1e6;
+    return Math.round(resolved.lrValue() / resolved.autoLr() * 1e6) / 1e6;
   }
 
   /** The hyperparameters as the request asked for them ({@code auto} where it did not say). */
@@ -488,6 +484,9 @@ final class JobRoutes implements Routes {
     hp.put("n_epochs", req.nEpochs().equals("auto") ? "auto" : number(req.nEpochs()));
     hp.put("batch_size", req.batchSize() == null ? "auto" : req.batchSize());
     hp.put("learning_rate_multiplier", req.lrMultiplier() == null ? "auto" : req.lrMultiplier());
+    if ("dpo".equals(req.methodType())) {
+      hp.put("beta", req.beta() == null ? "auto" : req.beta());
+    }
     return hp;
   }
 
@@ -521,7 +520,7 @@ final class JobRoutes implements Routes {
     } catch (IOException ex) {
       return null;
     }
-    if (e.path("task").asText().equals(Task.SFT)) {
+    if (e.path("task").asText().equals(Task.SFT) || e.path("task").asText().equals(Task.DPO)) {
       return sftSummary(e, runDir);
     }
     if (e.path("task").asText().equals(Task.TOKEN_CLASSIFICATION.cliName())) {
@@ -603,7 +602,7 @@ final class JobRoutes implements Routes {
    */
   private static Map<String, Object> sftSummary(JsonNode e, Path runDir) {
     Map<String, Object> s = new LinkedHashMap<>();
-    s.put("task", Task.SFT);
+    s.put("task", e.path("task").asText());
     JsonNode held = e.path("held_out");
     Map<String, Object> h = new LinkedHashMap<>();
     for (String k : List.of("loss_before", "loss_after", "perplexity_before", "perplexity_after")) {
@@ -618,6 +617,9 @@ final class JobRoutes implements Routes {
       g.put(k, numberOrNull(gen.path(k)));
     }
     s.put("generation", g);
+    if (e.has("preference")) {
+      s.put("preference", e.get("preference")); // DPO's held-out pairs, as written
+    }
     s.put("forgetting", e.get("forgetting")); // {task, before, after, verdict…} as written
     s.put("report", "/v1/whet/jobs/" + runDir.getFileName() + "/report");
     return s;

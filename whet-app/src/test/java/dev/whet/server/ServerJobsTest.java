@@ -331,7 +331,7 @@ class ServerJobsTest {
   }
 
   @Test
-  void preferencePairsUploadButAJobOnThemSaysDpoIsNotRunYet() {
+  void preferencePairsTrainWithDpoOnlyAndDpoOnlyOnPreferencePairs() {
     String prefs =
         upload(
             List.of(
@@ -340,14 +340,36 @@ class ServerJobsTest {
             "prefs.jsonl");
     assertEquals(
         "preference", s.get("/v1/files/" + prefs, s.key).json().get("whet").get("task").asText());
-    TestServer.Response refused =
+    TestServer.Response supervised =
         s.post(
             "/v1/fine_tuning/jobs",
-            "{\"model\": \"tiny\", \"training_file\": \"" + prefs + "\"}",
+            "{\"model\": \"tiny\", \"training_file\": \""
+                + prefs
+                + "\", \"method\": {\"type\": \"supervised\"}}",
             s.key);
-    assertEquals(400, refused.status(), refused.body());
-    assertTrue(
-        refused.body().contains("DPO job, which this server does not run yet"), refused.body());
+    assertEquals(400, supervised.status(), supervised.body());
+    assertTrue(supervised.body().contains("train with method 'dpo'"), supervised.body());
+    String labels = upload(List.of("{\"text\": \"good\", \"label\": \"pos\"}"), "one.jsonl");
+    TestServer.Response dpo =
+        s.post(
+            "/v1/fine_tuning/jobs",
+            "{\"model\": \"tiny\", \"training_file\": \""
+                + labels
+                + "\", \"method\": {\"type\": \"dpo\", \"dpo\": {\"hyperparameters\":"
+                + " {\"beta\": 0.2}}}}",
+            s.key);
+    assertEquals(400, dpo.status(), dpo.body());
+    assertTrue(dpo.body().contains("method 'dpo' trains on preference pairs"), dpo.body());
+    TestServer.Response unknown =
+        s.post(
+            "/v1/fine_tuning/jobs",
+            "{\"model\": \"tiny\", \"training_file\": \""
+                + prefs
+                + "\", \"method\": {\"type\": \"dpo\", \"dpo\": {\"hyperparameters\":"
+                + " {\"gamma\": 1}}}}",
+            s.key);
+    assertEquals(400, unknown.status(), unknown.body());
+    assertTrue(unknown.body().contains("method.dpo.hyperparameters.gamma"), unknown.body());
   }
 
   /** A one-epoch job on the tiny model with these files, waited for until it ends. */

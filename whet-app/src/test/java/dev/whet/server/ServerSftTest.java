@@ -24,6 +24,8 @@ import com.openai.models.files.FileObject;
 import com.openai.models.files.FilePurpose;
 import com.openai.models.finetuning.jobs.FineTuningJob;
 import com.openai.models.finetuning.jobs.JobCreateParams;
+import com.openai.models.finetuning.methods.DpoHyperparameters;
+import com.openai.models.finetuning.methods.DpoMethod;
 import dev.whet.eval.GenerationScores;
 import dev.whet.infer.GenerationOptions;
 import dev.whet.infer.LanguageModel;
@@ -359,5 +361,116 @@ class ServerSftTest {
                     .build());
     assertFalse(done.choices().get(0).text().isEmpty());
     assertNull(job.error().orElse(null));
+  }
+
+  /** Preference pairs in OpenAI's format: the prompt as a user turn, each answer an assistant's. */
+  static String openAiPreferences(List<String> pairs) throws Exception {
+    StringBuilder out = new StringBuilder();
+    for (String line : pairs) {
+      JsonNode r = JSON.readTree(line);
+      Map<String, Object> row =
+          Map.of(
+              "input",
+              Map.of(
+                  "messages", List.of(Map.of("role", "user", "content", r.get("prompt").asText()))),
+              "preferred_output",
+              List.of(Map.of("role", "assistant", "content", r.get("chosen").asText())),
+              "non_preferred_output",
+              List.of(Map.of("role", "assistant", "content", r.get("rejected").asText())));
+      out.append(JSON.writeValueAsString(row)).append('\n');
+    }
+    return out.toString();
+  }
+
+  @Test
+  void dpoJobWithTheSdkMakesTheModelPreferTheChosenAnswers() throws Exception {
+    FileObject[] files = new FileObject[2];
+    String[] names = {"prefs_train.jsonl", "prefs_val.jsonl"};
+    for (int i = 0; i < 2; i++) {
+      Path f =
+          Files.writeString(
+              dir.resolve("openai_" + names[i]),
+              openAiPreferences(Files.readAllLines(DATA.resolve(names[i]))));
+      files[i] =
+          client
+              .files()
+              .create(FileCreateParams.builder().file(f).purpose(FilePurpose.FINE_TUNE).build());
+    }
+    FineTuningJob created =
+        client
+            .fineTuning()
+            .jobs()
+            .create(
+                JobCreateParams.builder()
+                    .model("stories-chat")
+                    .trainingFile(files[0].id())
+                    .validationFile(files[1].id())
+                    .suffix("dpo")
+                    .seed(5L)
+                    .method(
+                        JobCreateParams.Method.builder()
+                            .type(JobCreateParams.Method.Type.DPO)
+                            .dpo(
+                                DpoMethod.builder()
+                                    .hyperparameters(
+                                        DpoHyperparameters.builder()
+                                            .beta(0.1)
+                                            .nEpochs(8L)
+                                            .batchSize(8L)
+                                            .learningRateMultiplier(100.0) // 100 × 5e-5
+                                            .build())
+                                    .build())
+                            .build())
+                    .putAdditionalBodyProperty(
+                        "whet",
+                        JsonValue.from(
+                            Map.of(
+                                "max_length",
+                                64,
+                                "precision",
+                                "fp32",
+                                "lora",
+                                Map.of("rank", 8, "dropout", 0.0),
+                                "sft",
+                                Map.of("generate_eval", 2, "max_new_tokens", 12))))
+                    .build());
+    JsonNode job = poll(created.id());
+    assertEquals("succeeded", job.get("status").asText(), job.toString());
+    FineTuningJob done = client.fineTuning().jobs().retrieve(created.id());
+    assertEquals(
+        JobCreateParams.Method.Type.DPO.asString(), done.method().orElseThrow().type().asString());
+    assertEquals(
+        0.1,
+        done.method()
+            .orElseThrow()
+            .dpo()
+            .orElseThrow()
+            .hyperparameters()
+            .orElseThrow()
+            .beta()
+            .orElseThrow()
+            .asNumber(),
+        1e-12);
+    assertEquals("dpo", job.at("/whet/task").asText());
+    JsonNode pref = job.at("/whet/eval/preference");
+    System.out.println("service dpo: " + pref);
+    assertTrue(
+        pref.at("/preference_accuracy_after/estimate").asDouble()
+            > pref.at("/preference_accuracy_before/estimate").asDouble(),
+        pref.toString());
+    // Reward statistics reach the job's metrics events.
+    JsonNode events =
+        server
+            .get(
+                "/v1/fine_tuning/jobs/" + created.id() + "/events?order=asc&limit=1000", server.key)
+            .json();
+    boolean rewards = false;
+    for (JsonNode e : events.get("data")) {
+      rewards |= e.at("/data/train_reward_accuracy").isNumber();
+    }
+    assertTrue(rewards, events.toString());
+    // The tuned model chats like any SFT adapter.
+    String model = done.fineTunedModel().orElseThrow();
+    assertFalse(chat(model, heldOut()[0], 8).isEmpty());
   }
 }

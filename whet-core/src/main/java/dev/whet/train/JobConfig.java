@@ -369,6 +369,19 @@ public final class JobConfig {
     };
   }
 
+  /** The method {@code auto} stands for: LoRA for decoders, else full fine-tuning. */
+  public String effectiveMethod() {
+    return !method.equals("auto") ? method : trainsDecoder() ? "lora" : "full";
+  }
+
+  /**
+   * The learning rate {@code auto} stands for: the usual one of the method; for DPO, which moves a
+   * model that already answers well only a little, a tenth of it.
+   */
+  public double autoLr() {
+    return autoLr(effectiveMethod()) * (tunesPreferences() ? 0.1 : 1);
+  }
+
   /** The LoRA adapters a resolved job adds to its model, or null when its method is not lora. */
   public dev.whet.model.Lora adapters() {
     return method.equals("lora") ? loraAdapters() : null;
@@ -425,9 +438,7 @@ public final class JobConfig {
   public JobConfig resolve(
       int trainExamples, java.util.function.Function<JobConfig, String> autoPrecision) {
     JobConfig r = copy();
-    if (r.method.equals("auto")) {
-      r.method = r.trainsDecoder() ? "lora" : "full";
-    }
+    r.method = r.effectiveMethod();
     if (r.metric.equals("auto")) {
       r.metric =
           switch (r.task) {
@@ -447,8 +458,7 @@ public final class JobConfig {
                   : r.method.equals("setfit") ? 1 : autoEpochs(trainExamples)); // SetFit: 1 pass
     }
     if (r.lr.equals("auto")) {
-      // DPO moves a model that already answers well a little: a tenth of the usual rate.
-      r.lr = Double.toString(autoLr(r.method) * (r.tunesPreferences() ? 0.1 : 1));
+      r.lr = Double.toString(r.autoLr());
     }
     if (r.precision.equals("auto")) {
       r.precision = autoPrecision.apply(r);
