@@ -26,6 +26,7 @@ import picocli.CommandLine.Command;
       ServeCommand.class,
       GcCommand.class,
       KeysCommand.class,
+      FeedbackCommand.class,
       CommandLine.HelpCommand.class,
     })
 public final class Main implements Runnable {

@@ -65,7 +65,8 @@ final class TrainCommand implements Callable<Integer> {
               + " entity extraction, from CoNLL or tokens/tags files), similarity or embed"
               + " (sentence embeddings from scored pairs, or from pairs and triplets), or sft"
               + " (supervised fine-tuning of a decoder on prompt/completion, chat or instruction"
-              + " records).")
+              + " records), or dpo (preference tuning of a decoder on {prompt, chosen, rejected}"
+              + " or OpenAI preference pairs).")
   String task;
 
   @Option(

@@ -21,6 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -114,11 +115,13 @@ final class CompletionEndpoints {
     Params p = params(body, true);
     List<ChatTemplate.Message> messages = messages(body);
     Path dir = routes.resolve(caller, p.modelId(), "/v1/chat/completions", Kind.DECODER);
+    String asked = Feedback.messagesJson(messages);
     generate(
         ctx,
         dir,
         p,
         true,
+        (id, c) -> routes.served(caller, id, p.modelId(), asked, c.text()),
         lm -> {
           if (lm.chatTemplate() == null) {
             throw ApiError.invalid(
@@ -149,6 +152,7 @@ final class CompletionEndpoints {
         dir,
         p,
         false,
+        (id, c) -> {}, // feedback is on chat completions
         lm -> {
           if (prompt.isEmpty()) {
             return lm.bosPrompt();
@@ -257,9 +261,16 @@ final class CompletionEndpoints {
   /**
    * Builds the prompt and generates on the model's thread; this request's thread answers: one JSON
    * object, or a stream of chunks fed through a queue as the text is produced.
+   *
+   * @param answered told of each completion answered in full, with its id
    */
   private void generate(
-      Context ctx, Path dir, Params p, boolean chat, Function<LanguageModel, long[]> prompt) {
+      Context ctx,
+      Path dir,
+      Params p,
+      boolean chat,
+      BiConsumer<String, Generator.Completion> answered,
+      Function<LanguageModel, long[]> prompt) {
     String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
     long created = System.currentTimeMillis() / 1000;
     BlockingQueue<Object> events = new LinkedBlockingQueue<>();
@@ -303,13 +314,17 @@ final class CompletionEndpoints {
       }
       ctx.contentType("application/json")
           .result(answer(end.completion(), p, chat, id, created).toString());
+      answered.accept(id, end.completion());
       return;
     }
     Object first = take(events);
     if (first instanceof End end) {
       throw failure(p, end.error()); // refused before any text: an ordinary error answer
     }
-    stream(ctx, events, clientGone, p, chat, id, created);
+    Generator.Completion streamed = stream(ctx, events, clientGone, p, chat, id, created);
+    if (streamed != null) {
+      answered.accept(id, streamed);
+    }
   }
 
   private static int maxTokens(LanguageModel lm, long[] ids, Params p, boolean chat) {
@@ -388,8 +403,12 @@ final class CompletionEndpoints {
     u.put("total_tokens", c.promptTokens() + c.tokens().length);
   }
 
-  /** Streams the reply as {@code data: <chunk>} events, then {@code data: [DONE]}. */
-  private static void stream(
+  /**
+   * Streams the reply as {@code data: <chunk>} events, then {@code data: [DONE]}.
+   *
+   * @return the completion, or null when it failed or the client left
+   */
+  private static Generator.Completion stream(
       Context ctx,
       BlockingQueue<Object> events,
       AtomicBoolean clientGone,
@@ -428,7 +447,7 @@ final class CompletionEndpoints {
               Requests.JSON
                   .valueToTree(ApiError.body(message, "server_error", null, null))
                   .toString());
-          return;
+          return null;
         }
         Generator.Completion c = end.completion();
         ObjectNode last = chunk(p, chat, id, created);
@@ -451,11 +470,12 @@ final class CompletionEndpoints {
           out.send(u.toString());
         }
         out.done();
-        return;
+        return c;
       }
     } catch (IOException e) {
       // The client went away: the generation stops at its next piece of text.
       clientGone.set(true);
+      return null;
     }
   }
 

@@ -64,7 +64,18 @@ final class Db implements AutoCloseable {
           "ALTER TABLE jobs ADD COLUMN claimed_at BIGINT",
           // What an upload is for: train, validation or test (FileRoutes.role), so forms default
           // well.
-          "ALTER TABLE files ADD COLUMN role TEXT");
+          "ALTER TABLE files ADD COLUMN role TEXT",
+          // Chat completions served, and what their users said of them (FeedbackRoutes).
+          """
+          CREATE TABLE completions (
+            seq {serial}, id TEXT NOT NULL UNIQUE, project TEXT NOT NULL, model TEXT NOT NULL,
+            messages TEXT NOT NULL, reply TEXT NOT NULL, created_at BIGINT NOT NULL)""",
+          """
+          CREATE TABLE feedback (
+            seq {serial}, id TEXT NOT NULL UNIQUE, project TEXT NOT NULL,
+            completion_id TEXT NOT NULL, rating INTEGER, preferred TEXT, comment TEXT,
+            created_at BIGINT NOT NULL)""",
+          "CREATE INDEX feedback_project ON feedback (project, seq)");
 
   @FunctionalInterface
   interface Work<T> {

@@ -32,7 +32,8 @@ public final class InferenceRoutes implements Routes, AutoCloseable {
   private final Options options;
   private final LoadedModels models;
   private final EncoderEndpoints encoders;
-  private final CompletionEndpoints completions;
+  private final CompletionEndpoints chats;
+  private final Store completions;
 
   /**
    * @param resolver a model id as the caller wrote it → the model directory; throws {@link
@@ -51,12 +52,22 @@ public final class InferenceRoutes implements Routes, AutoCloseable {
   }
 
   public InferenceRoutes(ModelResolver models, Options options) {
-    this(models::resolve, options);
+    this(models::resolve, options, models.store());
     models.onDelete(this::unload);
   }
 
   public InferenceRoutes(BiFunction<Caller, String, Path> resolver, Options options) {
+    this(resolver, options, null);
+  }
+
+  /**
+   * @param completions where chat completions are recorded for users' feedback ({@link
+   *     FeedbackRoutes}), or null for none
+   */
+  private InferenceRoutes(
+      BiFunction<Caller, String, Path> resolver, Options options, Store completions) {
     this.resolver = resolver;
+    this.completions = completions;
     this.options = options;
     this.models =
         new LoadedModels(
@@ -67,7 +78,7 @@ public final class InferenceRoutes implements Routes, AutoCloseable {
                 Math.max(options.maxQueued(), options.maxInputs()),
                 Duration.ofSeconds(60)));
     this.encoders = new EncoderEndpoints(this);
-    this.completions = new CompletionEndpoints(this);
+    this.chats = new CompletionEndpoints(this);
   }
 
   /** Every inference route, in one place. */
@@ -76,8 +87,8 @@ public final class InferenceRoutes implements Routes, AutoCloseable {
     app.post("/v1/embeddings", encoders::embeddings);
     app.post("/v1/whet/classify", encoders::classify);
     app.post("/v1/whet/entities", encoders::entities);
-    app.post("/v1/chat/completions", completions::chat);
-    app.post("/v1/completions", completions::complete);
+    app.post("/v1/chat/completions", chats::chat);
+    app.post("/v1/completions", chats::complete);
   }
 
   /** Unloads a model (e.g. after its directory was deleted); a later request loads it again. */
@@ -87,6 +98,14 @@ public final class InferenceRoutes implements Routes, AutoCloseable {
 
   Options options() {
     return options;
+  }
+
+  /** Records a chat completion served to {@code caller}, so that its users can rate it. */
+  void served(Caller caller, String id, String model, String messagesJson, String reply) {
+    if (completions != null) {
+      completions.insertCompletion(
+          new Store.Completion(id, caller.project(), model, messagesJson, reply, Store.now()));
+    }
   }
 
   LoadedModels models() {

@@ -21,6 +21,11 @@ public final class ModelResolver {
     this.store = store;
   }
 
+  /** The service database (the inference routes record chat completions there for feedback). */
+  Store store() {
+    return store;
+  }
+
   /** Calls {@code action} with a fine-tuned model's directory before its files are deleted. */
   public void onDelete(Consumer<Path> action) {
     onDelete.add(action);

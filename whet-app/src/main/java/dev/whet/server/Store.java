@@ -77,6 +77,23 @@ final class Store implements AutoCloseable {
   /** One page of a list: the rows and whether more follow. */
   record Page<T>(List<T> data, boolean hasMore) {}
 
+  /** A chat completion served: its request's messages (JSON) and the reply. */
+  record Completion(
+      String id, String project, String model, String messages, String reply, long createdAt) {}
+
+  /**
+   * What a user said of a completion: a rating (+1 good, -1 bad) and/or a preferred answer.
+   *
+   * @param completion the completion it is about
+   */
+  record Feedback(
+      String id,
+      Integer rating,
+      String preferred,
+      String comment,
+      long createdAt,
+      Completion completion) {}
+
   private final Db db;
 
   Store(Db db) {
@@ -161,6 +178,90 @@ final class Store implements AutoCloseable {
         r.getString("project"),
         r.getLong("created_at"),
         nullableLong(r, "revoked_at"));
+  }
+
+  // --- completions and feedback
+
+  void insertCompletion(Completion c) {
+    db.tx(
+        x ->
+            update(
+                x,
+                "INSERT INTO completions (id, project, model, messages, reply, created_at)"
+                    + " VALUES (?, ?, ?, ?, ?, ?)",
+                c.id(),
+                c.project(),
+                c.model(),
+                c.messages(),
+                c.reply(),
+                c.createdAt()));
+  }
+
+  /** The project's completion {@code id}, or null (another project's is never found). */
+  Completion completion(String project, String id) {
+    return db.tx(
+        c ->
+            one(
+                c,
+                Store::completion,
+                "SELECT * FROM completions WHERE project = ? AND id = ?",
+                project,
+                id));
+  }
+
+  void insertFeedback(
+      String id,
+      String project,
+      String completionId,
+      Integer rating,
+      String preferred,
+      String comment,
+      long createdAt) {
+    db.tx(
+        c ->
+            update(
+                c,
+                "INSERT INTO feedback (id, project, completion_id, rating, preferred, comment,"
+                    + " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                id,
+                project,
+                completionId,
+                rating,
+                preferred,
+                comment,
+                createdAt));
+  }
+
+  /** The project's feedback on completions of {@code model}, oldest first. */
+  List<Feedback> feedback(String project, String model) {
+    return db.tx(
+        c ->
+            all(
+                c,
+                r ->
+                    new Feedback(
+                        r.getString("fid"),
+                        nullableInt(r, "rating"),
+                        r.getString("preferred"),
+                        r.getString("comment"),
+                        r.getLong("fcreated"),
+                        completion(r)),
+                "SELECT f.id AS fid, f.rating, f.preferred, f.comment, f.created_at AS fcreated,"
+                    + " c.* FROM feedback f JOIN completions c ON c.id = f.completion_id"
+                    + " AND c.project = f.project WHERE f.project = ? AND c.model = ?"
+                    + " ORDER BY f.seq",
+                project,
+                model));
+  }
+
+  private static Completion completion(ResultSet r) throws SQLException {
+    return new Completion(
+        r.getString("id"),
+        r.getString("project"),
+        r.getString("model"),
+        r.getString("messages"),
+        r.getString("reply"),
+        r.getLong("created_at"));
   }
 
   // --- files

@@ -67,6 +67,7 @@ public final class WhetServer implements AutoCloseable {
     routes.add(new FileRoutes(store, blobs, quota));
     routes.add(new JobRoutes(store, blobs, models, worker, b.home, b.limits, quota));
     routes.add(new ModelRoutes(store, models));
+    routes.add(new FeedbackRoutes(store));
     for (Function<ModelResolver, Routes> r : b.routes) {
       routes.add(r.apply(models));
     }

@@ -192,5 +192,61 @@ class DecoderCommandsTest {
             "--temperature",
             "0"));
     assertEquals(generated, out.toString(), "the merged model generates what the adapter does");
+
+    // DPO from the SFT run: its adapter merged into the DPO run's base, then preference pairs.
+    out.getBuffer().setLength(0);
+    Path dpo = runs.resolve("dpo");
+    assertEquals(
+        0,
+        run(
+            "train",
+            "--task",
+            "dpo",
+            "--base",
+            run.toString(),
+            "--train",
+            data.resolve("prefs_train.jsonl").toString(),
+            "--val",
+            data.resolve("prefs_val.jsonl").toString(),
+            "--out",
+            dpo.toString(),
+            "--epochs",
+            "2",
+            "--lr",
+            "5e-3",
+            "--batch-size",
+            "8",
+            "--max-length",
+            "64",
+            "--generate-eval",
+            "0",
+            "--set",
+            "dpo.beta=0.2",
+            "--json"),
+        err.toString());
+    String[] dpoLines = out.toString().strip().split("\n");
+    var dpoResult =
+        new com.fasterxml.jackson.databind.ObjectMapper().readTree(dpoLines[dpoLines.length - 1]);
+    assertEquals(dpo.toString(), dpoResult.get("run_dir").asText());
+    assertTrue(dpoResult.get("best_metric").isNumber(), dpoResult.toString());
+    var firstStep = new com.fasterxml.jackson.databind.ObjectMapper().readTree(dpoLines[0]);
+    assertTrue(
+        Files.isRegularFile(dpo.resolve("base/model.safetensors")),
+        "the SFT adapter merged into the DPO run's base");
+    assertTrue(
+        java.util.Arrays.stream(dpoLines).anyMatch(l -> l.contains("\"reward_accuracy\"")),
+        "steps print their rewards: " + firstStep);
+    out.getBuffer().setLength(0);
+    assertEquals(
+        0,
+        run("eval", dpo.toString(), "--data", data.resolve("prefs_val.jsonl").toString(), "--json"),
+        err.toString());
+    String[] dpoEval = out.toString().strip().split("\n");
+    var pref =
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(dpoEval[dpoEval.length - 1])
+            .get("preference");
+    assertEquals(0.2, pref.get("beta").asDouble(), 1e-12);
+    assertTrue(pref.get("reward_margin").asDouble() > 0, pref.toString());
   }
 }

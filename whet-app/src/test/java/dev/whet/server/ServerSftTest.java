@@ -473,4 +473,70 @@ class ServerSftTest {
     String model = done.fineTunedModel().orElseThrow();
     assertFalse(chat(model, heldOut()[0], 8).isEmpty());
   }
+
+  @Test
+  void feedbackOnServedChatsExportsAsPreferencePairsOnlyToItsProject() throws Exception {
+    String prompt = heldOut()[0];
+    ChatCompletionCreateParams.Builder ask =
+        ChatCompletionCreateParams.builder()
+            .model("stories-chat")
+            .addUserMessage(prompt)
+            .temperature(0.0);
+    ChatCompletion longer = client.chat().completions().create(ask.maxCompletionTokens(8).build());
+    String shorterId;
+    try (StreamResponse<ChatCompletionChunk> s =
+        client.chat().completions().createStreaming(ask.maxCompletionTokens(3).build())) {
+      shorterId = s.stream().map(ChatCompletionChunk::id).reduce((a, b) -> b).orElseThrow();
+    }
+    String better = " The horse said hello to Tom. They played together all day.";
+    String[] bodies = {
+      "{\"completion_id\": \"" + longer.id() + "\", \"preferred\": \"" + better + "\"}",
+      "{\"completion_id\": \"" + longer.id() + "\", \"rating\": \"good\"}",
+      "{\"completion_id\": \"" + shorterId + "\", \"rating\": -1, \"comment\": \"cut off\"}"
+    };
+    for (String body : bodies) {
+      TestServer.Response r = server.post("/v1/whet/feedback", body, server.key);
+      assertEquals(200, r.status(), r.body());
+      assertEquals("stories-chat", r.json().get("model").asText());
+    }
+    // Another project cannot see, rate or export these completions.
+    TestServer.Response foreign = server.post("/v1/whet/feedback", bodies[1], server.otherKey);
+    assertEquals(404, foreign.status(), foreign.body());
+    assertEquals(
+        "", server.get("/v1/whet/feedback/export?model=stories-chat", server.otherKey).body());
+    TestServer.Response empty =
+        server.post(
+            "/v1/whet/feedback", "{\"completion_id\": \"" + longer.id() + "\"}", server.key);
+    assertEquals(400, empty.status(), empty.body());
+    TestServer.Response badRating =
+        server.post(
+            "/v1/whet/feedback",
+            "{\"completion_id\": \"" + longer.id() + "\", \"rating\": 5}",
+            server.key);
+    assertEquals(400, badRating.status(), badRating.body());
+
+    // The preferred alternative beats the reply; the reply rated good beats the one rated bad.
+    String exported = server.get("/v1/whet/feedback/export?model=stories-chat", server.key).body();
+    List<String> lines = exported.lines().toList();
+    assertEquals(2, lines.size(), exported);
+    JsonNode first = JSON.readTree(lines.get(0));
+    assertEquals(prompt, first.at("/input/messages/0/content").asText());
+    assertEquals(better, first.at("/preferred_output/0/content").asText());
+    assertEquals(
+        longer.choices().get(0).message().content().orElseThrow(),
+        first.at("/non_preferred_output/0/content").asText());
+    JsonNode second = JSON.readTree(lines.get(1));
+    assertEquals(
+        longer.choices().get(0).message().content().orElseThrow(),
+        second.at("/preferred_output/0/content").asText());
+    // `whet feedback export` writes the same pairs, and Whet reads them as DPO data.
+    Path out = dir.resolve("feedback.jsonl");
+    assertEquals(
+        2,
+        dev.whet.server.Feedback.export(dir.resolve("home"), null, "alpha", "stories-chat", out));
+    assertEquals(exported, Files.readString(out));
+    dev.whet.data.Dataset d = dev.whet.data.Dataset.load(out, dev.whet.data.DataOptions.defaults());
+    assertEquals(dev.whet.data.Task.PREFERENCE, d.task());
+    assertEquals(2, d.examples().size());
+  }
 }
