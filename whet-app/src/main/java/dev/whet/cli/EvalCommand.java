@@ -38,11 +38,39 @@ final class EvalCommand implements Callable<Integer> {
   @Option(
       names = "--baselines",
       description =
-          "Also score the cheaper alternatives, each tuned on the run's validation file or by"
-              + " cross-validation on the training data: nearest centroid, kNN and a linear probe on"
-              + " the base model's frozen embeddings, and TF-IDF (word and character n-grams) +"
-              + " logistic regression.")
+          "Also score the cheaper alternatives. Classifiers: each tuned on the run's validation"
+              + " file or by cross-validation on the training data: nearest centroid, kNN and a"
+              + " linear probe on the base model's frozen embeddings, and TF-IDF (word and"
+              + " character n-grams) + logistic regression. Decoders: the base model zero-shot"
+              + " (with --system-prompt), few-shot with random and with retrieved training"
+              + " examples (--shots), and with retrieved --documents (RAG).")
   boolean baselines;
+
+  @Option(
+      names = "--system-prompt",
+      paramLabel = "TEXT|@FILE",
+      description = "Decoders: the base model's system prompt in the baselines.")
+  String systemPrompt;
+
+  @Option(
+      names = "--shots",
+      paramLabel = "K",
+      description = "Decoders: training examples in the few-shot prompts (default: the run's, 4).")
+  Integer shots;
+
+  @Option(
+      names = "--documents",
+      paramLabel = "FILE",
+      description =
+          "Decoders: passages for the RAG baseline (JSONL of {\"text\"}, or text with passages"
+              + " separated by blank lines).")
+  Path documents;
+
+  @Option(
+      names = "--generate",
+      paramLabel = "N",
+      description = "Decoders: held-out examples generated and scored per system (default 20).")
+  Integer generate;
 
   @Option(
       names = "--train",
@@ -115,16 +143,33 @@ final class EvalCommand implements Callable<Integer> {
   }
 
   /**
-   * An SFT run: held-out loss and perplexity, scored generations and the forgetting check, before
-   * and after. The comparison with prompting, few-shot and retrieval (issue 19) is not built yet.
+   * A decoder run: held-out loss and perplexity, scored generations and the forgetting check,
+   * before and after; with {@code --baselines} the base model prompted zero-shot, few-shot and with
+   * documents beside it, and the verdict.
    */
   private int evaluateSft(Path runDir) {
-    if (baselines) {
-      System.err.println(
-          "whet: --baselines on a decoder (zero-shot, few-shot, retrieval) is not built yet;"
-              + " evaluating the fine-tune against its base model only");
+    String system = systemPrompt;
+    if (system != null && system.startsWith("@")) {
+      try {
+        system = java.nio.file.Files.readString(Path.of(system.substring(1))).strip();
+      } catch (java.io.IOException e) {
+        throw new dev.whet.WhetException(
+            system.substring(1) + ": cannot read the system prompt (" + e.getMessage() + ")", e);
+      }
     }
-    dev.whet.train.Training.evaluateSftRun(runDir, data, m -> System.err.println(m));
+    String prompt = system;
+    dev.whet.train.Training.evaluateSftRun(
+        runDir,
+        data,
+        train,
+        job -> {
+          job.sft.baselines = baselines;
+          if (prompt != null) job.sft.systemPrompt = prompt;
+          if (shots != null) job.sft.shots = shots;
+          if (documents != null) job.sft.documents = documents.toString();
+          if (generate != null) job.sft.generateEval = generate;
+        },
+        m -> System.err.println(m));
     Path file = runDir.resolve("eval").resolve("eval.json");
     try {
       var e = Json.MAPPER.readTree(file.toFile());
@@ -140,6 +185,20 @@ final class EvalCommand implements Callable<Integer> {
           held.path("loss_after").asDouble(),
           held.path("perplexity_before").asDouble(),
           held.path("perplexity_after").asDouble());
+      if (e.has("verdict")) {
+        for (var sys : e.path("systems")) {
+          System.out.printf(
+              Locale.ROOT,
+              "  %-40s log-likelihood %.3f  ROUGE-L %s  %.0f prompt tokens%n",
+              sys.path("description").asText(),
+              sys.path("loglik").asDouble(),
+              sys.path("rouge_l").isNumber()
+                  ? String.format(Locale.ROOT, "%.3f", sys.path("rouge_l").asDouble())
+                  : "–",
+              sys.path("prompt_tokens").asDouble());
+        }
+        System.out.println(e.path("verdict").asText());
+      }
       System.out.println("report: " + runDir.resolve("eval/report.html"));
       return 0;
     } catch (java.io.IOException ex) {

@@ -44,6 +44,9 @@ public final class Main implements Runnable {
   static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new Main());
     cli.setExecutionExceptionHandler(new Errors());
+    // @FILE is Whet's own spelling for "read this option's text from FILE" (--system-prompt), not
+    // picocli's argument files.
+    cli.setExpandAtFiles(false);
     return cli;
   }
 }

@@ -10,6 +10,7 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -142,17 +143,56 @@ class DecoderCommandsTest {
     assertTrue(Files.isRegularFile(run.resolve("eval/eval.json")));
     assertTrue(Files.isRegularFile(run.resolve("model/adapter_model.safetensors")));
 
-    // `whet eval` on the run scores another held-out file against the base (issue 19's start).
+    // `whet eval` on the run scores another held-out file against the base and, with
+    // --baselines, against prompting it: zero-shot with a system prompt, few-shot, RAG.
     out.getBuffer().setLength(0);
+    Path systemPrompt = Files.writeString(runs.resolve("system.txt"), "Answer in the house style.");
     assertEquals(
         0,
-        run("eval", run.toString(), "--data", data.resolve("style_val.jsonl").toString(), "--json"),
+        run(
+            "eval",
+            run.toString(),
+            "--data",
+            data.resolve("style_val.jsonl").toString(),
+            "--baselines",
+            "--system-prompt",
+            "@" + systemPrompt,
+            "--shots",
+            "2",
+            "--documents",
+            data.resolve("style_docs.jsonl").toString(),
+            "--generate",
+            "2",
+            "--json"),
         err.toString());
     String[] evalLines = out.toString().strip().split("\n");
     var eval =
         new com.fasterxml.jackson.databind.ObjectMapper().readTree(evalLines[evalLines.length - 1]);
     assertEquals("sft", eval.get("task").asText());
     assertTrue(eval.get("held_out").get("loss_after").isNumber(), eval.toString());
+    List<String> names = new java.util.ArrayList<>();
+    for (var sys : eval.get("systems")) {
+      names.add(sys.get("name").asText());
+      for (String k :
+          List.of(
+              "loglik",
+              "perplexity",
+              "exact_match",
+              "rouge_l",
+              "prompt_tokens",
+              "ms_per_request")) {
+        assertTrue(sys.get(k).isNumber(), k + " of " + sys);
+      }
+    }
+    assertEquals(
+        List.of("zero_shot", "few_shot_random", "few_shot_retrieved", "rag", "fine_tuned"), names);
+    assertTrue(
+        eval.get("verdict").asText().contains("Fine-tuned model"), eval.get("verdict").asText());
+    assertTrue(eval.get("systems").get(0).get("description").asText().contains("system prompt"));
+    assertTrue(
+        eval.get("systems").get(3).get("prompt_tokens").asDouble()
+            > eval.get("systems").get(0).get("prompt_tokens").asDouble(),
+        "the documents lengthen RAG's prompts");
     assertTrue(
         eval.get("held_out").get("loss_after").asDouble()
             < eval.get("held_out").get("loss_before").asDouble(),

@@ -43,6 +43,8 @@ public final class SftEvaluation {
    * @param heldOut loss on its trained tokens (a preference pair's chosen answer), before and after
    * @param general loss on the bundled general text ({@link #generalTexts()}), before and after
    * @param preference a DPO run's held-out pairs ({@link PreferenceEvaluation}), or null
+   * @param baselines the comparison with prompting the base model ({@code systems}, {@code
+   *     verdict}, … of {@code GenerativeBaselines}), or null
    * @return the top-level numbers of eval.json
    */
   public static Map<String, Object> run(
@@ -54,6 +56,7 @@ public final class SftEvaluation {
       Losses heldOut,
       Losses general,
       Map<String, Object> preference,
+      Map<String, Object> baselines,
       List<Sample> samples,
       int maxNewTokens,
       Consumer<String> log) {
@@ -69,6 +72,9 @@ public final class SftEvaluation {
     out.put("held_out", held);
     if (preference != null) {
       out.put("preference", preference);
+    }
+    if (baselines != null) {
+      out.putAll(baselines);
     }
 
     List<Map<String, Object>> predictions = new ArrayList<>();
@@ -189,6 +195,9 @@ public final class SftEvaluation {
           .append(Math.round(100 * (Math.exp(f.threshold()) - 1)))
           .append("%.</p>");
     }
+    if (out.get("systems") instanceof List<?> systems) {
+      baselines(b, systems, out);
+    }
     b.append("<h2>Generations</h2><table><tr><th>prompt</th><th>reference</th><th>base</th>")
         .append("<th>fine-tuned</th></tr>");
     for (Map<String, Object> r : rows) {
@@ -199,6 +208,61 @@ public final class SftEvaluation {
       b.append("</tr>");
     }
     return b.append("</table>").toString();
+  }
+
+  /**
+   * Was fine-tuning worth it: each system's log-likelihood of the reference answers (with its
+   * interval and the fine-tune's paired difference), generation scores, prompt length and time; the
+   * verdict; the best alternative's generations beside the fine-tune's; the worst examples.
+   */
+  @SuppressWarnings("unchecked")
+  private static void baselines(StringBuilder b, List<?> systems, Map<String, Object> out) {
+    b.append("<h2>Fine-tuned vs prompting the base model</h2><p><b>")
+        .append(esc(String.valueOf(out.get("verdict"))))
+        .append("</b></p><table><tr><th>system</th><th>log-likelihood per answer token</th>")
+        .append("<th>fine-tuned minus it</th><th>perplexity</th><th>exact match</th>")
+        .append("<th>ROUGE-L</th><th>prompt tokens</th><th>ms per request</th></tr>");
+    for (Object o : systems) {
+      Map<String, Object> r = (Map<String, Object>) o;
+      b.append("<tr><th>").append(esc(String.valueOf(r.get("description")))).append("</th>");
+      for (String k :
+          List.of(
+              "loglik_interval",
+              "fine_tuned_minus_this",
+              "perplexity",
+              "exact_match",
+              "rouge_l",
+              "prompt_tokens",
+              "ms_per_request")) {
+        b.append("<td>").append(num(r.get(k))).append("</td>");
+      }
+      b.append("</tr>");
+    }
+    b.append("</table><h3>Side by side</h3><table><tr><th>prompt</th><th>reference</th>")
+        .append("<th>best alternative</th><th>fine-tuned</th></tr>");
+    for (Map<String, Object> e : (List<Map<String, Object>>) out.get("examples")) {
+      b.append("<tr>");
+      for (String k : List.of("prompt", "reference", "best_baseline_output", "fine_tuned_output")) {
+        b.append("<td><pre>")
+            .append(esc(String.valueOf(e.getOrDefault(k, "–"))))
+            .append("</pre></td>");
+      }
+      b.append("</tr>");
+    }
+    b.append("</table><h3>Worst examples for the fine-tune</h3><table><tr><th>prompt</th>")
+        .append("<th>reference</th><th>log-likelihood per token</th><th>fine-tuned</th></tr>");
+    for (Map<String, Object> e : (List<Map<String, Object>>) out.get("worst")) {
+      b.append("<tr><td><pre>")
+          .append(esc(String.valueOf(e.get("prompt"))))
+          .append("</pre></td><td><pre>")
+          .append(esc(String.valueOf(e.get("reference"))))
+          .append("</pre></td><td>")
+          .append(num(e.get("fine_tuned_loglik")))
+          .append("</td><td><pre>")
+          .append(esc(String.valueOf(e.getOrDefault("fine_tuned_output", "–"))))
+          .append("</pre></td></tr>");
+    }
+    b.append("</table>");
   }
 
   private static void row(StringBuilder b, String name, Object before, Object after) {

@@ -43,6 +43,29 @@ public final class Verdict {
   public record Score(String description, double value, Interval interval) {}
 
   /**
+   * How a difference in the verdict's metric is written: {@link #POINTS} of a score in [0, 1]
+   * (macro F1 0.034 higher: "3.4 points"), or {@link #NATS} of a mean log-likelihood.
+   *
+   * @param scale what a difference is multiplied by
+   * @param name the unit's name in a sentence
+   */
+  public record Units(double scale, String name) {
+    public static final Units POINTS = new Units(100, "points");
+    public static final Units NATS = new Units(1, "nats per token");
+
+    String format(double v) {
+      return String.format(Locale.ROOT, scale == 100 ? "%.1f" : "%.3f", scale * v);
+    }
+
+    /** "+1.5", "-0.7", and "0.0" where the rounding leaves nothing (never "+-0.0"). */
+    String signed(double v) {
+      String p = format(v);
+      if (p.startsWith("-")) return p.matches("-0\\.0+") ? p.substring(1) : p;
+      return p.matches("0\\.0+") ? p : "+" + p;
+    }
+  }
+
+  /**
    * The verdict as a banner shows it: the fine-tune's score, the best cheaper alternative's, and
    * where the fine-tune stands against the alternatives by their paired intervals.
    *
@@ -188,6 +211,17 @@ public final class Verdict {
       Score reference,
       Map<String, Score> systems,
       List<Comparison> comparisons) {
+    return describe(metric, words, Units.POINTS, reference, systems, comparisons);
+  }
+
+  /** {@link #describe(String, String, Score, Map, List)} with differences in {@code units}. */
+  public static String describe(
+      String metric,
+      String words,
+      Units units,
+      Score reference,
+      Map<String, Score> systems,
+      List<Comparison> comparisons) {
     List<Comparison> f1 = comparisons.stream().filter(c -> c.metric().equals(metric)).toList();
     String ref = reference.description();
     if (f1.isEmpty()) {
@@ -217,14 +251,15 @@ public final class Verdict {
       sentences.add(
           String.format(
               Locale.ROOT,
-              "%s beats the %s by %s points of %s (95%% interval %s to %s): fine-tuning"
+              "%s beats the %s by %s %s of %s (95%% interval %s to %s): fine-tuning"
                   + " did not pay off against it.",
               name(systems, c.other()),
               lower(ref),
-              Evaluation.points(-c.difference().estimate()),
+              units.format(-c.difference().estimate()),
+              units.name(),
               words,
-              Evaluation.points(-c.difference().high()),
-              Evaluation.points(-c.difference().low())));
+              units.format(-c.difference().high()),
+              units.format(-c.difference().low())));
     }
     if (!unclear.isEmpty()) {
       List<String> items = new ArrayList<>();
@@ -232,11 +267,12 @@ public final class Verdict {
         items.add(
             String.format(
                 Locale.ROOT,
-                "%s (%s points relative to it, 95%% interval %s to %s)",
+                "%s (%s %s relative to it, 95%% interval %s to %s)",
                 name(systems, c.other()),
-                signed(-c.difference().estimate()),
-                signed(-c.difference().high()),
-                signed(-c.difference().low())));
+                units.signed(-c.difference().estimate()),
+                units.name(),
+                units.signed(-c.difference().high()),
+                units.signed(-c.difference().low())));
       }
       sentences.add(
           String.format(
@@ -256,14 +292,15 @@ public final class Verdict {
       sentences.add(
           String.format(
               Locale.ROOT,
-              "The %s beats every baseline; the strongest, %s, by %s points of %s (95%%"
+              "The %s beats every baseline; the strongest, %s, by %s %s of %s (95%%"
                   + " interval %s to %s).",
               lower(ref),
               name(systems, closest.other()),
-              Evaluation.points(closest.difference().estimate()),
+              units.format(closest.difference().estimate()),
+              units.name(),
               words,
-              Evaluation.points(closest.difference().low()),
-              Evaluation.points(closest.difference().high())));
+              units.format(closest.difference().low()),
+              units.format(closest.difference().high())));
     }
     return String.join(" ", sentences);
   }
@@ -281,12 +318,5 @@ public final class Verdict {
   private static String lower(String s) {
     if (s.isEmpty() || (s.length() > 1 && !Character.isLowerCase(s.charAt(1)))) return s;
     return Character.toLowerCase(s.charAt(0)) + s.substring(1);
-  }
-
-  /** "+1.5", "-0.7", and "0.0" where the rounding leaves nothing (never "+-0.0"). */
-  private static String signed(double v) {
-    String p = Evaluation.points(v);
-    if (p.startsWith("-")) return p.matches("-0\\.0+") ? p.substring(1) : p;
-    return p.matches("0\\.0+") ? p : "+" + p;
   }
 }

@@ -180,6 +180,21 @@ public final class JobConfig {
 
     /** Longest generation in that check. */
     public int maxNewTokens = 64;
+
+    /**
+     * Compare the fine-tune on the held-out examples with what the base model does by prompting:
+     * zero-shot, few-shot (random and retrieved examples) and, with documents, RAG.
+     */
+    public boolean baselines = true;
+
+    /** Training examples shown in the few-shot baselines' prompts. */
+    public int shots = 4;
+
+    /** The base model's system prompt in the baselines (prompt engineering); none by default. */
+    public String systemPrompt = null;
+
+    /** Passages (JSONL of {"text"}, or text split at blank lines) for the RAG baseline. */
+    public String documents = null;
   }
 
   /** Preference tuning settings, used when task is dpo. */
@@ -316,6 +331,7 @@ public final class JobConfig {
         "setfit.loss '" + setfit.loss + "' is not one of ranking, cosine");
     require(sft.generateEval >= 0, "sft.generate_eval must not be negative");
     require(sft.maxNewTokens > 0, "sft.max_new_tokens must be positive");
+    require(sft.shots >= 0, "sft.shots must not be negative");
     require(dpo.beta > 0, "dpo.beta must be positive");
     require(
         epochs.equals("auto") || isPositiveNumber(epochs),

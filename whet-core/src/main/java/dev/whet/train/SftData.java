@@ -107,6 +107,55 @@ public final class SftData {
     };
   }
 
+  /**
+   * A record as a question and its answer, for prompting a model with it (few-shot examples, the
+   * generative baselines): the turns before its last answer, the same as plain text when it has one
+   * ({@code null} for a conversation of several turns), and the answer.
+   */
+  public record Query(List<Message> turns, String plain, String answer) {
+    /** The text retrieval compares: the plain prompt, else the last user turn. */
+    public String searchText() {
+      if (plain != null) {
+        return plain;
+      }
+      for (int i = turns.size() - 1; i >= 0; i--) {
+        if (turns.get(i).role().equals("user")) {
+          return turns.get(i).content();
+        }
+      }
+      return turns.isEmpty() ? "" : turns.get(turns.size() - 1).content();
+    }
+  }
+
+  /** The record as a {@link Query}. */
+  public static Query query(Example e) {
+    return switch (e) {
+      case GenerationExample g ->
+          new Query(List.of(new Message("user", g.prompt())), g.prompt(), g.completion());
+      case InstructionExample i ->
+          new Query(List.of(new Message("user", i.input())), instructionPrompt(i), i.output());
+      case PreferenceExample p ->
+          new Query(
+              messages(p.prompt()),
+              p.prompt().size() == 1 ? p.prompt().get(0).content() : null,
+              p.chosen());
+      case ChatExample c -> {
+        List<Message> all = messages(c.messages());
+        int last = all.size() - 1;
+        while (last >= 0 && !all.get(last).role().equals("assistant")) {
+          last--;
+        }
+        if (last < 0) {
+          throw new WhetException("line " + c.line() + ": a chat needs an assistant turn");
+        }
+        List<Message> before = all.subList(0, last);
+        boolean oneTurn = before.size() == 1 && before.get(0).role().equals("user");
+        yield new Query(before, oneTurn ? before.get(0).content() : null, all.get(last).content());
+      }
+      default -> throw unsupported(e);
+    };
+  }
+
   /** An instruction record as a plain prompt, for models without a chat template. */
   static String instructionPrompt(InstructionExample i) {
     StringBuilder b =

@@ -548,6 +548,7 @@ public final class Training {
           in.baseDir,
           in.test != null ? job.test : job.val,
           run,
+          in.train,
           heldOut,
           bf16,
           m -> listeners.forEach(l -> l.onEvent("evaluating", m)));
@@ -556,17 +557,33 @@ public final class Training {
   }
 
   /**
-   * {@code whet eval} on an SFT run: its end-of-run evaluation again, on {@code data} — held-out
-   * loss and perplexity and scored generations for the base and the tuned model, and the forgetting
-   * check — written to the run's eval/ as training writes it.
+   * {@code whet eval} on a decoder run: its end-of-run evaluation again, on {@code data} — held-out
+   * loss and perplexity and scored generations for the base and the tuned model, the generative
+   * baselines, and the forgetting check — written to the run's eval/ as training writes it.
+   *
+   * @param train the few-shot examples of the baselines, or null for the run's training file
+   * @param settings changes the run's job for this evaluation (its {@code sft} baselines, shots,
+   *     system prompt, documents, generations)
    */
   public static void evaluateSftRun(
-      Path runDir, Path data, java.util.function.Consumer<String> log) {
+      Path runDir,
+      Path data,
+      Path train,
+      java.util.function.Consumer<JobConfig> settings,
+      java.util.function.Consumer<String> log) {
     RunDir run = RunDir.open(runDir.toString());
     JobConfig job = JobConfig.read(run.jobYaml());
+    settings.accept(job);
     if (!job.trainsDecoder()) {
       throw new WhetException(
           run.path() + ": not a decoder (sft or dpo) run (its task is " + job.task + ")");
+    }
+    String pool = train != null ? train.toString() : job.train;
+    if (job.sft.baselines && !Files.isRegularFile(Path.of(pool))) {
+      throw new WhetException(
+          pool
+              + ": the run's training file is gone; the few-shot baselines need training"
+              + " examples (give --train FILE)");
     }
     startEngine(job);
     evaluateSft(
@@ -574,20 +591,25 @@ public final class Training {
         ModelCatalog.resolve(job.base),
         data.toString(),
         run,
+        job.sft.baselines ? SftInputs.records(pool, job) : null,
         SftInputs.records(data.toString(), job),
         job.precision.equals("bf16"),
         log);
   }
 
   /**
-   * Held-out and general-text loss, before (base) and after (the saved model, as users get it), and
-   * greedy generations on a sample of held-out prompts.
+   * Held-out and general-text loss, before (base) and after (the saved model, as users get it),
+   * greedy generations on a sample of held-out prompts and, with {@code sft.baselines}, the
+   * comparison with prompting the base model ({@link GenerativeBaselines}).
+   *
+   * @param train the few-shot pool of the baselines
    */
   private static void evaluateSft(
       JobConfig job,
       Path baseDir,
       String heldOutFile,
       RunDir run,
+      List<Example> train,
       List<Example> heldOut,
       boolean bf16,
       java.util.function.Consumer<String> log) {
@@ -618,6 +640,27 @@ public final class Training {
                 DpoTask.logProbs(tuned.model(), pairs, d.padId, bf16),
                 job.dpo.beta);
       }
+      Map<String, Object> baselines = null;
+      if (job.sft.baselines && train != null) {
+        baselines =
+            GenerativeBaselines.run(
+                base,
+                tuned,
+                d.eosId,
+                train,
+                heldOut,
+                new GenerativeBaselines.Options(
+                    job.sft.systemPrompt,
+                    job.sft.shots,
+                    job.sft.documents == null
+                        ? null
+                        : GenerativeBaselines.readDocuments(Path.of(job.sft.documents)),
+                    job.sft.generateEval,
+                    job.sft.maxNewTokens,
+                    job.seed),
+                bf16,
+                log);
+      }
       List<SftEvaluation.Sample> samples = new ArrayList<>();
       for (Example e : heldOut.subList(0, Math.min(job.sft.generateEval, heldOut.size()))) {
         SftData.Prompt p = SftData.prompt(d.tokenizer, d.template, e);
@@ -635,6 +678,7 @@ public final class Training {
           heldLoss,
           generalLoss,
           preference,
+          baselines,
           samples,
           job.sft.maxNewTokens,
           log);
@@ -643,7 +687,12 @@ public final class Training {
 
   /** A decoder's tokenizer, chat template and the ids SFT encoding needs. */
   private record Decoder(
-      Tokenizer tokenizer, ChatTemplate template, SftEncoding encoding, long padId, int maxLength) {
+      Tokenizer tokenizer,
+      ChatTemplate template,
+      SftEncoding encoding,
+      long eosId,
+      long padId,
+      int maxLength) {
     static Decoder of(Path baseDir, JobConfig job) {
       LlamaConfig config = LlamaConfig.read(baseDir.resolve("config.json"));
       int maxLength = Math.min(job.maxLength, config.maxContext());
@@ -661,7 +710,7 @@ public final class Training {
       SftEncoding encoding =
           new SftEncoding(tokenizer, template, eos, job.sft.trainOnPrompt, maxLength);
       return new Decoder(
-          tokenizer, template, encoding, SftEncoding.padId(tokenizer, eos), maxLength);
+          tokenizer, template, encoding, eos, SftEncoding.padId(tokenizer, eos), maxLength);
     }
 
     List<DpoTask.Pair> pairs(List<Example> records) {

@@ -83,6 +83,35 @@ class SftTrainingTest {
         gen.get("rouge_l_after").asDouble() > gen.get("rouge_l_before").asDouble() + 0.3,
         "ROUGE-L " + gen);
     assertTrue(eval.get("forgetting").has("before"));
+    // Against prompting the base model: the fine-tune finds the held-out answers far likelier than
+    // the base does zero-shot or with four examples (random or nearest) in its prompt.
+    java.util.Map<String, JsonNode> systems = new java.util.LinkedHashMap<>();
+    eval.get("systems").forEach(x -> systems.put(x.get("name").asText(), x));
+    assertEquals(
+        List.of("zero_shot", "few_shot_random", "few_shot_retrieved", "fine_tuned"),
+        List.copyOf(systems.keySet()));
+    for (String b : List.of("zero_shot", "few_shot_random", "few_shot_retrieved")) {
+      assertTrue(
+          systems.get("fine_tuned").get("loglik").asDouble()
+              > systems.get(b).get("loglik").asDouble(),
+          b + ": " + eval.get("systems"));
+      assertTrue(
+          systems.get(b).get("fine_tuned_minus_this").get("low").asDouble() > 0,
+          "clearly better than " + b);
+    }
+    assertTrue(
+        systems.get("few_shot_random").get("prompt_tokens").asDouble()
+            > 2 * systems.get("zero_shot").get("prompt_tokens").asDouble(),
+        "few-shot prompts cost more tokens");
+    assertEquals(8, systems.get("fine_tuned").get("generated").asInt());
+    assertTrue(systems.get("fine_tuned").get("ms_per_request").asDouble() > 0);
+    assertEquals(
+        "above", eval.get("headline").get("outcome").asText(), eval.get("verdict").asText());
+    assertTrue(
+        eval.get("verdict").asText().contains("beats every baseline"),
+        eval.get("verdict").asText());
+    assertEquals(8, eval.get("examples").size());
+    assertEquals(5, eval.get("worst").size());
     assertTrue(Files.isRegularFile(run.resolve("eval/report.html")));
     assertTrue(Files.isRegularFile(run.resolve("eval/predictions.jsonl")));
 
