@@ -959,11 +959,12 @@
       return rows;
     }
 
-    // A headline table: an optional verdict above it, one row header and numeric cells per row.
-    function summaryTable(verdict, caption, rowHeading, columns, rows) {
+    // A headline table: an optional verdict above it, one row header and numeric cells per row;
+    // "id" names the block (the page's one eval summary, unless it is part of a larger one).
+    function summaryTable(verdict, caption, rowHeading, columns, rows, id = "eval-summary") {
       return h(
         "div",
-        { id: "eval-summary" },
+        { id },
         verdict === null ? null : h("p", { class: "verdict", text: verdict || "" }),
         h(
           "div",
@@ -1007,9 +1008,13 @@
       const estimate = (i) => (i && typeof i.estimate === "number" ? i.estimate : null);
       const row = (name, before, after) => h("tr", {}, h("th", { scope: "row", text: name }), h("td", { class: "num", text: fmtNum(before) }), h("td", { class: "num", text: fmtNum(after) }));
       const f = e.forgetting || null;
+      const systems = e.systems
+        ? summaryTable(e.verdict, "Fine-tuned vs prompting the base model: log-likelihood per answer token (higher is better), ROUGE-L of greedy generations, prompt length", "System", ["Log-likelihood", "ROUGE-L", "Prompt tokens", "ms per request"], e.systems.map((s) => [s.description, s.loglik, s.rouge_l, s.prompt_tokens, s.ms_per_request]), "generative-baselines")
+        : null;
       return h(
         "div",
         { id: "eval-summary" },
+        systems,
         h(
           "div",
           { class: "table-wrap" },
@@ -1608,6 +1613,11 @@
         const trainFile = fineTune.find((f) => f.id === training.value);
         const firstVal = fineTune.find((f) => roleOf(f) === "validation" && trainFile && f.whet && f.whet.task === trainFile.whet.task);
         validation.value = firstVal ? firstVal.id : "";
+        // Generative data (chat, completions, instructions, preference pairs) trains a decoder.
+        if (trainFile && trainFile.whet && ["chat", "generate", "instruct", "preference"].includes(trainFile.whet.task)) {
+          const decoder = bases.find((m) => m.whet && m.whet.kind === "decoder");
+          if (decoder) model.value = decoder.id;
+        }
         const wanted = params.get("training_file");
         if (wanted) training.value = wanted;
         if (params.get("validation_file")) validation.value = params.get("validation_file");
@@ -1659,6 +1669,7 @@
       suffix.value = job.suffix || "";
       seed.value = job.seed === null || job.seed === undefined ? "" : String(job.seed);
       const options = Object.assign({}, job.whet.options || {});
+      if (hp.beta !== undefined && hp.beta !== "auto") options.dpo = Object.assign({}, options.dpo, { beta: hp.beta });
       task.value = options.task || "";
       method.value = options.method || "";
       delete options.task;
@@ -1698,7 +1709,12 @@
       }
       if (task.value) whet.task = task.value;
       if (method.value) whet.method = method.value;
-      const body = { model: model.value, training_file: training.value, method: { type: "supervised", supervised: { hyperparameters } } };
+      // Preference pairs train with DPO, OpenAI's method for them; everything else is supervised.
+      const trainFile = fineTune.find((f) => f.id === training.value);
+      const dpo = task.value === "dpo" || (!task.value && trainFile && trainFile.whet && trainFile.whet.task === "preference");
+      const type = dpo ? "dpo" : "supervised";
+      if (dpo) delete whet.task; // the method says it
+      const body = { model: model.value, training_file: training.value, method: { type, [type]: { hyperparameters } } };
       if (validation.value) body.validation_file = validation.value;
       if (suffix.value.trim()) body.suffix = suffix.value.trim();
       if (seed.value.trim()) {
@@ -1728,7 +1744,7 @@
           const p = await api("/v1/whet/jobs/plan", { body, signal });
           if (seq !== planSeq) return;
           const r = p.resolved;
-          const hp = body.method.supervised.hyperparameters;
+          const hp = body.method[body.method.type].hyperparameters;
           const tag = (v) => (v === "auto" ? " (auto)" : "");
           clear(plan).append(
             h("p", {}, h("strong", { text: "This job: " }), r.task + ", " + r.method + ", " + fmtNum(r.n_epochs) + " epochs" + tag(hp.n_epochs) + ", batch " + r.batch_size + tag(hp.batch_size) + ", learning rate " + fmtNum(r.learning_rate) + tag(hp.learning_rate_multiplier) + ", " + r.precision + ", selected by " + (METRIC_NAMES[r.metric] || r.metric.replace(/_/g, " ")) + "; " + plural(r.training_examples, "training example") + (r.held_out_examples ? " (" + fmtNum(r.held_out_examples) + " held out to validate)" : "") + "."),

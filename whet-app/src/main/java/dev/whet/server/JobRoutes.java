@@ -620,6 +620,21 @@ final class JobRoutes implements Routes {
     if (e.has("preference")) {
       s.put("preference", e.get("preference")); // DPO's held-out pairs, as written
     }
+    if (e.has("systems")) { // against prompting the base model
+      List<Map<String, Object>> systems = new ArrayList<>();
+      for (JsonNode sys : e.get("systems")) {
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("name", sys.path("name").asText());
+        row.put("description", sys.path("description").asText());
+        for (String k : List.of("loglik", "rouge_l", "prompt_tokens", "ms_per_request")) {
+          row.put(k, numberOrNull(sys.path(k)));
+        }
+        systems.add(row);
+      }
+      s.put("systems", systems);
+      s.put("verdict", e.path("verdict").asText(null));
+      s.put("headline", e.get("headline"));
+    }
     s.put("forgetting", e.get("forgetting")); // {task, before, after, verdict…} as written
     s.put("report", "/v1/whet/jobs/" + runDir.getFileName() + "/report");
     return s;

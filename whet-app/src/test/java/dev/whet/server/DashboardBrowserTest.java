@@ -54,6 +54,11 @@ class DashboardBrowserTest {
     Path home = dir.resolve("home");
     // A base model under WHET_HOME/models is listed and resolved by its directory name.
     TinyBert.create(home.resolve("models").resolve("tiny-bert"), 3);
+    Path stories = home.resolve("models").resolve("stories");
+    Files.createDirectories(stories);
+    for (String f : List.of("config.json", "model.safetensors", "tokenizer.json")) {
+      Files.copy(ServerSftTest.STORIES.resolve(f), stories.resolve(f));
+    }
     s =
         TestServer.start(
             home,
@@ -450,6 +455,23 @@ class DashboardBrowserTest {
           sts.contains("Spearman") && sts.contains("Base") && sts.contains("Fine-tuned"), sts);
       shot(b, "similarity");
 
+      // Preference tuning (issue 19): a DPO job's page leads with the verdict against prompting
+      // the base model, then how often the preferred answer is the likelier one.
+      d.get(url + "#/jobs/" + dpoJob());
+      String dpoBanner =
+          wait.until(
+              x -> textOf(x, "#verdict-banner").isEmpty() ? null : textOf(x, "#verdict-banner"));
+      assertTrue(dpoBanner.contains("log-likelihood"), dpoBanner);
+      String systems =
+          text(wait.until(x -> x.findElement(By.cssSelector("#generative-baselines"))));
+      for (String system :
+          List.of("zero-shot", "2 random examples", "2 nearest examples", "Fine-tuned model")) {
+        assertTrue(systems.contains(system), system + " in: " + systems);
+      }
+      String prefers = textOf(d, "#eval-summary");
+      assertTrue(prefers.contains("prefers the chosen answer"), prefers);
+      shot(b, "dpo");
+
       // A narrow screen: no page scrolls sideways (wide tables scroll inside their own box).
       d.manage().window().setSize(new Dimension(500, 900));
       for (String page :
@@ -624,6 +646,33 @@ class DashboardBrowserTest {
             s.key);
     assertEquals(200, created.status(), created.body());
     return finished(created.json().get("id").asText(), "the similarity job");
+  }
+
+  /** A DPO job on TinyStories-656K with the style set's preference pairs, finished. */
+  private static String dpoJob() throws Exception {
+    String[] ids = new String[2];
+    String[] names = {"prefs_train.jsonl", "prefs_val.jsonl"};
+    for (int i = 0; i < 2; i++) {
+      ids[i] =
+          s.uploadText(names[i], Files.readString(ServerSftTest.DATA.resolve(names[i])))
+              .json()
+              .get("id")
+              .asText();
+    }
+    TestServer.Response created =
+        s.post(
+            "/v1/fine_tuning/jobs",
+            """
+            {"model": "stories", "training_file": "%s", "validation_file": "%s",
+             "suffix": "prefs", "method": {"type": "dpo", "dpo": {"hyperparameters":
+                {"beta": 0.1, "n_epochs": 6, "batch_size": 8, "learning_rate_multiplier": 100}}},
+             "whet": {"max_length": 64, "precision": "fp32", "lora": {"rank": 8, "dropout": 0},
+                      "sft": {"generate_eval": 2, "max_new_tokens": 8, "shots": 2}}}
+            """
+                .formatted(ids[0], ids[1]),
+            s.key);
+    assertEquals(200, created.status(), created.body());
+    return finished(created.json().get("id").asText(), "the DPO job");
   }
 
   /** Waits for a job to succeed; fails the test if it fails, is cancelled or takes 4 minutes. */
