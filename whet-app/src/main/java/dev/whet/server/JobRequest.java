@@ -223,10 +223,14 @@ record JobRequest(
    *
    * @param fileTask the training file's task as the data check found it (the default task)
    * @param threads libtorch threads unless the request sets {@code whet.threads}
+   * @param continued the model directory of the fine-tuned model the request continues (its {@code
+   *     model} is an {@code ft:} id), or null when it starts from a base model
    */
-  JobConfig toConfig(Path train, Path val, String fileTask, Path runDir, int threads) {
+  JobConfig toConfig(
+      Path train, Path val, String fileTask, Path runDir, int threads, Path continued) {
     JobConfig c = new JobConfig();
-    c.base = model;
+    // A fine-tuned decoder is an adapter directory; training merges it into its base.
+    c.base = continued != null ? continued.toAbsolutePath().toString() : model;
     c.train = train.toString();
     c.val = val == null ? null : val.toString();
     c.out = runDir.toString();

@@ -2,6 +2,7 @@ package dev.whet.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.whet.data.Task;
+import dev.whet.model.DecoderFiles;
 import dev.whet.model.ModelRef;
 import dev.whet.train.JobConfig;
 import dev.whet.train.JobEstimate;
@@ -103,12 +104,18 @@ final class JobRoutes implements Routes {
   }
 
   private Prepared prepare(Caller caller, JobRequest req, String id) {
-    if (ModelResolver.isFineTuned(req.model())) {
+    // 404 unless a base model this server has, or one of the caller's fine-tuned models.
+    Path modelDir = models.resolve(caller, req.model());
+    boolean continues = ModelResolver.isFineTuned(req.model());
+    if (continues && LoadedModels.kindOf(modelDir) != ModelRef.Kind.DECODER) {
       throw ApiError.invalid(
-          "Whet fine-tunes base models; continuing from a fine-tuned model is not supported yet.",
+          "Continuing from a fine-tuned model works for decoders (SFT, then more SFT or DPO);"
+              + " fine-tune an encoder from its base model instead.",
           "model");
     }
-    Path baseDir = models.resolve(caller, req.model()); // 404 unless a base model this server has
+    // A fine-tuned decoder is an adapter on its base: the base's files say what the model is.
+    Path baseDir =
+        DecoderFiles.isAdapter(modelDir) ? DecoderFiles.readAdapter(modelDir).base() : modelDir;
     Store.FileRow train = trainingFile(caller, req.trainingFile(), "training_file");
     Store.FileRow val =
         req.validationFile() == null
@@ -121,7 +128,8 @@ final class JobRoutes implements Routes {
             val == null ? null : blobs.path(val.sha256(), val.format()),
             train.task(),
             runDir,
-            worker.trainThreads());
+            worker.trainThreads(),
+            continues ? modelDir : null);
     limits.check(config, worker.trainThreads());
     if (!TASKS.contains(config.task)) {
       throw ApiError.invalid(
@@ -227,7 +235,8 @@ final class JobRoutes implements Routes {
           "Model '"
               + model
               + "' is not a decoder (Llama, Mistral or Qwen2 architecture); supervised"
-              + " fine-tuning on chat, prompt/completion or instruction records needs one.",
+              + " fine-tuning on chat, prompt/completion or instruction records and DPO on"
+              + " preference pairs need one.",
           "model");
     }
     if (!config.trainsDecoder() && decoder) {
@@ -235,7 +244,7 @@ final class JobRoutes implements Routes {
           "Model '"
               + model
               + "' is a decoder; it is fine-tuned on chat, prompt/completion or instruction"
-              + " records (task sft), not on '"
+              + " records (task sft) or preference pairs (dpo), not on '"
               + config.task
               + "' examples. Use an encoder base such as minilm-l6 for classifiers.",
           "model");

@@ -113,10 +113,14 @@ public final class ModelResolver {
     return job;
   }
 
-  /** What a fine-tuned model is called: {@code ft:<base>:<suffix>:<job-id>}, as OpenAI does. */
+  /**
+   * What a fine-tuned model is called: {@code ft:<base>:<suffix>:<job-id>}, as OpenAI does; a job
+   * that continued a fine-tuned model names the base model at the root.
+   */
   static String fineTunedId(Store.Job job) {
     String suffix = JobRequest.fromJson(job.request()).suffix();
-    return "ft:" + job.model() + ":" + (suffix == null ? "" : suffix) + ":" + job.id();
+    String base = isFineTuned(job.model()) ? job.model().split(":")[1] : job.model();
+    return "ft:" + base + ":" + (suffix == null ? "" : suffix) + ":" + job.id();
   }
 
   /** Whether {@code id} names a fine-tuned model rather than a base model. */

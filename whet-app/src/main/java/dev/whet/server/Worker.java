@@ -194,7 +194,10 @@ final class Worker implements AutoCloseable {
             req.validationFile() == null ? null : blobPath(job.project(), req.validationFile()),
             taskOf(job.project(), req.trainingFile()),
             run.path(),
-            trainThreads);
+            trainThreads,
+            ModelResolver.isFineTuned(req.model())
+                ? new ModelResolver(store).resolve(new Caller(job.project(), null), req.model())
+                : null);
     return Training.start(config, listeners);
   }
 

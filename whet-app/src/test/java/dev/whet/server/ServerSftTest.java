@@ -260,6 +260,52 @@ class ServerSftTest {
         "decoder",
         server.get("/v1/models/" + model, server.key).json().path("whet").path("kind").asText(),
         "an SFT adapter is served by the chat endpoints");
+
+    // The loop: people rate its answers, the feedback becomes preference pairs, and a DPO job
+    // continues from the fine-tuned model itself.
+    List<String> feedback = new ArrayList<>();
+    for (String line : Files.readAllLines(DATA.resolve("prefs_train.jsonl")).subList(0, 8)) {
+      JsonNode pair = JSON.readTree(line);
+      ChatCompletion served =
+          client
+              .chat()
+              .completions()
+              .create(
+                  ChatCompletionCreateParams.builder()
+                      .model(model)
+                      .addUserMessage(pair.get("prompt").asText())
+                      .maxCompletionTokens(6)
+                      .temperature(0.0)
+                      .build());
+      ObjectNode f = JSON.createObjectNode();
+      f.put("completion_id", served.id());
+      f.put("preferred", pair.get("chosen").asText());
+      TestServer.Response r = server.post("/v1/whet/feedback", f.toString(), server.key);
+      assertEquals(200, r.status(), r.body());
+    }
+    String pairs = server.get("/v1/whet/feedback/export?model=" + model, server.key).body();
+    assertEquals(8, pairs.lines().count(), pairs);
+    String prefs = server.uploadText("feedback.jsonl", pairs).json().get("id").asText();
+    TestServer.Response dpo =
+        server.post(
+            "/v1/fine_tuning/jobs",
+            """
+            {"model": "%s", "training_file": "%s", "suffix": "loop",
+             "method": {"type": "dpo", "dpo": {"hyperparameters": {"n_epochs": 1}}},
+             "whet": {"max_length": 64, "precision": "fp32", "evaluate": false}}
+            """
+                .formatted(model, prefs),
+            server.key);
+    assertEquals(200, dpo.status(), dpo.body());
+    JsonNode loop = poll(dpo.json().get("id").asText());
+    assertEquals("succeeded", loop.get("status").asText(), loop.toString());
+    String continued = loop.get("fine_tuned_model").asText();
+    assertEquals("ft:stories-chat:loop:" + loop.get("id").asText(), continued);
+    assertTrue(
+        Files.isRegularFile(
+            Path.of(loop.at("/whet/run_dir").asText()).resolve("base/model.safetensors")),
+        "the SFT adapter merged into the DPO run's base");
+    assertFalse(chat(continued, held[0], 4).isEmpty());
     // Deleting the model unloads it from the inference cache; it is then gone for chat too.
     assertTrue(inference.models().loaded().contains(modelDir.toAbsolutePath().normalize()));
     assertEquals(200, server.delete("/v1/models/" + model, server.key).status());
