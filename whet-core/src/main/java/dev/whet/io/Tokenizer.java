@@ -48,6 +48,9 @@ public final class Tokenizer implements AutoCloseable {
               tokenizerJson,
               Map.of(
                   "maxLength", Integer.toString(maxLength),
+                  // DJL caps maxLength at the model's length from tokenizer_config.json, 512
+                  // when that file does not say: a 2,048-token decoder's prompts were cut at 512.
+                  "modelMaxLength", Integer.toString(maxLength),
                   "truncation", "true",
                   "padding", "false",
                   "addSpecialTokens", "true"));

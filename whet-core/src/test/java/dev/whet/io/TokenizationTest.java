@@ -90,6 +90,21 @@ class TokenizationTest {
     }
   }
 
+  /**
+   * A decoder's tokenizer without tokenizer_config.json (TinyStories-656K's) truncates at the
+   * length it is loaded with (2,048 here, stories260K's context) and not at
+   * the 512 DJL assumes when no model length is declared.
+   */
+  @Test
+  void truncatesAtTheGivenLengthBeyond512() throws Exception {
+    try (Tokenizer tok = load("/models/TinyStories-656K-hf/tokenizer.json", 2048)) {
+      String text = "Once upon a time there was a little girl. ".repeat(80);
+      int all = tok.countTokens(text);
+      assertTrue(all > 512 && all < 2048, "a text of " + all + " tokens");
+      assertEquals(all, tok.encode(text).length);
+    }
+  }
+
   @Test
   void pairsGetTypeIds() throws Exception {
     try (Tokenizer tok = minilm(128)) {
