@@ -46,15 +46,11 @@ final class FeedbackCommand implements Runnable {
         description = "The project whose feedback to export (default: default).")
     String project = "default";
 
-    @Option(
-        names = "--db",
-        paramLabel = "URL",
-        description = "The server's database (default: SQLite in WHET_HOME).")
-    String db;
+    @picocli.CommandLine.Mixin KeysCommand.DbOption db = new KeysCommand.DbOption();
 
     @Override
     public Integer call() {
-      int n = Feedback.export(WhetHome.root(), db, project, model, out);
+      int n = Feedback.export(WhetHome.root(), db.db, project, model, out);
       System.out.println(n + " preference pairs written to " + out);
       return 0;
     }

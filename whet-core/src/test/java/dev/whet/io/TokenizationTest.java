@@ -92,8 +92,8 @@ class TokenizationTest {
 
   /**
    * A decoder's tokenizer without tokenizer_config.json (TinyStories-656K's) truncates at the
-   * length it is loaded with (2,048 here, stories260K's context) and not at
-   * the 512 DJL assumes when no model length is declared.
+   * length it is loaded with (2,048 here, stories260K's context) and not at the 512 DJL assumes
+   * when no model length is declared.
    */
   @Test
   void truncatesAtTheGivenLengthBeyond512() throws Exception {
