@@ -102,4 +102,30 @@ class DpoTrainingTest {
     System.out.println("dpo resume: max |adapter difference| = " + worst);
     assertTrue(worst <= 1e-6, "max abs adapter difference " + worst);
   }
+
+  /**
+   * Full fine-tuning with DPO: no adapters to switch off, so the reference is the starting weights'
+   * log-probabilities, taken before any step (and again from the base on resume).
+   */
+  @Test
+  void fullDpoLearnsThePreferenceAndSavesAWholeModel(@TempDir Path tmp) throws Exception {
+    JobConfig j = job(tmp.resolve("run"));
+    j.method = "full";
+    j.lr = "2e-3";
+    j.epochs = "4";
+    j.sft.generateEval = 0;
+    j.sft.baselines = false;
+    TrainResult r = Training.start(j, List.of());
+    JsonNode pref =
+        new ObjectMapper()
+            .readTree(r.runDir().resolve("eval/eval.json").toFile())
+            .get("preference");
+    assertTrue(pref.get("reward_accuracy").get("estimate").asDouble() >= 0.75, pref.toString());
+    assertTrue(
+        pref.get("preference_accuracy_after").get("estimate").asDouble()
+            > pref.get("preference_accuracy_before").get("estimate").asDouble(),
+        pref.toString());
+    assertTrue(Files.isRegularFile(r.modelDir().resolve("model.safetensors")));
+    assertTrue(!DecoderFiles.isAdapter(r.modelDir()));
+  }
 }
