@@ -250,7 +250,7 @@ public final class GenerativeBaselines {
    * demonstrations are kept, so that they can be dropped (the first, least relevant, first) until
    * it fits the context.
    */
-  private record PromptFor(int demos, IntFunction<long[]> keeping) {}
+  record PromptFor(int demos, IntFunction<long[]> keeping) {}
 
   private static PromptFor builder(
       LanguageModel lm,
@@ -387,7 +387,7 @@ public final class GenerativeBaselines {
    * The prompt with as many demonstrations as fit in {@code room} tokens; with none fitting, its
    * last {@code room} tokens.
    */
-  private static long[] fit(PromptFor prompt, int room) {
+  static long[] fit(PromptFor prompt, int room) {
     long[] ids = prompt.keeping().apply(prompt.demos());
     for (int keep = prompt.demos() - 1; ids.length > room && keep >= 0; keep--) {
       ids = prompt.keeping().apply(keep);
