@@ -107,14 +107,49 @@ public final class Collective implements AutoCloseable {
     if (!bucket.isEmpty()) reduce(bucket);
   }
 
+  /**
+   * The element-wise sum of {@code values} over the ranks (the same length on every rank), in
+   * double precision: step statistics, and decisions only rank 0 makes (the others pass zeros).
+   */
+  public double[] sum(double[] values) {
+    Tensor t = Tensors.fromDoubles(values, values.length);
+    reduce(List.of(t));
+    double[] out = new double[values.length];
+    for (int i = 0; i < out.length; i++) out[i] = t.select(0, i).item_double();
+    return out;
+  }
+
   private void reduce(List<Tensor> bucket) {
     TensorVector flat = new TensorVector();
     for (Tensor t : bucket) flat.push_back(t.reshape(-1));
     Tensor packed = bucket.size() == 1 ? bucket.get(0) : torch.cat(flat);
-    Work work = group.allreduce(new TensorVector(packed), new AllreduceOptions());
-    if (!work._wait(new Milliseconds(timeout.toMillis()))) {
+    boolean done;
+    try {
+      Work work = group.allreduce(new TensorVector(packed), new AllreduceOptions());
+      done = work._wait(new Milliseconds(timeout.toMillis()));
+    } catch (RuntimeException e) {
+      // Gloo reports a peer that died as a closed connection, at once.
       throw new WhetException(
-          "rank " + rank + ": an all-reduce did not finish within " + timeout.toSeconds() + " s");
+          "rank "
+              + rank
+              + " of "
+              + world
+              + " lost the group during an all-reduce: another rank stopped or became unreachable"
+              + " ("
+              + e.getMessage()
+              + "); the run stops here and continues with --resume",
+          e);
+    }
+    if (!done) {
+      throw new WhetException(
+          "rank "
+              + rank
+              + " of "
+              + world
+              + ": an all-reduce did not finish within "
+              + timeout.toSeconds()
+              + " s (another rank is stuck or gone); the run stops here and continues with"
+              + " --resume");
     }
     if (bucket.size() == 1) return;
     long at = 0;
