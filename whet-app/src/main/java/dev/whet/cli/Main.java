@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
       ModelsCommand.class,
       EmbedCommand.class,
       TrainCommand.class,
+      LaunchCommand.class,
       PredictCommand.class,
       EvalCommand.class,
       CompareCommand.class,
@@ -43,6 +44,8 @@ public final class Main implements Runnable {
   static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new Main());
     cli.setExecutionExceptionHandler(new Errors());
+    // `whet launch --nproc N train ARGS...`: everything from `train` on is the ranks' command.
+    cli.getSubcommands().get("launch").setStopAtPositional(true);
     return cli;
   }
 }
