@@ -53,7 +53,7 @@ public final class Collective implements AutoCloseable {
       options.port((short) port).isServer(rank == 0).waitWorkers(false).timeout(ms);
       TCPStore store = new TCPStore(host, options);
       ProcessGroupGloo.Options gloo = ProcessGroupGloo.Options.create(ms);
-      gloo.devices(new GlooDeviceVector(ProcessGroupGloo.createDeviceForHostname(host)));
+      gloo.devices(new GlooDeviceVector(device(host, port)));
       ProcessGroupGloo group = new ProcessGroupGloo(store, rank, world, gloo);
       // c10d keeps these alive through its own reference counts (the group holds the store):
       // JavaCPP deleting them as well corrupts the heap, so they are shut down, never deleted.
@@ -76,6 +76,26 @@ public final class Collective implements AutoCloseable {
               + e.getMessage()
               + ")",
           e);
+    }
+  }
+
+  /**
+   * The network device this rank's Gloo connections use: the interface named by {@code
+   * GLOO_SOCKET_IFNAME} (as in PyTorch), else the local address this machine reaches the rendezvous
+   * from — loopback for a group on one machine, the right interface on a cluster (Gloo binding to
+   * the rendezvous host's name would only work on rank 0's machine).
+   */
+  private static org.bytedeco.pytorch.gloo.Device device(String host, int port) {
+    String ifname = System.getenv("GLOO_SOCKET_IFNAME");
+    if (ifname != null && !ifname.isBlank()) {
+      return ProcessGroupGloo.createDeviceForInterface(ifname);
+    }
+    try (java.net.DatagramSocket probe = new java.net.DatagramSocket()) {
+      probe.connect(new java.net.InetSocketAddress(host, port)); // routing only: nothing is sent
+      return ProcessGroupGloo.createDeviceForHostname(probe.getLocalAddress().getHostAddress());
+    } catch (java.io.IOException e) {
+      throw new WhetException(
+          "no route from this machine to the rendezvous " + host + ":" + port + " (" + e + ")", e);
     }
   }
 
