@@ -44,7 +44,12 @@ public final class Trainer {
   /** The data-parallel group, or null for one process. */
   private final Collective group;
 
-  /** Seconds spent summing gradients over the ranks, for the record. */
+  /**
+   * For the record: seconds spent waiting for the slowest rank to finish its backward pass (the
+   * first, tiny sum of a step), and summing the gradients.
+   */
+  private double waitSeconds;
+
   private double reduceSeconds;
 
   /**
@@ -239,9 +244,7 @@ public final class Trainer {
             loss += scaled.item_double();
           }
           if (world > 1) {
-            long r0 = System.nanoTime();
             double[] sums = sumOverRanks(loss, tokens);
-            reduceSeconds += (System.nanoTime() - r0) / 1e9;
             loss = sums[0];
             tokens = (long) sums[1];
           }
@@ -375,7 +378,10 @@ public final class Trainer {
     for (int i = 0; i < params.size(); i++) {
       stats[2 + i] = params.get(i).grad().defined() ? 1 : 0;
     }
+    long t0 = System.nanoTime();
     double[] sums = group.sum(stats);
+    long t1 = System.nanoTime();
+    waitSeconds += (t1 - t0) / 1e9;
     List<Tensor> grads = new ArrayList<>();
     for (int i = 0; i < params.size(); i++) {
       Tensor p = params.get(i);
@@ -388,6 +394,7 @@ public final class Trainer {
       grads.add(p.grad());
     }
     group.allReduceSum(grads);
+    reduceSeconds += (System.nanoTime() - t1) / 1e9;
     return sums;
   }
 
@@ -512,6 +519,7 @@ public final class Trainer {
     info.put("threads", Engine.threads());
     if (group != null) {
       info.put("world_size", group.world());
+      info.put("rank_wait_seconds", waitSeconds);
       info.put("allreduce_seconds", reduceSeconds);
     }
     info.put("best_step", bestStep);
