@@ -180,6 +180,34 @@ class LaunchTest {
     assertEquals(75, Json.MAPPER.readTree(one.lastLine()).get("steps").asInt());
   }
 
+  @Test
+  void badGroupFlagsGetOneClearSentence() {
+    Cli.Result noRendezvous =
+        Cli.run("train", "--train", train.toString(), "--world-size", "2", "--rank", "1");
+    assertEquals(1, noRendezvous.exit());
+    assertTrue(
+        noRendezvous.err().contains("--world-size 2 needs --rendezvous HOST:PORT"),
+        noRendezvous.err());
+
+    Cli.Result badRank =
+        Cli.run(
+            "train",
+            "--train",
+            train.toString(),
+            "--world-size",
+            "2",
+            "--rank",
+            "2",
+            "--rendezvous",
+            "127.0.0.1:1");
+    assertEquals(1, badRank.exit());
+    assertTrue(badRank.err().contains("rank 2 is not in a group of 2"), badRank.err());
+
+    Cli.Result notTrain = Cli.run("launch", "--nproc", "2", "predict", "x");
+    assertEquals(1, notTrain.exit());
+    assertTrue(notTrain.err().contains("whet launch runs `train`"), notTrain.err());
+  }
+
   static void copy(Path from, Path to) throws Exception {
     try (var files = Files.walk(from)) {
       for (Path p : files.toList()) {
