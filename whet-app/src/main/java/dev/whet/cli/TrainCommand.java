@@ -234,6 +234,9 @@ final class TrainCommand implements Callable<Integer> {
     if (printConfig) {
       return train(null);
     }
+    if (resume == null) {
+      job().validate(); // a bad job fails here, not after the whole group has formed
+    }
     try (Collective g = group.join()) {
       return train(g);
     }

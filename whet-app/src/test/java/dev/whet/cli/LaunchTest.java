@@ -203,6 +203,22 @@ class LaunchTest {
     assertEquals(1, badRank.exit());
     assertTrue(badRank.err().contains("rank 2 is not in a group of 2"), badRank.err());
 
+    Cli.Result badJob =
+        Cli.run(
+            "train",
+            "--train",
+            train.toString(),
+            "--batch-size",
+            "0",
+            "--world-size",
+            "2",
+            "--rank",
+            "1",
+            "--rendezvous",
+            "127.0.0.1:1");
+    assertEquals(1, badJob.exit());
+    assertTrue(badJob.err().contains("batch_size must be positive"), badJob.err());
+
     Cli.Result notTrain = Cli.run("launch", "--nproc", "2", "predict", "x");
     assertEquals(1, notTrain.exit());
     assertTrue(notTrain.err().contains("whet launch runs `train`"), notTrain.err());
