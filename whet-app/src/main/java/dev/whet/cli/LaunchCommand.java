@@ -87,8 +87,12 @@ final class LaunchCommand implements Callable<Integer> {
         CompletableFuture.allOf(
             ranks.stream().map(Process::onExit).toArray(CompletableFuture[]::new));
     CompletableFuture.anyOf(all, failed).get();
-    if (failed.isDone()) {
-      Process first = failed.get();
+    // When every rank has ended, a failure's callback may not have run yet: read the exit codes.
+    Process first =
+        failed.isDone()
+            ? failed.get()
+            : ranks.stream().filter(p -> p.exitValue() != 0).findFirst().orElse(null);
+    if (first != null) {
       System.err.printf(
           "whet launch: rank %d exited with %d; stopping the other ranks%n",
           ranks.indexOf(first), first.exitValue());

@@ -180,6 +180,36 @@ class LaunchTest {
     assertEquals(75, Json.MAPPER.readTree(one.lastLine()).get("steps").asInt());
   }
 
+  /**
+   * `whet launch` with a rank killed: the launcher exits non-zero and no rank is left running
+   * (whether rank 0 stopped on its own, having lost the group, or was stopped by the launcher).
+   */
+  @Test
+  void launchExitsNonZeroAndLeavesNoRankBehindWhenOneDies() throws Exception {
+    Path out = dir.resolve("launched");
+    List<String> args = new ArrayList<>(List.of("launch", "--nproc", "2"));
+    args.addAll(train(out));
+    Process launcher = whet("launched", args);
+    Path target = out.resolve("checkpoint-5/trainer_state.json");
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+    while (!Files.isRegularFile(target) && launcher.isAlive() && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    List<ProcessHandle> ranks = launcher.descendants().toList();
+    String seen = log("launched");
+    ProcessHandle one =
+        ranks.stream()
+            .filter(h -> commandLine(h).contains(" --rank 1 "))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no rank 1 among " + ranks + ":\n" + seen));
+    one.destroyForcibly();
+    assertTrue(launcher.waitFor(60, TimeUnit.SECONDS), "launch still running after rank 1 died");
+    assertNotEquals(0, launcher.exitValue());
+    for (ProcessHandle h : ranks) {
+      assertTrue(h.onExit().get(10, TimeUnit.SECONDS) != null && !h.isAlive(), h + " left running");
+    }
+  }
+
   @Test
   void badGroupFlagsGetOneClearSentence() {
     Cli.Result noRendezvous =
@@ -222,6 +252,16 @@ class LaunchTest {
     Cli.Result notTrain = Cli.run("launch", "--nproc", "2", "predict", "x");
     assertEquals(1, notTrain.exit());
     assertTrue(notTrain.err().contains("whet launch runs `train`"), notTrain.err());
+  }
+
+  /** A process's command line from /proc (ProcessHandle.Info leaves out long ones). */
+  static String commandLine(ProcessHandle h) {
+    try {
+      return Files.readString(Path.of("/proc", String.valueOf(h.pid()), "cmdline"))
+          .replace('\0', ' ');
+    } catch (java.io.IOException e) {
+      return "";
+    }
   }
 
   static void copy(Path from, Path to) throws Exception {
