@@ -24,8 +24,9 @@ import org.bytedeco.pytorch.global.torch;
  * <p>Data parallel, with a {@link Collective} of N ranks: every rank plans the same seeded batches,
  * takes rows {@code i % N == rank} of each, and weighs its shard's loss by its share of the whole
  * batch, so the gradients summed over the ranks are those of one process on the whole batch; the
- * optimizer then steps identically everywhere. Rank 0 alone validates (and tells the others when to
- * stop early), saves checkpoints and the model.
+ * optimizer then steps identically everywhere. Validation is sharded the same way where the task
+ * can sum its parts ({@link TrainTask#validate(boolean, Shard)}); rank 0 decides early stopping for
+ * all, and alone saves checkpoints and the model.
  */
 public final class Trainer {
   /**
@@ -206,8 +207,7 @@ public final class Trainer {
     boolean stop = false;
     int[] lengths = task.lengths();
     task.module().train(true);
-    int world = group == null ? 1 : group.world();
-    int rank = group == null ? 0 : group.rank();
+    Shard shard = Shard.of(group);
     while (step < total && !stop) {
       List<int[]> batches = Batching.lengthGrouped(lengths, plan.batchSize(), plan.seed(), epoch);
       while (batchPos < batches.size() && step < total && !stop) {
@@ -224,13 +224,13 @@ public final class Trainer {
             weight += task.weight(b); // the whole batch's, which every rank can compute
           }
           loss = 0;
-          if (world > 1) {
+          if (group != null) {
             // Dropout masks can't match one process's anyway; a stream that is a function of
             // (seed, rank, step) makes resume exact at any world size with no state to save.
-            torch.manual_seed(dropoutSeed(plan.seed(), rank, step));
+            torch.manual_seed(dropoutSeed(plan.seed(), shard.rank(), step));
           }
           for (int[] batch : micro) {
-            int[] b = shard(batch, rank, world);
+            int[] b = shard.rows(batch);
             if (b.length == 0) {
               continue; // a batch smaller than the group: this rank has no row of it
             }
@@ -243,7 +243,7 @@ public final class Trainer {
             scaled.backward();
             loss += scaled.item_double();
           }
-          if (world > 1) {
+          if (group != null) {
             double[] sums = sumOverRanks(loss, tokens);
             loss = sums[0];
             tokens = (long) sums[1];
@@ -273,8 +273,8 @@ public final class Trainer {
         int nextEpoch = endOfEpoch ? epoch + 1 : epoch;
         int nextPos = endOfEpoch ? 0 : batchPos;
         if (evalNow) {
-          if (task.hasValidation() && rank == 0) {
-            Map<String, Double> m = task.validate(bf16);
+          if (task.hasValidation()) {
+            Map<String, Double> m = task.validate(bf16, shard);
             for (TrainerListener l : listeners) {
               l.onEval(step, m);
             }
@@ -300,9 +300,10 @@ public final class Trainer {
               }
             }
           }
-          if (world > 1) {
-            // Rank 0 alone validated; the others learn its decision (no sharded evaluation yet).
-            stop = group.sum(new double[] {stop ? 1 : 0})[0] > 0;
+          if (group != null) {
+            // Every rank follows rank 0's decision: a task that scores the whole set on each rank
+            // could round differently on another kind of CPU.
+            stop = group.sum(new double[] {shard.rank() == 0 && stop ? 1 : 0})[0] > 0;
           }
           saveCheckpoint(step, nextEpoch, nextPos, best, bestStep, badEvals, realTokens, seconds);
         } else if (plan.saveEvery() > 0 && step % plan.saveEvery() == 0) {
@@ -346,15 +347,6 @@ public final class Trainer {
                 + "): give every rank the same job, base model and run directory");
       }
     }
-  }
-
-  /** Rows {@code i % world == rank} of a batch: this rank's shard. */
-  static int[] shard(int[] batch, int rank, int world) {
-    int[] out = new int[(batch.length - rank + world - 1) / world];
-    for (int k = 0; k < out.length; k++) {
-      out[k] = batch[rank + k * world];
-    }
-    return out;
   }
 
   /** The dropout seed of a rank at a step: splitmix64 of the three, so nearby inputs differ. */

@@ -25,8 +25,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Data parallel against one process: 2 ranks on loopback (threads of this JVM, each in its own c10d
- * Gloo group member) with global batch B end with the same weights as one process with batch B.
- * Dropout is 0 here: with dropout, each rank draws its own masks, which no single process draws.
+ * Gloo group member) with global batch B end with the same weights as one process with batch B, and
+ * their sharded validation gives the same metrics. Dropout is 0 here: with dropout, each rank draws
+ * its own masks, which no single process draws.
  */
 @Tag("engine")
 class DataParallelTest {
@@ -119,6 +120,7 @@ class DataParallelTest {
             parallel.modelDir().resolve("model.safetensors"));
     System.out.println("data parallel, encoder: max |weight difference| = " + worst);
     assertTrue(worst <= TOLERANCE, "max abs weight difference " + worst);
+    // f1 from predictions scored half by each rank and gathered.
     assertEquals(single.bestMetric(), parallel.bestMetric(), 1e-5);
   }
 
@@ -167,5 +169,7 @@ class DataParallelTest {
             parallel.modelDir().resolve(DecoderFiles.ADAPTER_WEIGHTS));
     System.out.println("data parallel, decoder with LoRA: max |adapter difference| = " + worst);
     assertTrue(worst <= TOLERANCE, "max abs adapter difference " + worst);
+    // Validation loss, scored half by each rank and summed.
+    assertEquals(single.bestMetric(), parallel.bestMetric(), 1e-5);
   }
 }
