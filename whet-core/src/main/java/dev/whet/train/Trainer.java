@@ -200,7 +200,7 @@ public final class Trainer {
               resume != null));
     }
     if (group != null) {
-      checkSameWeights();
+      checkSameStart();
     }
     long evalEvery = plan.evalEvery();
     boolean higher = ValidationMetrics.higherIsBetter(plan.metric());
@@ -319,32 +319,47 @@ public final class Trainer {
   }
 
   /**
-   * Fails unless every rank starts from the same weights (same base, seed, checkpoint): the ranks
-   * only ever exchange gradients, so a difference now would last the whole run. Also the point
-   * where every rank has built its model before any draws dropout masks.
+   * Fails unless every rank starts from the same weights (same base, seed, checkpoint) and the same
+   * training data: the ranks only ever exchange gradients, so a difference now would last the whole
+   * run, silently. Also the point where every rank has built its model before any draws dropout
+   * masks.
    */
-  private void checkSameWeights() {
-    double sum = 0;
+  private void checkSameStart() {
+    double weights = 0;
     try (PointerScope scope = new PointerScope()) {
       for (Tensor p : dev.whet.model.Weights.parameters(task.module()).values()) {
-        sum += p.to(torch.ScalarType.Double).sum().item_double();
+        weights += p.to(torch.ScalarType.Double).sum().item_double();
       }
     }
+    sameOnEveryRank(
+        "weights", weights, "give every rank the same job, base model and run directory");
+    // Token counts in order: another file (or one tokenized differently) almost surely differs.
+    sameOnEveryRank(
+        "training data",
+        java.util.Arrays.hashCode(task.lengths()),
+        "give every rank the same training file, byte for byte, at the path the job names");
+  }
+
+  /** Fails unless {@code value} is the same on every rank. */
+  private void sameOnEveryRank(String what, double value, String advice) {
     double[] mine = new double[group.world()];
-    mine[group.rank()] = sum;
-    double[] all = group.sum(mine); // each rank's checksum at its index
+    mine[group.rank()] = value;
+    double[] all = group.sum(mine); // each rank's value at its index
     for (int r = 0; r < all.length; r++) {
-      if (all[r] != sum) {
+      if (all[r] != value) {
         throw new WhetException(
             "rank "
                 + group.rank()
                 + " and rank "
                 + r
-                + " start from different weights (checksums "
-                + sum
+                + " start from different "
+                + what
+                + " (checksums "
+                + value
                 + " and "
                 + all[r]
-                + "): give every rank the same job, base model and run directory");
+                + "): "
+                + advice);
       }
     }
   }

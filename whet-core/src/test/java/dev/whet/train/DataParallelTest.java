@@ -137,6 +137,20 @@ class DataParallelTest {
   }
 
   @Test
+  void ranksOnDifferentTrainingFilesRefuseToTrain(@TempDir Path tmp) throws Exception {
+    JobConfig job = encoderJob(tmp);
+    job.out = tmp.resolve("dp").toString();
+    List<String> lines = Files.readAllLines(Path.of(job.train));
+    JobConfig other = job.copy();
+    other.train =
+        Files.write(tmp.resolve("other.jsonl"), lines.subList(1, lines.size())).toString();
+    ExecutionException e = assertThrows(ExecutionException.class, () -> twoRanks(job, other));
+    assertTrue(
+        e.getCause().getMessage().contains("start from different training data"),
+        e.getCause().getMessage());
+  }
+
+  @Test
   void twoRanksOfADecoderWithLoraMatchOneProcess(@TempDir Path tmp) throws Exception {
     JobConfig job = new JobConfig();
     job.task = "sft";
