@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
       ModelsCommand.class,
       EmbedCommand.class,
       TrainCommand.class,
+      LaunchCommand.class,
       PredictCommand.class,
       EvalCommand.class,
       CompareCommand.class,
@@ -47,6 +48,8 @@ public final class Main implements Runnable {
     // @FILE is Whet's own spelling for "read this option's text from FILE" (--system-prompt), not
     // picocli's argument files.
     cli.setExpandAtFiles(false);
+    // `whet launch --nproc N train ARGS...`: everything from `train` on is the ranks' command.
+    cli.getSubcommands().get("launch").setStopAtPositional(true);
     return cli;
   }
 }

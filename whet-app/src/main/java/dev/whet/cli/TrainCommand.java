@@ -1,12 +1,14 @@
 package dev.whet.cli;
 
 import dev.whet.WhetException;
+import dev.whet.engine.Collective;
 import dev.whet.io.Json;
 import dev.whet.train.JobConfig;
 import dev.whet.train.TrainResult;
 import dev.whet.train.TrainerListener;
 import dev.whet.train.Training;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -144,6 +146,57 @@ final class TrainCommand implements Callable<Integer> {
   @ArgGroup(exclusive = true)
   Output output = new Output();
 
+  @ArgGroup(
+      exclusive = false,
+      heading = "%nData parallel (one process per rank; see whet launch):%n")
+  Group group = new Group();
+
+  static final class Group {
+    @Option(
+        names = "--world-size",
+        paramLabel = "N",
+        description = "Processes training together; every one is started with the same job.")
+    int worldSize = 1;
+
+    @Option(names = "--rank", paramLabel = "R", description = "This process's rank, 0 to N-1.")
+    int rank = 0;
+
+    @Option(
+        names = "--rendezvous",
+        paramLabel = "HOST:PORT",
+        description = "Where rank 0 listens and the others connect (rank 0's address).")
+    String rendezvous;
+
+    @Option(
+        names = "--group-timeout",
+        paramLabel = "SECONDS",
+        description =
+            "How long a rank waits for the others to join, or for one step's exchange, before"
+                + " failing (default ${DEFAULT-VALUE}).")
+    long timeoutSeconds = 600;
+
+    /** Joins the group the flags describe, or returns null for one process. */
+    Collective join() {
+      if (worldSize == 1 && rank == 0) {
+        return null;
+      }
+      if (rendezvous == null || !rendezvous.matches(".+:\\d+")) {
+        throw new WhetException(
+            "--world-size "
+                + worldSize
+                + " needs --rendezvous HOST:PORT (rank 0's address), e.g. --rendezvous"
+                + " 10.0.0.1:29500");
+      }
+      int colon = rendezvous.lastIndexOf(':');
+      return Collective.join(
+          rendezvous.substring(0, colon),
+          Integer.parseInt(rendezvous.substring(colon + 1)),
+          rank,
+          worldSize,
+          Duration.ofSeconds(timeoutSeconds));
+    }
+  }
+
   static final class Output {
     @Option(
         names = "--json",
@@ -179,26 +232,35 @@ final class TrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    if (printConfig) {
+      return train(null);
+    }
+    if (resume == null) {
+      job().validate(); // a bad job fails here, not after the whole group has formed
+    }
+    try (Collective g = group.join()) {
+      return train(g);
+    }
+  }
+
+  private int train(Collective g) {
+    if (g != null && g.rank() != 0) {
+      // The contract for scripts: only rank 0 prints; the others report through their exit code
+      // (and errors on stderr).
+      run(g, List.of());
+      return 0;
+    }
     List<TrainerListener> listeners = new ArrayList<>();
     if (output.json) {
       listeners.add(new JsonLinesListener());
     } else if (!output.quiet) {
       listeners.add(new ProgressListener());
     }
-    TrainResult r;
-    if (resume != null) {
-      r = Training.resume(resume, listeners);
-    } else {
-      JobConfig job = job();
-      if (printConfig) {
-        System.out.print(job.copy().toYaml());
-        return 0;
-      }
-      if (job.train == null) {
-        throw new WhetException("no training data: give --train FILE (or train: in a job file)");
-      }
-      r = Training.start(job, listeners);
+    if (printConfig && resume == null) {
+      System.out.print(job().copy().toYaml());
+      return 0;
     }
+    TrainResult r = run(g, listeners);
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("run_dir", r.runDir().toString());
     result.put("model_dir", r.modelDir().toString());
@@ -233,6 +295,17 @@ final class TrainCommand implements Callable<Integer> {
           r.realTokens() / Math.max(1e-9, r.trainSeconds()));
     }
     return 0;
+  }
+
+  private TrainResult run(Collective g, List<TrainerListener> listeners) {
+    if (resume != null) {
+      return Training.resume(resume, g, listeners);
+    }
+    JobConfig job = job();
+    if (job.train == null) {
+      throw new WhetException("no training data: give --train FILE (or train: in a job file)");
+    }
+    return Training.start(job, g, listeners);
   }
 
   static String format(Map<String, Double> m) {

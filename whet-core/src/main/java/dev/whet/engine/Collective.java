@@ -53,7 +53,7 @@ public final class Collective implements AutoCloseable {
       options.port((short) port).isServer(rank == 0).waitWorkers(false).timeout(ms);
       TCPStore store = new TCPStore(host, options);
       ProcessGroupGloo.Options gloo = ProcessGroupGloo.Options.create(ms);
-      gloo.devices(new GlooDeviceVector(ProcessGroupGloo.createDeviceForHostname(host)));
+      gloo.devices(new GlooDeviceVector(device(host, port)));
       ProcessGroupGloo group = new ProcessGroupGloo(store, rank, world, gloo);
       // c10d keeps these alive through its own reference counts (the group holds the store):
       // JavaCPP deleting them as well corrupts the heap, so they are shut down, never deleted.
@@ -76,6 +76,26 @@ public final class Collective implements AutoCloseable {
               + e.getMessage()
               + ")",
           e);
+    }
+  }
+
+  /**
+   * The network device this rank's Gloo connections use: the interface named by {@code
+   * GLOO_SOCKET_IFNAME} (as in PyTorch), else the local address this machine reaches the rendezvous
+   * from — loopback for a group on one machine, the right interface on a cluster (Gloo binding to
+   * the rendezvous host's name would only work on rank 0's machine).
+   */
+  private static org.bytedeco.pytorch.gloo.Device device(String host, int port) {
+    String ifname = System.getenv("GLOO_SOCKET_IFNAME");
+    if (ifname != null && !ifname.isBlank()) {
+      return ProcessGroupGloo.createDeviceForInterface(ifname);
+    }
+    try (java.net.DatagramSocket probe = new java.net.DatagramSocket()) {
+      probe.connect(new java.net.InetSocketAddress(host, port)); // routing only: nothing is sent
+      return ProcessGroupGloo.createDeviceForHostname(probe.getLocalAddress().getHostAddress());
+    } catch (java.io.IOException e) {
+      throw new WhetException(
+          "no route from this machine to the rendezvous " + host + ":" + port + " (" + e + ")", e);
     }
   }
 
@@ -107,14 +127,49 @@ public final class Collective implements AutoCloseable {
     if (!bucket.isEmpty()) reduce(bucket);
   }
 
+  /**
+   * The element-wise sum of {@code values} over the ranks (the same length on every rank), in
+   * double precision: step statistics, and decisions only rank 0 makes (the others pass zeros).
+   */
+  public double[] sum(double[] values) {
+    Tensor t = Tensors.fromDoubles(values, values.length);
+    reduce(List.of(t));
+    double[] out = new double[values.length];
+    for (int i = 0; i < out.length; i++) out[i] = t.select(0, i).item_double();
+    return out;
+  }
+
   private void reduce(List<Tensor> bucket) {
     TensorVector flat = new TensorVector();
     for (Tensor t : bucket) flat.push_back(t.reshape(-1));
     Tensor packed = bucket.size() == 1 ? bucket.get(0) : torch.cat(flat);
-    Work work = group.allreduce(new TensorVector(packed), new AllreduceOptions());
-    if (!work._wait(new Milliseconds(timeout.toMillis()))) {
+    boolean done;
+    try {
+      Work work = group.allreduce(new TensorVector(packed), new AllreduceOptions());
+      done = work._wait(new Milliseconds(timeout.toMillis()));
+    } catch (RuntimeException e) {
+      // Gloo reports a peer that died as a closed connection, at once.
       throw new WhetException(
-          "rank " + rank + ": an all-reduce did not finish within " + timeout.toSeconds() + " s");
+          "rank "
+              + rank
+              + " of "
+              + world
+              + " lost the group during an all-reduce: another rank stopped or became unreachable"
+              + " ("
+              + e.getMessage()
+              + "); the run stops here and continues with --resume",
+          e);
+    }
+    if (!done) {
+      throw new WhetException(
+          "rank "
+              + rank
+              + " of "
+              + world
+              + ": an all-reduce did not finish within "
+              + timeout.toSeconds()
+              + " s (another rank is stuck or gone); the run stops here and continues with"
+              + " --resume");
     }
     if (bucket.size() == 1) return;
     long at = 0;

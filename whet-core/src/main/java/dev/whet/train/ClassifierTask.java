@@ -1,6 +1,5 @@
 package dev.whet.train;
 
-import dev.whet.data.Batching;
 import dev.whet.io.Tokenizer;
 import dev.whet.model.ClassifierModel;
 import java.util.ArrayList;
@@ -73,13 +72,30 @@ public final class ClassifierTask extends EncoderTask {
     return evaluate(val, bf16);
   }
 
+  @Override
+  public Map<String, Double> validate(boolean bf16, Shard shard) {
+    return evaluate(val, bf16, shard);
+  }
+
   /** Loss, accuracy and macro-F1 on a set, in eval mode without autograd. */
   public Map<String, Double> evaluate(EncodedSet set, boolean bf16) {
+    return evaluate(set, bf16, Shard.ALL);
+  }
+
+  /**
+   * {@link #evaluate(EncodedSet, boolean)} with this rank scoring its shard of the rows; the loss
+   * sum and the predictions (as one-hot rows, zero where another rank scored) are summed over the
+   * ranks, so the metrics are the whole set's.
+   */
+  private Map<String, Double> evaluate(EncodedSet set, boolean bf16, Shard shard) {
     model.module().eval();
     double lossSum = 0;
-    int[][] predicted = new int[set.size()][];
+    int labels = set.numLabels();
+    double[] part = new double[1 + set.size() * labels]; // [loss sum, predicted labels (n, C)]
     try (InferenceMode guard = new InferenceMode()) {
-      for (int[] b : Batching.sequential(set.size(), 64)) {
+      int[] mine = shard.rows(set.size());
+      for (int from = 0; from < mine.length; from += 64) {
+        int[] b = java.util.Arrays.copyOfRange(mine, from, Math.min(mine.length, from + 64));
         try (PointerScope scope = new PointerScope()) {
           Tokenizer.Batch batch = set.batch(b, padId);
           Tensor targets = set.targets(b, model.multiLabel());
@@ -92,14 +108,25 @@ public final class ClassifierTask extends EncoderTask {
           lossSum += loss.item_double() * b.length;
           float[][] p = dev.whet.engine.Tensors.toMatrix(model.probabilities(logits));
           for (int i = 0; i < b.length; i++) {
-            predicted[b[i]] = decide(p[i]);
+            for (int c : decide(p[i])) {
+              part[1 + b[i] * labels + c] = 1;
+            }
           }
         }
       }
     }
     model.module().train(true);
-    return ValidationMetrics.compute(
-        set.labels(), predicted, set.numLabels(), lossSum / set.size());
+    part[0] = lossSum;
+    double[] all = shard.sum().apply(part);
+    int[][] predicted = new int[set.size()][];
+    for (int i = 0; i < predicted.length; i++) {
+      int row = i;
+      predicted[i] =
+          java.util.stream.IntStream.range(0, labels)
+              .filter(c -> all[1 + row * labels + c] > 0.5)
+              .toArray();
+    }
+    return ValidationMetrics.compute(set.labels(), predicted, labels, all[0] / set.size());
   }
 
   private int[] decide(float[] probs) {

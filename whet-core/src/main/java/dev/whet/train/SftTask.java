@@ -183,7 +183,20 @@ public final class SftTask extends DecoderTask {
 
   @Override
   public Map<String, Double> validate(boolean bf16) {
-    double[] lossAndTokens = meanLoss(model, val, padId, bf16);
+    return validate(bf16, Shard.ALL);
+  }
+
+  /** Each rank scores its shard of the examples; loss sums and token counts add up. */
+  @Override
+  public Map<String, Double> validate(boolean bf16, Shard shard) {
+    List<SftEncoding.Example> mine = new ArrayList<>();
+    for (int i : shard.rows(val.size())) {
+      mine.add(val.get(i));
+    }
+    double[] part = meanLoss(model, mine, padId, bf16);
+    double[] sums = {part[1] == 0 ? 0 : part[0] * part[1], part[1]}; // loss sum, tokens
+    double[] all = shard.sum().apply(sums);
+    double[] lossAndTokens = {all[1] == 0 ? Double.NaN : all[0] / all[1], all[1]};
     Map<String, Double> m = new LinkedHashMap<>();
     m.put("loss", lossAndTokens[0]);
     m.put("perplexity", Math.exp(lossAndTokens[0]));

@@ -75,6 +75,15 @@ public interface TrainTask {
   /** Metrics on the validation set (always including {@code loss}), in eval mode. */
   Map<String, Double> validate(boolean bf16);
 
+  /**
+   * {@link #validate(boolean)} in a data-parallel group: a task that can add up its parts scores
+   * only its {@code shard} of the validation set and sums with the other ranks, so every rank
+   * returns the metrics of the whole set. By default each rank scores the whole set.
+   */
+  default Map<String, Double> validate(boolean bf16, Shard shard) {
+    return validate(bf16);
+  }
+
   /** The tensors a checkpoint holds: all parameters, or only the trained ones for LoRA. */
   Map<String, Tensor> checkpointTensors(TrainingPlan plan);
 

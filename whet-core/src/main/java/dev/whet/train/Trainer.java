@@ -2,9 +2,11 @@ package dev.whet.train;
 
 import dev.whet.WhetException;
 import dev.whet.data.Batching;
+import dev.whet.engine.Collective;
 import dev.whet.engine.Engine;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,6 +20,13 @@ import org.bytedeco.pytorch.global.torch;
  * readable loop (setup, train, evaluate, checkpoint, resume), built from libtorch pieces —
  * autograd, its fused AdamW kernel ({@link FusedAdamW}) with parameter groups, CPU autocast. Side
  * effects go through {@link TrainerListener}s.
+ *
+ * <p>Data parallel, with a {@link Collective} of N ranks: every rank plans the same seeded batches,
+ * takes rows {@code i % N == rank} of each, and weighs its shard's loss by its share of the whole
+ * batch, so the gradients summed over the ranks are those of one process on the whole batch; the
+ * optimizer then steps identically everywhere. Validation is sharded the same way where the task
+ * can sum its parts ({@link TrainTask#validate(boolean, Shard)}); rank 0 decides early stopping for
+ * all, and alone saves checkpoints and the model.
  */
 public final class Trainer {
   /**
@@ -33,11 +42,36 @@ public final class Trainer {
   private final FusedAdamW optimizer = new FusedAdamW();
   private final boolean bf16;
 
+  /** The data-parallel group, or null for one process. */
+  private final Collective group;
+
+  /**
+   * For the record: seconds spent waiting for the slowest rank to finish its backward pass (the
+   * first, tiny sum of a step), and summing the gradients.
+   */
+  private double waitSeconds;
+
+  private double reduceSeconds;
+
   /**
    * @param plan the resolved job, typed ({@link JobConfig#plan()})
    */
   public Trainer(TrainingPlan plan, RunDir run, TrainTask task, List<TrainerListener> listeners) {
+    this(plan, run, task, listeners, null);
+  }
+
+  /**
+   * @param group the data-parallel group this process trains in, or null for one process; {@code
+   *     listeners} and {@code run} are written only by its rank 0
+   */
+  public Trainer(
+      TrainingPlan plan,
+      RunDir run,
+      TrainTask task,
+      List<TrainerListener> listeners,
+      Collective group) {
     this.plan = plan;
+    this.group = group;
     this.run = run;
     this.task = task;
     this.listeners = listeners;
@@ -150,7 +184,8 @@ public final class Trainer {
               + plan.precision()
               + " on "
               + Engine.threads()
-              + " threads");
+              + " threads"
+              + (group == null ? "" : " on each of " + group.world() + " ranks"));
     }
     for (TrainerListener l : listeners) {
       l.onStart(
@@ -164,16 +199,20 @@ public final class Trainer {
               Engine.threads(),
               resume != null));
     }
+    if (group != null) {
+      checkSameStart();
+    }
     long evalEvery = plan.evalEvery();
     boolean higher = ValidationMetrics.higherIsBetter(plan.metric());
     boolean stop = false;
     int[] lengths = task.lengths();
     task.module().train(true);
+    Shard shard = Shard.of(group);
     while (step < total && !stop) {
       List<int[]> batches = Batching.lengthGrouped(lengths, plan.batchSize(), plan.seed(), epoch);
       while (batchPos < batches.size() && step < total && !stop) {
-        int micro = Math.min(plan.gradAccum(), batches.size() - batchPos);
-        List<int[]> group = batches.subList(batchPos, batchPos + micro);
+        int count = Math.min(plan.gradAccum(), batches.size() - batchPos);
+        List<int[]> micro = batches.subList(batchPos, batchPos + count);
         long t0 = System.nanoTime();
         double loss;
         double gradNorm;
@@ -182,20 +221,35 @@ public final class Trainer {
         Map<String, Double> stepMetrics;
         try (PointerScope scope = new PointerScope()) {
           double weight = 0;
-          for (int[] b : group) {
-            weight += task.weight(b);
+          for (int[] b : micro) {
+            weight += task.weight(b); // the whole batch's, which every rank can compute
           }
           loss = 0;
-          for (int[] b : group) {
+          if (group != null) {
+            // Dropout masks can't match one process's anyway; a stream that is a function of
+            // (seed, rank, step) makes resume exact at any world size with no state to save.
+            torch.manual_seed(dropoutSeed(plan.seed(), shard.rank(), step));
+          }
+          for (int[] batch : micro) {
+            int[] b = shard.rows(batch);
+            if (b.length == 0) {
+              continue; // a batch smaller than the group: this rank has no row of it
+            }
             tokens += task.tokens(b);
             Tensor l = autocast(bf16, () -> task.loss(b));
-            // Weight each micro-batch by its share (of rows, or of trained tokens) so accumulation
-            // equals one big batch.
+            // Weight each micro-batch (or shard) by its share of the step (of rows, or of trained
+            // tokens) so accumulation, and the sum over ranks, equal one big batch.
             double share = weight > 0 ? task.weight(b) / weight : 0;
             Tensor scaled = l.mul(new org.bytedeco.pytorch.Scalar(share));
             scaled.backward();
             loss += scaled.item_double();
           }
+          if (group != null) {
+            double[] sums = sumOverRanks(loss, tokens);
+            loss = sums[0];
+            tokens = (long) sums[1];
+          }
+          // This rank's shard's statistics: rank 0 logs its own (a sample of the step's pairs).
           stepMetrics = task.stepMetrics();
           gradNorm = optimizer.gradNorm();
           if (!Double.isFinite(loss) || !(gradNorm < EXPLODING_GRAD_NORM)) {
@@ -206,7 +260,7 @@ public final class Trainer {
           optimizer.step(factor, clipDivisor(gradNorm));
           optimizer.zeroGrad();
         }
-        batchPos += micro;
+        batchPos += count;
         step++;
         double dt = (System.nanoTime() - t0) / 1e9;
         seconds += dt;
@@ -224,7 +278,7 @@ public final class Trainer {
         int nextPos = endOfEpoch ? 0 : batchPos;
         if (evalNow) {
           if (task.hasValidation()) {
-            Map<String, Double> m = task.validate(bf16);
+            Map<String, Double> m = task.validate(bf16, shard);
             for (TrainerListener l : listeners) {
               l.onEval(step, m);
             }
@@ -250,6 +304,11 @@ public final class Trainer {
               }
             }
           }
+          if (group != null) {
+            // Every rank follows rank 0's decision: a task that scores the whole set on each rank
+            // could round differently on another kind of CPU.
+            stop = group.sum(new double[] {shard.rank() == 0 && stop ? 1 : 0})[0] > 0;
+          }
           saveCheckpoint(step, nextEpoch, nextPos, best, bestStep, badEvals, realTokens, seconds);
         } else if (plan.saveEvery() > 0 && step % plan.saveEvery() == 0) {
           saveCheckpoint(step, nextEpoch, nextPos, best, bestStep, badEvals, realTokens, seconds);
@@ -261,6 +320,93 @@ public final class Trainer {
       }
     }
     return finish(step, best, bestStep, realTokens, seconds, stop);
+  }
+
+  /**
+   * Fails unless every rank starts from the same weights (same base, seed, checkpoint) and the same
+   * training data: the ranks only ever exchange gradients, so a difference now would last the whole
+   * run, silently. Also the point where every rank has built its model before any draws dropout
+   * masks.
+   */
+  private void checkSameStart() {
+    double weights = 0;
+    try (PointerScope scope = new PointerScope()) {
+      for (Tensor p : dev.whet.model.Weights.parameters(task.module()).values()) {
+        weights += p.to(torch.ScalarType.Double).sum().item_double();
+      }
+    }
+    sameOnEveryRank(
+        "weights", weights, "give every rank the same job, base model and run directory");
+    // Token counts in order: another file (or one tokenized differently) almost surely differs.
+    sameOnEveryRank(
+        "training data",
+        java.util.Arrays.hashCode(task.lengths()),
+        "give every rank the same training file, byte for byte, at the path the job names");
+  }
+
+  /** Fails unless {@code value} is the same on every rank. */
+  private void sameOnEveryRank(String what, double value, String advice) {
+    double[] mine = new double[group.world()];
+    mine[group.rank()] = value;
+    double[] all = group.sum(mine); // each rank's value at its index
+    for (int r = 0; r < all.length; r++) {
+      if (all[r] != value) {
+        throw new WhetException(
+            "rank "
+                + group.rank()
+                + " and rank "
+                + r
+                + " start from different "
+                + what
+                + " (checksums "
+                + value
+                + " and "
+                + all[r]
+                + "): "
+                + advice);
+      }
+    }
+  }
+
+  /** The dropout seed of a rank at a step: splitmix64 of the three, so nearby inputs differ. */
+  static long dropoutSeed(long seed, int rank, long step) {
+    long z = seed * 0x9E3779B97F4A7C15L + rank * 0xBF58476D1CE4E5B9L + step * 0x94D049BB133111EBL;
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    return (z ^ (z >>> 31)) & Long.MAX_VALUE;
+  }
+
+  /**
+   * Sums the step over the ranks: its loss and tokens (returned) and the trainable gradients (in
+   * place). A parameter that got a gradient on some rank gets one (zeros) on every rank first, so
+   * the optimizer updates the same parameters everywhere, as one process would.
+   */
+  private double[] sumOverRanks(double loss, long tokens) {
+    List<Tensor> params = optimizer.parameters();
+    double[] stats = new double[2 + params.size()];
+    stats[0] = loss;
+    stats[1] = tokens;
+    for (int i = 0; i < params.size(); i++) {
+      stats[2 + i] = params.get(i).grad().defined() ? 1 : 0;
+    }
+    long t0 = System.nanoTime();
+    double[] sums = group.sum(stats);
+    long t1 = System.nanoTime();
+    waitSeconds += (t1 - t0) / 1e9;
+    List<Tensor> grads = new ArrayList<>();
+    for (int i = 0; i < params.size(); i++) {
+      Tensor p = params.get(i);
+      if (sums[2 + i] == 0) {
+        continue; // no rank touched it: no update, as in one process
+      }
+      if (!p.grad().defined()) {
+        p.mutable_grad().put(torch.zeros_like(p));
+      }
+      grads.add(p.grad());
+    }
+    group.allReduceSum(grads);
+    reduceSeconds += (System.nanoTime() - t1) / 1e9;
+    return sums;
   }
 
   /**
@@ -302,6 +448,9 @@ public final class Trainer {
       int badEvals,
       long tokens,
       double seconds) {
+    if (group != null && group.rank() != 0) {
+      return; // rank 0 writes the run
+    }
     Checkpoint c =
         new Checkpoint(
             step, epoch, pos, best, bestStep, badEvals, tokens, seconds, Checkpoint.rngNow());
@@ -353,6 +502,22 @@ public final class Trainer {
 
   private TrainResult finish(
       long steps, double best, long bestStep, long tokens, double seconds, boolean stoppedEarly) {
+    if (group != null && group.rank() != 0) {
+      // Rank 0 saves the model; this rank's result says how far it got.
+      return new TrainResult(
+          run.path(),
+          run.model(),
+          plan.metric(),
+          best,
+          bestStep,
+          steps,
+          seconds,
+          tokens,
+          stoppedEarly,
+          Map.of(),
+          Map.of(),
+          null);
+    }
     Map<String, Double> finalEval = Map.of();
     if (task.hasValidation() && bestStep > 0 && Files.isDirectory(run.checkpoint(bestStep))) {
       // Hand back the best model, not merely the last one.
@@ -363,6 +528,11 @@ public final class Trainer {
     info.put("method", plan.method());
     info.put("precision", plan.precision());
     info.put("threads", Engine.threads());
+    if (group != null) {
+      info.put("world_size", group.world());
+      info.put("rank_wait_seconds", waitSeconds);
+      info.put("allreduce_seconds", reduceSeconds);
+    }
     info.put("best_step", bestStep);
     info.put("train_seconds", seconds);
     info.put("trainable_parameters", trainableParameters());

@@ -12,6 +12,7 @@ import dev.whet.data.SimilarityExample;
 import dev.whet.data.Splitter;
 import dev.whet.data.Task;
 import dev.whet.data.TokenExample;
+import dev.whet.engine.Collective;
 import dev.whet.engine.Engine;
 import dev.whet.eval.PreferenceEvaluation;
 import dev.whet.eval.RunEvaluation;
@@ -50,12 +51,66 @@ public final class Training {
 
   /** Starts a new run. */
   public static TrainResult start(JobConfig job, List<TrainerListener> listeners) {
+    return start(job, null, listeners);
+  }
+
+  /**
+   * Starts a new run as one rank of a data-parallel {@code group} (null: one process). Rank 0 makes
+   * the run directory and tells {@code listeners}; another rank keeps its copy of the job in a
+   * scratch directory it deletes at the end, and tells no one.
+   */
+  public static TrainResult start(
+      JobConfig job, Collective group, List<TrainerListener> listeners) {
     job.validate();
+    refuseParallel(job, group);
+    if (group == null || group.rank() == 0) {
+      return startRun(job, group, listeners);
+    }
+    Path scratch;
+    try {
+      scratch = java.nio.file.Files.createTempDirectory("whet-rank" + group.rank() + "-");
+    } catch (java.io.IOException e) {
+      throw new WhetException("cannot create a scratch directory (" + e.getMessage() + ")", e);
+    }
+    JobConfig mine = job.copy();
+    mine.out = scratch.resolve("run").toString();
+    try {
+      return startRun(mine, group, List.of());
+    } finally {
+      try {
+        dev.whet.io.DiskFiles.delete(scratch);
+      } catch (java.io.IOException e) {
+        // a scratch directory left in the system's temp is no reason to fail the run
+      }
+    }
+  }
+
+  /**
+   * Embedding tasks learn from in-batch negatives, which a shard would change, and SetFit has its
+   * own loop: those train in one process.
+   */
+  private static void refuseParallel(JobConfig job, Collective group) {
+    if (group != null
+        && group.world() > 1
+        && (job.trainsEmbeddings() || job.method.equals("setfit"))) {
+      throw new WhetException(
+          "data-parallel training (--world-size "
+              + group.world()
+              + ") covers classifiers, taggers, sft and dpo; "
+              + (job.trainsEmbeddings()
+                  ? "embed and similarity learn from in-batch negatives, which sharding changes"
+                  : "setfit has its own loop")
+              + ": train this job in one process");
+    }
+  }
+
+  private static TrainResult startRun(
+      JobConfig job, Collective group, List<TrainerListener> listeners) {
     job = holdOut(job, listeners);
     if (job.trainsDecoder()) {
       job = mergedBase(job, listeners);
       SftInputs in = SftInputs.load(job);
-      NewRun started = newRun(job, in.train.size(), in.baseDir, listeners);
+      NewRun started = newRun(job, in.train.size(), in.baseDir, group, listeners);
       JobConfig resolved = started.job();
       RunDir run = started.run();
       DataStats stats =
@@ -66,18 +121,18 @@ public final class Training {
               resolved.maxLength,
               resolved.val == null ? null : Path.of(resolved.val));
       Atomic.writeString(run.path().resolve("data_stats.json"), stats.toJson().toPrettyString());
-      return runDecoder(resolved, in, run, null, listeners);
+      return runDecoder(resolved, in, run, null, group, listeners);
     }
     if (job.trainsEmbeddings()) {
       EmbedInputs in = EmbedInputs.load(job);
-      NewRun started = newRun(job, in.train.size(), in.baseDir, listeners);
+      NewRun started = newRun(job, in.train.size(), in.baseDir, null, listeners);
       writeDataStats(started.job(), in.baseDir, DataOptions.defaults(), started.run());
       return runEmbeddings(started.job(), in, started.run(), null, listeners);
     }
     Inputs in = Inputs.load(job);
-    NewRun started = newRun(job, in.train.size(), in.baseDir, listeners);
+    NewRun started = newRun(job, in.train.size(), in.baseDir, group, listeners);
     writeDataStats(started.job(), in.baseDir, in.options, started.run());
-    return run(started.job(), in, started.run(), null, listeners);
+    return run(started.job(), in, started.run(), null, group, listeners);
   }
 
   /**
@@ -165,22 +220,36 @@ public final class Training {
 
   /** Continues a run from its last checkpoint, exactly where it stopped. */
   public static TrainResult resume(String runDirOrId, List<TrainerListener> listeners) {
+    return resume(runDirOrId, null, listeners);
+  }
+
+  /**
+   * Continues a run as one rank of a data-parallel {@code group} (null: one process), of any size:
+   * every rank reads the run directory (shared), rank 0 alone writes it and tells {@code
+   * listeners}.
+   */
+  public static TrainResult resume(
+      String runDirOrId, Collective group, List<TrainerListener> listeners) {
+    if (group != null && group.rank() != 0) {
+      listeners = List.of();
+    }
     RunDir run = RunDir.open(runDirOrId);
     if (run.finished()) {
       throw new WhetException(
           run.path() + ": this run already finished; its model is in " + run.model());
     }
     JobConfig resolved = JobConfig.read(run.jobYaml());
+    refuseParallel(resolved, group);
     List<Path> saved = run.checkpoints();
     Checkpoint from = saved.isEmpty() ? null : Checkpoint.read(saved.get(saved.size() - 1));
     if (resolved.trainsDecoder()) {
-      return runDecoder(resolved, SftInputs.load(resolved), run, from, listeners);
+      return runDecoder(resolved, SftInputs.load(resolved), run, from, group, listeners);
     }
     if (resolved.trainsEmbeddings()) {
       return runEmbeddings(resolved, EmbedInputs.load(resolved), run, from, listeners);
     }
     Inputs in = Inputs.load(resolved);
-    return run(resolved, in, run, from, listeners);
+    return run(resolved, in, run, from, group, listeners);
   }
 
   /**
@@ -249,14 +318,26 @@ public final class Training {
    * precision it did.
    */
   private static NewRun newRun(
-      JobConfig job, int trainExamples, Path baseDir, List<TrainerListener> listeners) {
+      JobConfig job,
+      int trainExamples,
+      Path baseDir,
+      Collective group,
+      List<TrainerListener> listeners) {
     AtomicReference<PrecisionChoice> chosen = new AtomicReference<>();
     JobConfig resolved =
         job.resolve(
             trainExamples,
             r -> {
+              if (group != null && group.rank() != 0) {
+                // Every rank trains in rank 0's precision, whatever this machine would measure.
+                return group.sum(new double[] {0})[0] > 0 ? "bf16" : "fp32";
+              }
               chosen.set(PrecisionChoice.forJob(r, baseDir));
-              return chosen.get().precision();
+              String p = chosen.get().precision();
+              if (group != null) {
+                group.sum(new double[] {p.equals("bf16") ? 1 : 0});
+              }
+              return p;
             });
     RunDir run = RunDir.create(resolved.out);
     resolved.out = run.path().toString();
@@ -294,6 +375,20 @@ public final class Training {
         : new Pooling(Pooling.Mode.valueOf(job.pooling.toUpperCase(Locale.ROOT)), false);
   }
 
+  /**
+   * Builds a model right after seeding, with no other training of this JVM drawing from the
+   * process-wide generator in between, so that its new head and adapters are the seed's (ranks of a
+   * group in one JVM, as tests run them, must start from the same weights).
+   */
+  private static final Object SEEDING = new Object();
+
+  private static <T> T seeded(JobConfig job, java.util.function.Supplier<T> build) {
+    synchronized (SEEDING) {
+      startEngine(job);
+      return build.get();
+    }
+  }
+
   /** Threads and seed before the model is built: the seed draws the new head and adapters. */
   private static void startEngine(JobConfig job) {
     Engine.init();
@@ -302,9 +397,15 @@ public final class Training {
   }
 
   private static TrainResult run(
-      JobConfig job, Inputs in, RunDir run, Checkpoint from, List<TrainerListener> listeners) {
-    startEngine(job);
+      JobConfig job,
+      Inputs in,
+      RunDir run,
+      Checkpoint from,
+      Collective group,
+      List<TrainerListener> listeners) {
+    boolean leader = group == null || group.rank() == 0;
     if (job.method.equals("setfit")) {
+      startEngine(job);
       return evaluateAtEnd(
           job,
           run,
@@ -314,13 +415,15 @@ public final class Training {
     Map<String, Object> info = new LinkedHashMap<>();
     info.put("base", job.base);
     TrainResult result;
-    try (ClassifierModel model = classifier(job, in, true, info)) {
+    try (ClassifierModel model = seeded(job, () -> classifier(job, in, true, info))) {
       List<TrainerListener> all = new ArrayList<>();
-      all.add(run.logger());
-      all.addAll(listeners);
+      if (leader) {
+        all.add(run.logger());
+        all.addAll(listeners);
+      }
       TrainingPlan plan = job.plan();
       EncoderTask task = in.task(model, job);
-      Trainer trainer = new Trainer(plan, run, task, all);
+      Trainer trainer = new Trainer(plan, run, task, all, group);
       MemoryEstimate.of(
               model.config(),
               trainer.totalParameters(),
@@ -330,6 +433,9 @@ public final class Training {
               job.precision.equals("bf16"))
           .check(MemoryEstimate.available(), job);
       result = trainer.train(from);
+      if (!leader) {
+        return result; // rank 0 tests, evaluates and writes
+      }
       if (in.test != null) {
         Map<String, Double> test = in.evaluate(task, model, in.test, job);
         Map<String, Object> line = new LinkedHashMap<>();
@@ -477,23 +583,31 @@ public final class Training {
 
   /**
    * Trains a decoder: supervised fine-tuning, or DPO on preference pairs; then its test loss and,
-   * when asked, the held-out evaluation.
+   * when asked, the held-out evaluation. In a data-parallel {@code group}, rank 0 alone tests,
+   * evaluates and writes.
    */
   private static TrainResult runDecoder(
-      JobConfig job, SftInputs in, RunDir run, Checkpoint from, List<TrainerListener> listeners) {
-    startEngine(job);
+      JobConfig job,
+      SftInputs in,
+      RunDir run,
+      Checkpoint from,
+      Collective group,
+      List<TrainerListener> listeners) {
+    boolean leader = group == null || group.rank() == 0;
     Lora lora = job.adapters();
     boolean bf16 = job.precision.equals("bf16");
-    LlamaModel model = LlamaModel.load(in.baseDir, lora);
+    LlamaModel model = seeded(job, () -> LlamaModel.load(in.baseDir, lora));
     Decoder d = Decoder.of(in.baseDir, job);
     TrainResult result;
     try {
       List<TrainerListener> all = new ArrayList<>();
-      all.add(run.logger());
-      all.addAll(listeners);
+      if (leader) {
+        all.add(run.logger());
+        all.addAll(listeners);
+      }
       TrainTask task;
       if (job.tunesPreferences()) {
-        listeners.forEach(
+        all.forEach(
             l ->
                 l.onEvent(
                     "reference",
@@ -519,7 +633,10 @@ public final class Training {
                 d.padId,
                 job.sft.packing ? d.maxLength : 0);
       }
-      result = new Trainer(job.plan(), run, task, all).train(from);
+      result = new Trainer(job.plan(), run, task, all, group).train(from);
+      if (!leader) {
+        return result; // rank 0 tests, evaluates and writes
+      }
       if (in.test != null && !job.tunesPreferences()) { // DPO's test pairs: the evaluation
         double loss = SftTask.meanLoss(model, d.encode(in.test), d.padId, bf16)[0];
         Map<String, Double> test = new LinkedHashMap<>();

@@ -1,0 +1,189 @@
+package dev.whet.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.whet.engine.Collective;
+import dev.whet.model.DecoderFiles;
+import dev.whet.model.TinyBert;
+import dev.whet.model.WeightDiff;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Data parallel against one process: 2 ranks on loopback (threads of this JVM, each in its own c10d
+ * Gloo group member) with global batch B end with the same weights as one process with batch B, and
+ * their sharded validation gives the same metrics. Dropout is 0 here: with dropout, each rank draws
+ * its own masks, which no single process draws.
+ */
+@Tag("engine")
+class DataParallelTest {
+  static final double TOLERANCE = 1e-5;
+
+  static int freePort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  static Path resource(String name) throws Exception {
+    return Path.of(DataParallelTest.class.getResource(name).toURI());
+  }
+
+  /** Trains {@code job} on 2 ranks; returns rank 0's result and checks rank 1 left no run. */
+  static TrainResult twoRanks(JobConfig job) throws Exception {
+    return twoRanks(job, job);
+  }
+
+  /** Rank 0 trains {@code job0}, rank 1 {@code job1} (the same job, unless a test says not). */
+  static TrainResult twoRanks(JobConfig job0, JobConfig job1) throws Exception {
+    int port = freePort();
+    // A thread per rank: rank 0 waits in the rendezvous for rank 1.
+    ExecutorService threads = Executors.newFixedThreadPool(2);
+    try {
+      List<Future<TrainResult>> ranks =
+          List.of(0, 1).stream()
+              .map(
+                  rank ->
+                      threads.submit(
+                          () -> {
+                            try (Collective g =
+                                Collective.join(
+                                    "127.0.0.1", port, rank, 2, Duration.ofSeconds(60))) {
+                              return Training.start((rank == 0 ? job0 : job1).copy(), g, List.of());
+                            }
+                          }))
+              .toList();
+      TrainResult zero = ranks.get(0).get(10, TimeUnit.MINUTES);
+      TrainResult one = ranks.get(1).get(10, TimeUnit.MINUTES);
+      assertEquals(zero.steps(), one.steps());
+      assertFalse(Files.exists(one.runDir()), "rank 1 deletes its scratch copy of the job");
+      return zero;
+    } finally {
+      threads.shutdownNow();
+    }
+  }
+
+  static JobConfig encoderJob(Path tmp) throws Exception {
+    Path base = TinyBert.create(tmp.resolve("tiny-bert"), 2);
+    Path data = resource("/data/sst2/dev-200.jsonl");
+    List<String> lines = Files.readAllLines(data);
+    Path train = Files.write(tmp.resolve("train.jsonl"), lines.subList(0, 150));
+    Path val = Files.write(tmp.resolve("val.jsonl"), lines.subList(150, 200));
+    JobConfig job = new JobConfig();
+    job.base = base.toString();
+    job.train = train.toString();
+    job.val = val.toString();
+    job.batchSize = 15; // odd, so shards differ in size (8 and 7 rows)
+    job.maxSteps = 6;
+    job.gradAccum = 2; // accumulation over shards too
+    job.lr = "1e-3";
+    job.evalEvery = "3"; // rank 0 validates, both ranks continue
+    job.dropout = 0;
+    job.attentionDropout = 0;
+    job.precision = "fp32";
+    job.threads = 1;
+    job.evaluate = false;
+    job.seed = 5;
+    return job;
+  }
+
+  @Test
+  void twoRanksOfAnEncoderClassifierMatchOneProcess(@TempDir Path tmp) throws Exception {
+    JobConfig job = encoderJob(tmp);
+    JobConfig one = job.copy();
+    one.out = tmp.resolve("one").toString();
+    TrainResult single = Training.start(one, List.of());
+    JobConfig dp = job.copy();
+    dp.out = tmp.resolve("dp").toString();
+    TrainResult parallel = twoRanks(dp);
+
+    assertEquals(single.steps(), parallel.steps());
+    assertEquals(single.bestStep(), parallel.bestStep());
+    assertTrue(Files.isDirectory(parallel.runDir().resolve("checkpoint-6")));
+    double worst =
+        WeightDiff.maxAbs(
+            single.modelDir().resolve("model.safetensors"),
+            parallel.modelDir().resolve("model.safetensors"));
+    System.out.println("data parallel, encoder: max |weight difference| = " + worst);
+    assertTrue(worst <= TOLERANCE, "max abs weight difference " + worst);
+    // f1 from predictions scored half by each rank and gathered.
+    assertEquals(single.bestMetric(), parallel.bestMetric(), 1e-5);
+  }
+
+  @Test
+  void ranksThatWouldStartFromDifferentWeightsRefuseToTrain(@TempDir Path tmp) throws Exception {
+    JobConfig job = encoderJob(tmp);
+    job.out = tmp.resolve("dp").toString();
+    JobConfig other = job.copy();
+    other.seed = 6; // another new head
+    ExecutionException e = assertThrows(ExecutionException.class, () -> twoRanks(job, other));
+    assertTrue(
+        e.getCause().getMessage().contains("start from different weights"),
+        e.getCause().getMessage());
+  }
+
+  @Test
+  void ranksOnDifferentTrainingFilesRefuseToTrain(@TempDir Path tmp) throws Exception {
+    JobConfig job = encoderJob(tmp);
+    job.out = tmp.resolve("dp").toString();
+    List<String> lines = Files.readAllLines(Path.of(job.train));
+    JobConfig other = job.copy();
+    other.train =
+        Files.write(tmp.resolve("other.jsonl"), lines.subList(1, lines.size())).toString();
+    ExecutionException e = assertThrows(ExecutionException.class, () -> twoRanks(job, other));
+    assertTrue(
+        e.getCause().getMessage().contains("start from different training data"),
+        e.getCause().getMessage());
+  }
+
+  @Test
+  void twoRanksOfADecoderWithLoraMatchOneProcess(@TempDir Path tmp) throws Exception {
+    JobConfig job = new JobConfig();
+    job.task = "sft";
+    job.base = resource("/models/TinyStories-656K-hf").toString();
+    job.train = resource("/data/sft/style_train.jsonl").toString();
+    job.val = resource("/data/sft/style_val.jsonl").toString();
+    job.batchSize = 8;
+    job.maxSteps = 5;
+    job.lr = "5e-3";
+    job.maxLength = 64;
+    job.seed = 3;
+    job.lora.rank = 8;
+    job.lora.dropout = 0;
+    job.lora.targets = List.of("q", "k", "v", "o", "gate", "up", "down");
+    job.precision = "fp32";
+    job.threads = 1;
+    job.evaluate = false;
+
+    JobConfig one = job.copy();
+    one.out = tmp.resolve("one").toString();
+    TrainResult single = Training.start(one, List.of());
+    JobConfig dp = job.copy();
+    dp.out = tmp.resolve("dp").toString();
+    TrainResult parallel = twoRanks(dp);
+
+    assertEquals(single.steps(), parallel.steps());
+    double worst =
+        WeightDiff.maxAbs(
+            single.modelDir().resolve(DecoderFiles.ADAPTER_WEIGHTS),
+            parallel.modelDir().resolve(DecoderFiles.ADAPTER_WEIGHTS));
+    System.out.println("data parallel, decoder with LoRA: max |adapter difference| = " + worst);
+    assertTrue(worst <= TOLERANCE, "max abs adapter difference " + worst);
+    // Validation loss, scored half by each rank and summed.
+    assertEquals(single.bestMetric(), parallel.bestMetric(), 1e-5);
+  }
+}
