@@ -78,6 +78,11 @@
     return v.toPrecision(4).replace(/\.?0+$/, "");
   }
 
+  // An interval's bounds: "0.810–0.840", or "-5.449 to -5.133" where a dash would read as a minus.
+  function range(i) {
+    return fixed(i.low) + (i.low < 0 || i.high < 0 ? " to " : "–") + fixed(i.high);
+  }
+
   // Scores in a banner or table: always three decimals, so that they line up and compare.
   function fixed(v) {
     return typeof v === "number" && Number.isFinite(v) ? v.toFixed(3) : "—";
@@ -453,7 +458,7 @@
     function showTable(jobs, names) {
       const requested = (j) => ((j.whet && j.whet.request) || {}).hyperparameters || {};
       const options = (j) => Object.entries((j.whet && j.whet.options) || {}).filter(([k]) => k !== "task" && k !== "method").map(([k, v]) => k + ": " + JSON.stringify(v)).join(", ") || "—";
-      const interval = (hl) => (hl && hl.interval ? fixed(hl.interval.low) + "–" + fixed(hl.interval.high) : "—");
+      const interval = (hl) => (hl && hl.interval ? range(hl.interval) : "—");
       const seconds = (j) => (j.finished_at && j.created_at ? j.finished_at - j.created_at : null);
       const rows = [
         ["Status", (j) => j.status],
@@ -828,7 +833,7 @@
         return;
       }
       banner.className = "banner outcome-" + hl.outcome;
-      const interval = hl.interval ? " (95% interval " + fixed(hl.interval.low) + "–" + fixed(hl.interval.high) + ")" : "";
+      const interval = hl.interval ? " (95% interval " + range(hl.interval) + ")" : "";
       banner.append(
         h("p", { class: "banner-title", text: hl.sentence }),
         h("p", {}, "Fine-tuned " + hl.words + ": ", h("strong", { text: fixed(hl.value) }), interval + (hl.best_description ? " · best cheaper method: " + hl.best_description + " " + fixed(hl.best_value) : "") + "."),

@@ -462,6 +462,7 @@ class DashboardBrowserTest {
           wait.until(
               x -> textOf(x, "#verdict-banner").isEmpty() ? null : textOf(x, "#verdict-banner"));
       assertTrue(dpoBanner.contains("log-likelihood"), dpoBanner);
+      assertTrue(dpoBanner.matches("(?s).*interval -[0-9.]+ to -[0-9.]+.*"), dpoBanner);
       String systems =
           text(wait.until(x -> x.findElement(By.cssSelector("#generative-baselines"))));
       for (String system :
