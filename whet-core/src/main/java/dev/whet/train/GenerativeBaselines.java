@@ -130,7 +130,11 @@ public final class GenerativeBaselines {
     List<List<SftData.Query>> nearest = null;
     List<List<String>> passages = null;
     if ((shots > 0) || o.documents() != null) {
-      log.accept("embedding questions, training examples and documents for retrieval");
+      log.accept(
+          "embedding the questions"
+              + (shots > 0 ? ", the training examples" : "")
+              + (o.documents() != null ? ", the documents" : "")
+              + " for retrieval");
       try (Encoder encoder = Encoder.load(ModelCatalog.resolve(ModelCatalog.DEFAULT), 256)) {
         float[][] q = encoder.embed(queries.stream().map(SftData.Query::searchText).toList());
         if (shots > 0) {
