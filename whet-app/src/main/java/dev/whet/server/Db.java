@@ -75,7 +75,13 @@ final class Db implements AutoCloseable {
             seq {serial}, id TEXT NOT NULL UNIQUE, project TEXT NOT NULL,
             completion_id TEXT NOT NULL, rating INTEGER, preferred TEXT, comment TEXT,
             created_at BIGINT NOT NULL)""",
-          "CREATE INDEX feedback_project ON feedback (project, seq)");
+          "CREATE INDEX feedback_project ON feedback (project, seq)",
+          // A job trained by several servers (whet.workers): where its group meets, and who joined.
+          "ALTER TABLE jobs ADD COLUMN rendezvous TEXT",
+          """
+          CREATE TABLE job_members (
+            job_id TEXT NOT NULL, epoch TEXT NOT NULL, rank INTEGER NOT NULL, owner TEXT NOT NULL,
+            UNIQUE (job_id, epoch, rank))""");
 
   @FunctionalInterface
   interface Work<T> {

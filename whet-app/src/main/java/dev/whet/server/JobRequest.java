@@ -36,6 +36,7 @@ import java.util.Set;
  * @param methodType {@code supervised} or {@code dpo} as the request's {@code method.type} says, or
  *     null when it does not
  * @param beta DPO's β, null for auto
+ * @param workers how many servers train the job together ({@code whet.workers}; null: one)
  * @param whet the Whet options as {@code key=value} overrides
  */
 record JobRequest(
@@ -50,6 +51,7 @@ record JobRequest(
     Map<String, String> metadata,
     String methodType,
     Double beta,
+    Integer workers,
     List<String> whet) {
 
   /** Job keys the OpenAI fields (or the server) set; not accepted under {@code whet}. */
@@ -156,7 +158,20 @@ record JobRequest(
     }
     List<String> whet = new ArrayList<>();
     ObjectNode w = Requests.optionalObject(body, "whet", "whet");
+    Integer workers = null;
     if (w != null) {
+      w = w.deepCopy();
+      JsonNode n = w.remove("workers"); // the service's, not the job's: who trains it
+      if (n != null && !n.isNull()) {
+        if (!n.isIntegralNumber() || n.asInt() < 1 || n.asInt() > 64) {
+          throw ApiError.invalid(
+              "Invalid value for 'whet.workers': expected a whole number from 1 to 64, got "
+                  + n
+                  + ".",
+              "whet.workers");
+        }
+        workers = n.asInt();
+      }
       flatten("", w, whet);
     }
     return new JobRequest(
@@ -171,7 +186,13 @@ record JobRequest(
         metadata,
         type,
         beta,
+        workers,
         whet);
+  }
+
+  /** How many servers train the job together (1 unless {@code whet.workers} says more). */
+  int workerCount() {
+    return workers == null ? 1 : workers;
   }
 
   /** {@code "auto"} → null, a positive number → it; anything else 400. */

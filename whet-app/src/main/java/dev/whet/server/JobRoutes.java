@@ -166,6 +166,7 @@ final class JobRoutes implements Routes {
           "invalid_file");
     }
     checkBase(req.model(), baseDir, config);
+    checkWorkers(req, config);
     JobEstimate estimate =
         JobEstimate.of(
             config,
@@ -223,6 +224,37 @@ final class JobRoutes implements Routes {
   }
 
   /** A decoder base for sft, an encoder base for the classifier tasks; else 400 saying which. */
+  /**
+   * A job for several servers ({@code whet.workers}) needs servers that share a database to find
+   * one another through, and a task that data parallelism keeps the same.
+   */
+  private void checkWorkers(JobRequest req, JobConfig config) {
+    int n = req.workerCount();
+    if (n == 1) {
+      return;
+    }
+    if (store.dialect() == Db.Dialect.SQLITE) {
+      throw ApiError.invalid(
+          "whet.workers: "
+              + n
+              + " needs several servers sharing a PostgreSQL database (whet serve --db"
+              + " postgresql://…) to form the group; with SQLite one server trains each job.",
+          "whet.workers");
+    }
+    if (config.trainsEmbeddings() || config.method.equals("setfit")) {
+      throw ApiError.invalid(
+          "whet.workers: "
+              + n
+              + ": "
+              + (config.trainsEmbeddings()
+                  ? "embed and similarity jobs learn from in-batch negatives, which splitting a"
+                      + " batch over servers changes"
+                  : "SetFit trains in its own loop")
+              + "; train this job on one server.",
+          "whet.workers");
+    }
+  }
+
   private static void checkBase(String model, Path baseDir, JobConfig config) {
     boolean decoder;
     try {
@@ -505,6 +537,9 @@ final class JobRoutes implements Routes {
    */
   private static Map<String, JsonNode> options(JobRequest req) {
     Map<String, JsonNode> out = new LinkedHashMap<>();
+    if (req.workerCount() > 1) {
+      out.put("workers", Http.tree(Integer.toString(req.workerCount())));
+    }
     for (String o : req.whet()) {
       int eq = o.indexOf('=');
       out.put(o.substring(0, eq), Http.tree(o.substring(eq + 1)));

@@ -530,6 +530,83 @@ final class Store implements AutoCloseable {
         });
   }
 
+  // --- groups of servers training one job (whet.workers)
+
+  /**
+   * Publishes where a job's group meets ({@code rendezvous}: JSON with epoch, host, port, world,
+   * resume), fenced by the lease; null takes it down.
+   */
+  boolean publishGroup(String jobId, String owner, String rendezvous) {
+    return db.tx(
+            c ->
+                update(
+                    c,
+                    "UPDATE jobs SET rendezvous = ? WHERE id = ? AND lease_owner = ?",
+                    rendezvous,
+                    jobId,
+                    owner))
+        == 1;
+  }
+
+  /**
+   * A place in a forming group of another server's running job: the job, its rendezvous and the
+   * rank taken (1 to world − 1, one per server and epoch), or null when no group is looking for
+   * members. Two servers racing for a rank: the unique key lets one in.
+   */
+  Member joinGroup(String owner) {
+    return db.tx(
+        c -> {
+          List<Job> forming =
+              all(
+                  c,
+                  Store::job,
+                  "SELECT * FROM jobs WHERE status = 'running' AND rendezvous IS NOT NULL"
+                      + " AND lease_owner <> ? ORDER BY seq",
+                  owner);
+          for (Job j : forming) {
+            String rendezvous =
+                one(c, r -> r.getString(1), "SELECT rendezvous FROM jobs WHERE id = ?", j.id());
+            if (rendezvous == null) continue;
+            com.fasterxml.jackson.databind.JsonNode g = Http.tree(rendezvous);
+            String epoch = g.path("epoch").asText();
+            List<String> owners =
+                all(
+                    c,
+                    r -> r.getString(1),
+                    "SELECT owner FROM job_members WHERE job_id = ? AND epoch = ?",
+                    j.id(),
+                    epoch);
+            int world = g.path("world").asInt();
+            if (owners.contains(owner) || owners.size() >= world - 1) continue;
+            int rank = owners.size() + 1;
+            update(
+                c,
+                "INSERT INTO job_members (job_id, epoch, rank, owner) VALUES (?, ?, ?, ?)",
+                j.id(),
+                epoch,
+                rank,
+                owner);
+            return new Member(j, g, rank);
+          }
+          return null;
+        });
+  }
+
+  /** A server's place in another server's job: {@code rendezvous} as published, and its rank. */
+  record Member(Job job, com.fasterxml.jackson.databind.JsonNode rendezvous, int rank) {}
+
+  /** A running job back in the queue (its group lost a member): the next claim resumes it. */
+  void requeue(String jobId, String owner) {
+    db.tx(
+        c ->
+            update(
+                c,
+                "UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_until = NULL,"
+                    + " rendezvous = NULL WHERE id = ? AND lease_owner = ? AND status = 'running'",
+                jobId,
+                owner));
+  }
+
   /** Who runs a job: its status and the server holding its lease (null when none). */
   record Lease(String status, String owner) {}
 

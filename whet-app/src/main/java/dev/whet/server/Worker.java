@@ -2,6 +2,7 @@ package dev.whet.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.whet.WhetException;
+import dev.whet.engine.Collective;
 import dev.whet.train.JobConfig;
 import dev.whet.train.JobEstimate;
 import dev.whet.train.RunDir;
@@ -43,6 +44,9 @@ final class Worker implements AutoCloseable {
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().name("whet-lease").daemon().factory());
   private volatile boolean stopping;
+
+  /** The group of another server's job this one trains in, while it does: closed on shutdown. */
+  private volatile Collective memberOf;
 
   Worker(Store store, Blobs blobs, Path home, long leaseSeconds, int trainThreads) {
     this.store = store;
@@ -88,6 +92,9 @@ final class Worker implements AutoCloseable {
       } catch (RuntimeException e) {
         LOG.warn("cannot claim jobs: {}", e.getMessage());
         job = null;
+      }
+      if (job == null && joinAGroup()) {
+        continue;
       }
       if (job == null) {
         synchronized (signal) {
@@ -141,6 +148,17 @@ final class Worker implements AutoCloseable {
           "job {}: another server holds its lease now (this one was paused or cut off past it);"
               + " stopped without writing",
           job.id());
+    } catch (Collective.GroupLost e) {
+      // Said while this server still holds the job (events are fenced by the lease), then let go.
+      lastWord(
+          events,
+          job,
+          "warn",
+          "A server of the job's group stopped ("
+              + forUsers.apply(e.getMessage())
+              + "): the job is queued again and resumes from its last checkpoint when a group"
+              + " forms.");
+      store.requeue(job.id(), owner);
     } catch (JobEvents.Stopped e) {
       store.releaseLease(job.id(), owner);
       lastWord(
@@ -164,7 +182,6 @@ final class Worker implements AutoCloseable {
 
   private TrainResult train(Store.Job job, JobEvents events) {
     RunDir run = new RunDir(Path.of(job.runDir()));
-    List<dev.whet.train.TrainerListener> listeners = List.of(events);
     if (Files.isRegularFile(run.jobYaml())) {
       // The job ran before and its server stopped: continue where the run's files say.
       List<Path> saved = run.checkpoints();
@@ -181,24 +198,129 @@ final class Worker implements AutoCloseable {
         return finishedBefore(run, saved);
       }
       store.deleteMetricsAfter(job.id(), from); // trained and reported again from the checkpoint
-      return Training.resume(run.path().toString(), listeners);
+      return inGroup(job, true, events);
     }
     if (job.status().equals("running")) {
       events.message("warn", "Job restarted after interruption before training began");
     }
     events.message("info", "Fine-tuning job started");
+    return inGroup(job, false, events);
+  }
+
+  /**
+   * Trains the job here, or as rank 0 of a group of servers when it asks for {@code whet.workers}:
+   * the group's meeting place is published with the job for other servers to find ({@link
+   * #joinAGroup}), and taken down when training ends.
+   */
+  private TrainResult inGroup(Store.Job job, boolean resume, JobEvents events) {
     JobRequest req = JobRequest.fromJson(job.request());
-    JobConfig config =
-        req.toConfig(
-            blobPath(job.project(), req.trainingFile()),
-            req.validationFile() == null ? null : blobPath(job.project(), req.validationFile()),
-            taskOf(job.project(), req.trainingFile()),
-            run.path(),
-            trainThreads,
-            ModelResolver.isFineTuned(req.model())
-                ? new ModelResolver(store).resolve(new Caller(job.project(), null), req.model())
-                : null);
-    return Training.start(config, listeners);
+    RunDir run = new RunDir(Path.of(job.runDir()));
+    int world = req.workerCount();
+    if (world == 1) {
+      return resume
+          ? Training.resume(run.path().toString(), List.of(events))
+          : Training.start(config(job, req, run), List.of(events));
+    }
+    String host = groupHost();
+    int port;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      port = s.getLocalPort();
+    } catch (IOException e) {
+      throw new WhetException("no free port for the job's group (" + e.getMessage() + ")", e);
+    }
+    Map<String, Object> meeting = new LinkedHashMap<>();
+    meeting.put("epoch", Store.newId(""));
+    meeting.put("host", host);
+    meeting.put("port", port);
+    meeting.put("world", world);
+    meeting.put("resume", resume);
+    store.publishGroup(job.id(), owner, Http.text(meeting));
+    events.message(
+        "info",
+        "Waiting for " + (world - 1) + " more server(s) to join the job's group at " + host);
+    try (Collective group = Collective.join(host, port, 0, world, groupTimeout())) {
+      events.message("info", "Training on a group of " + world + " servers");
+      return resume
+          ? Training.resume(run.path().toString(), group, List.of(events))
+          : Training.start(config(job, req, run), group, List.of(events));
+    } finally {
+      store.publishGroup(job.id(), owner, null);
+    }
+  }
+
+  /**
+   * With no job of its own to run, joins another server's forming group, if any, and trains its
+   * part to the end (its rank writes nothing: the job's own server does). True when it did.
+   */
+  private boolean joinAGroup() {
+    Store.Member m;
+    try {
+      m = store.joinGroup(owner);
+    } catch (RuntimeException e) {
+      return false; // another server took that rank first, or the database is away: look again
+    }
+    if (m == null) {
+      return false;
+    }
+    Store.Job job = m.job();
+    JsonNode g = m.rendezvous();
+    int world = g.path("world").asInt();
+    LOG.info("job {}: joining its group as rank {} of {}", job.id(), m.rank(), world);
+    RunDir run = new RunDir(Path.of(job.runDir()));
+    try (Collective group =
+        Collective.join(
+            g.path("host").asText(), g.path("port").asInt(), m.rank(), world, groupTimeout())) {
+      memberOf = group;
+      if (g.path("resume").asBoolean()) {
+        Training.resume(run.path().toString(), group, List.of());
+      } else {
+        Training.start(config(job, JobRequest.fromJson(job.request()), run), group, List.of());
+      }
+      LOG.info("job {}: rank {} finished its part", job.id(), m.rank());
+    } catch (RuntimeException e) {
+      LOG.warn("job {}: rank {} stopped: {}", job.id(), m.rank(), e.getMessage());
+    } finally {
+      memberOf = null;
+    }
+    return true;
+  }
+
+  /**
+   * The address other servers reach this one at for a job's group: {@code whet.group.host} or
+   * {@code WHET_GROUP_HOST}, else this machine's address.
+   */
+  private static String groupHost() {
+    String h = System.getProperty("whet.group.host", System.getenv("WHET_GROUP_HOST"));
+    if (h != null && !h.isBlank()) {
+      return h;
+    }
+    try {
+      return java.net.InetAddress.getLocalHost().getHostAddress();
+    } catch (java.net.UnknownHostException e) {
+      return "127.0.0.1";
+    }
+  }
+
+  /**
+   * How long a group may take to form, and a rank to answer within it: {@code whet.group.timeout}
+   * seconds (120 by default; a server that stops without closing its connections is noticed after
+   * it).
+   */
+  static java.time.Duration groupTimeout() {
+    return java.time.Duration.ofSeconds(Long.getLong("whet.group.timeout", 120));
+  }
+
+  /** The job as every rank trains it: the same request, files and run directory. */
+  private JobConfig config(Store.Job job, JobRequest req, RunDir run) {
+    return req.toConfig(
+        blobPath(job.project(), req.trainingFile()),
+        req.validationFile() == null ? null : blobPath(job.project(), req.validationFile()),
+        taskOf(job.project(), req.trainingFile()),
+        run.path(),
+        trainThreads,
+        ModelResolver.isFineTuned(req.model())
+            ? new ModelResolver(store).resolve(new Caller(job.project(), null), req.model())
+            : null);
   }
 
   /** A run that finished training before its server stopped: its model is already saved. */
@@ -339,6 +461,10 @@ final class Worker implements AutoCloseable {
   public void close() {
     stopping = true;
     wake();
+    Collective joined = memberOf;
+    if (joined != null) {
+      joined.leave(); // its training stops at its next exchange; the job's server requeues it
+    }
     if (thread.isAlive()) {
       try {
         thread.join(60_000);

@@ -331,6 +331,27 @@ class ServerJobsTest {
   }
 
   @Test
+  void severalWorkersNeedPostgres() {
+    String file = upload(List.of("{\"text\": \"good\", \"label\": \"pos\"}"), "w.jsonl");
+    for (String workers : List.of("2", "0", "\"two\"")) {
+      TestServer.Response r =
+          s.post(
+              "/v1/fine_tuning/jobs",
+              "{\"model\": \"tiny\", \"training_file\": \""
+                  + file
+                  + "\", \"whet\": {\"workers\": "
+                  + workers
+                  + "}}",
+              s.key);
+      assertEquals(400, r.status(), r.body());
+      assertEquals("whet.workers", r.json().at("/error/param").asText(), r.body());
+      if (workers.equals("2")) {
+        assertTrue(r.body().contains("PostgreSQL"), r.body());
+      }
+    }
+  }
+
+  @Test
   void preferencePairsTrainWithDpoOnlyAndDpoOnlyOnPreferencePairs() {
     String prefs =
         upload(

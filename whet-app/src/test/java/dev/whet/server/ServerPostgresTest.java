@@ -301,6 +301,173 @@ class ServerPostgresTest {
     }
   }
 
+  /**
+   * Issue 20: a job asking for {@code whet.workers: 2} is trained by two servers sharing the
+   * database, one the job's own (rank 0, which writes the run), the other joining the group it
+   * publishes; the model equals one server's training of the same job.
+   */
+  @Test
+  void twoServersTrainOneJobTogether() throws Exception {
+    Path home = dir.resolve("group");
+    dev.whet.model.TinyBert.create(home.resolve("models").resolve("tiny-bert"), 3);
+    String key;
+    try (ApiKeys keys = ApiKeys.open(home, url)) {
+      key = keys.create("group", "group").key();
+    }
+    System.setProperty("whet.home", home.toString());
+    System.setProperty("whet.group.host", "127.0.0.1");
+    try (WhetServer a = WhetServer.builder().home(home).db(url).port(0).trainThreads(1).start();
+        WhetServer b = WhetServer.builder().home(home).db(url).port(0).trainThreads(1).start()) {
+      String file = upload(a, key).json().get("id").asText();
+      String[] models = new String[2];
+      for (int workers : new int[] {2, 1}) {
+        String job =
+            """
+            {"model": "tiny-bert", "training_file": "%s", "seed": 3,
+             "hyperparameters": {"n_epochs": 3, "batch_size": 4},
+             "whet": {"workers": %d, "dropout": 0, "precision": "fp32", "evaluate": false,
+                      "max_length": 32}}
+            """
+                .formatted(file, workers);
+        TestServer.Response created =
+            send(
+                a,
+                java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create(
+                            "http://127.0.0.1:" + a.port() + "/v1/fine_tuning/jobs"))
+                    .header("Content-Type", "application/json")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(job)),
+                key);
+        assertEquals(200, created.status(), created.body());
+        String id = created.json().get("id").asText();
+        var done = get(a, "/v1/fine_tuning/jobs/" + id, key).json();
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+        while (!List.of("succeeded", "failed", "cancelled").contains(done.get("status").asText())
+            && System.nanoTime() < deadline) {
+          Thread.sleep(200);
+          done = get(a, "/v1/fine_tuning/jobs/" + id, key).json();
+        }
+        assertEquals("succeeded", done.get("status").asText(), done.toString());
+        Path model = Path.of(done.at("/whet/run_dir").asText()).resolve("model");
+        models[workers - 1] = model.resolve("model.safetensors").toString();
+        var info = TestServer.JSON.readTree(model.resolve("whet.json").toFile());
+        if (workers == 2) {
+          assertEquals(2, info.get("world_size").asInt(), info.toString());
+          assertTrue(
+              events(a, id, key).contains("Training on a group of 2 servers"),
+              events(a, id, key).toString());
+        } else {
+          assertNull(info.get("world_size"), "one server alone");
+        }
+      }
+      double worst = dev.whet.model.WeightDiff.maxAbs(Path.of(models[0]), Path.of(models[1]));
+      System.out.println("two servers vs one: max |weight difference| = " + worst);
+      assertTrue(worst <= 1e-5, "max abs weight difference " + worst);
+    } finally {
+      System.clearProperty("whet.home");
+      System.clearProperty("whet.group.host");
+    }
+  }
+
+  /**
+   * Issue 20: a server of the group stops mid-run; the job's own server notices at the next
+   * exchange, queues the job again, and it resumes from its checkpoint once another server joins.
+   */
+  @Test
+  void aJobWhoseGroupLostAServerResumesWhenAnotherJoins() throws Exception {
+    Path home = dir.resolve("lost");
+    dev.whet.model.TinyBert.create(home.resolve("models").resolve("tiny-bert"), 3);
+    String key;
+    try (ApiKeys keys = ApiKeys.open(home, url)) {
+      key = keys.create("lost", "lost").key();
+    }
+    System.setProperty("whet.home", home.toString());
+    System.setProperty("whet.group.host", "127.0.0.1");
+    System.setProperty("whet.group.timeout", "10"); // B's loss noticed within 10 s
+    String id = null;
+    try (WhetServer a = WhetServer.builder().home(home).db(url).port(0).trainThreads(1).start()) {
+      try {
+        String file = upload(a, key).json().get("id").asText();
+        String job =
+            """
+          {"model": "tiny-bert", "training_file": "%s", "seed": 3,
+           "hyperparameters": {"n_epochs": 100, "batch_size": 4},
+           "whet": {"workers": 2, "dropout": 0, "precision": "fp32", "evaluate": false,
+                    "max_length": 32}}
+          """
+                .formatted(file);
+        TestServer.Response created =
+            send(
+                a,
+                java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create(
+                            "http://127.0.0.1:" + a.port() + "/v1/fine_tuning/jobs"))
+                    .header("Content-Type", "application/json")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(job)),
+                key);
+        assertEquals(200, created.status(), created.body());
+        id = created.json().get("id").asText();
+        // Server A alone cannot train it: it waits for a second server.
+        Thread.sleep(1500);
+        assertTrue(events(a, id, key).stream().anyMatch(e -> e.startsWith("Waiting for 1 more")));
+        try (WhetServer b =
+            WhetServer.builder().home(home).db(url).port(0).trainThreads(1).start()) {
+          long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+          while (!events(a, id, key).contains("saved checkpoint-30")
+              && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+          }
+        } // B stops mid-run
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+        while (events(a, id, key).stream()
+                .noneMatch(e -> e.startsWith("A server of the job's group"))
+            && System.nanoTime() < deadline) {
+          Thread.sleep(100);
+        }
+        assertTrue(
+            events(a, id, key).stream().anyMatch(e -> e.startsWith("A server of the job's group")),
+            events(a, id, key).toString());
+        try (WhetServer c =
+            WhetServer.builder().home(home).db(url).port(0).trainThreads(1).start()) {
+          var done = get(a, "/v1/fine_tuning/jobs/" + id, key).json();
+          deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+          while (!List.of("succeeded", "failed", "cancelled").contains(done.get("status").asText())
+              && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+            done = get(a, "/v1/fine_tuning/jobs/" + id, key).json();
+          }
+          assertEquals("succeeded", done.get("status").asText(), done.toString());
+          List<String> said = events(a, id, key);
+          assertTrue(
+              said.stream().anyMatch(e -> e.startsWith("Job resumed after interruption")),
+              said.toString());
+          var info =
+              TestServer.JSON.readTree(
+                  Path.of(done.at("/whet/run_dir").asText()).resolve("model/whet.json").toFile());
+          assertEquals(2, info.get("world_size").asInt());
+        }
+      } finally {
+        if (id != null) { // nothing left queued for the other tests' servers
+          send(
+              a,
+              java.net.http.HttpRequest.newBuilder(
+                      java.net.URI.create(
+                          "http://127.0.0.1:"
+                              + a.port()
+                              + "/v1/fine_tuning/jobs/"
+                              + id
+                              + "/cancel"))
+                  .POST(java.net.http.HttpRequest.BodyPublishers.noBody()),
+              key);
+        }
+      }
+    } finally {
+      System.clearProperty("whet.home");
+      System.clearProperty("whet.group.host");
+      System.clearProperty("whet.group.timeout");
+    }
+  }
+
   private static void signal(Process p, String signal) throws Exception {
     new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).start().waitFor();
   }

@@ -139,7 +139,22 @@ public final class Collective implements AutoCloseable {
     return out;
   }
 
+  private volatile boolean leaving;
+
+  /**
+   * Asks this rank to leave at its next exchange (from another thread: a server shutting down):
+   * that exchange fails as a lost group here, and the other ranks find this one gone.
+   */
+  public void leave() {
+    leaving = true;
+  }
+
   private void reduce(List<Tensor> bucket) {
+    if (leaving) {
+      close(); // the others' exchanges fail now, as if this process had stopped
+      throw new GroupLost(
+          "rank " + rank + " of " + world + " left the group (its process is stopping)", null);
+    }
     TensorVector flat = new TensorVector();
     for (Tensor t : bucket) flat.push_back(t.reshape(-1));
     Tensor packed = bucket.size() == 1 ? bucket.get(0) : torch.cat(flat);
@@ -149,7 +164,7 @@ public final class Collective implements AutoCloseable {
       done = work._wait(new Milliseconds(timeout.toMillis()));
     } catch (RuntimeException e) {
       // Gloo reports a peer that died as a closed connection, at once.
-      throw new WhetException(
+      throw new GroupLost(
           "rank "
               + rank
               + " of "
@@ -161,7 +176,7 @@ public final class Collective implements AutoCloseable {
           e);
     }
     if (!done) {
-      throw new WhetException(
+      throw new GroupLost(
           "rank "
               + rank
               + " of "
@@ -169,7 +184,8 @@ public final class Collective implements AutoCloseable {
               + ": an all-reduce did not finish within "
               + timeout.toSeconds()
               + " s (another rank is stuck or gone); the run stops here and continues with"
-              + " --resume");
+              + " --resume",
+          null);
     }
     if (bucket.size() == 1) return;
     long at = 0;
@@ -180,9 +196,24 @@ public final class Collective implements AutoCloseable {
     }
   }
 
-  /** Leaves the group: its connections and threads end; the process may then exit. */
+  /** A rank of the group stopped or became unreachable mid-run: the run can resume. */
+  public static final class GroupLost extends WhetException {
+    GroupLost(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  private final java.util.concurrent.atomic.AtomicBoolean closed =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  /**
+   * Leaves the group: its connections and threads end; the process may then exit. Once: another
+   * thread may close it to stop a rank (a server shutting down), its own thread then again.
+   */
   @Override
   public void close() {
-    group.shutdown();
+    if (closed.compareAndSet(false, true)) {
+      group.shutdown();
+    }
   }
 }
