@@ -309,11 +309,7 @@ class ServerPostgresTest {
   @Test
   void twoServersTrainOneJobTogether() throws Exception {
     Path home = dir.resolve("group");
-    dev.whet.model.TinyBert.create(home.resolve("models").resolve("tiny-bert"), 3);
-    String key;
-    try (ApiKeys keys = ApiKeys.open(home, url)) {
-      key = keys.create("group", "group").key();
-    }
+    String key = groupHome(home);
     System.setProperty("whet.home", home.toString());
     System.setProperty("whet.group.host", "127.0.0.1");
     try (WhetServer a = WhetServer.builder().home(home).db(url).port(0).trainThreads(1).start();
@@ -329,24 +325,10 @@ class ServerPostgresTest {
                       "max_length": 32}}
             """
                 .formatted(file, workers);
-        TestServer.Response created =
-            send(
-                a,
-                java.net.http.HttpRequest.newBuilder(
-                        java.net.URI.create(
-                            "http://127.0.0.1:" + a.port() + "/v1/fine_tuning/jobs"))
-                    .header("Content-Type", "application/json")
-                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(job)),
-                key);
+        TestServer.Response created = postJob(a, job, key);
         assertEquals(200, created.status(), created.body());
         String id = created.json().get("id").asText();
-        var done = get(a, "/v1/fine_tuning/jobs/" + id, key).json();
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
-        while (!List.of("succeeded", "failed", "cancelled").contains(done.get("status").asText())
-            && System.nanoTime() < deadline) {
-          Thread.sleep(200);
-          done = get(a, "/v1/fine_tuning/jobs/" + id, key).json();
-        }
+        var done = ended(a, id, key);
         assertEquals("succeeded", done.get("status").asText(), done.toString());
         Path model = Path.of(done.at("/whet/run_dir").asText()).resolve("model");
         models[workers - 1] = model.resolve("model.safetensors").toString();
@@ -376,11 +358,7 @@ class ServerPostgresTest {
   @Test
   void aJobWhoseGroupLostAServerResumesWhenAnotherJoins() throws Exception {
     Path home = dir.resolve("lost");
-    dev.whet.model.TinyBert.create(home.resolve("models").resolve("tiny-bert"), 3);
-    String key;
-    try (ApiKeys keys = ApiKeys.open(home, url)) {
-      key = keys.create("lost", "lost").key();
-    }
+    String key = groupHome(home);
     System.setProperty("whet.home", home.toString());
     System.setProperty("whet.group.host", "127.0.0.1");
     System.setProperty("whet.group.timeout", "10"); // B's loss noticed within 10 s
@@ -396,15 +374,7 @@ class ServerPostgresTest {
                     "max_length": 32}}
           """
                 .formatted(file);
-        TestServer.Response created =
-            send(
-                a,
-                java.net.http.HttpRequest.newBuilder(
-                        java.net.URI.create(
-                            "http://127.0.0.1:" + a.port() + "/v1/fine_tuning/jobs"))
-                    .header("Content-Type", "application/json")
-                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(job)),
-                key);
+        TestServer.Response created = postJob(a, job, key);
         assertEquals(200, created.status(), created.body());
         id = created.json().get("id").asText();
         // Server A alone cannot train it: it waits for a second server.
@@ -429,13 +399,7 @@ class ServerPostgresTest {
             events(a, id, key).toString());
         try (WhetServer c =
             WhetServer.builder().home(home).db(url).port(0).trainThreads(1).start()) {
-          var done = get(a, "/v1/fine_tuning/jobs/" + id, key).json();
-          deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
-          while (!List.of("succeeded", "failed", "cancelled").contains(done.get("status").asText())
-              && System.nanoTime() < deadline) {
-            Thread.sleep(200);
-            done = get(a, "/v1/fine_tuning/jobs/" + id, key).json();
-          }
+          var done = ended(a, id, key);
           assertEquals("succeeded", done.get("status").asText(), done.toString());
           List<String> said = events(a, id, key);
           assertTrue(
@@ -466,6 +430,37 @@ class ServerPostgresTest {
       System.clearProperty("whet.group.host");
       System.clearProperty("whet.group.timeout");
     }
+  }
+
+  /** A WHET_HOME with the tiny encoder as a base model; a key of its own project. */
+  private static String groupHome(Path home) throws IOException {
+    dev.whet.model.TinyBert.create(home.resolve("models").resolve("tiny-bert"), 3);
+    try (ApiKeys keys = ApiKeys.open(home, url)) {
+      return keys.create("group", home.getFileName().toString()).key();
+    }
+  }
+
+  private static TestServer.Response postJob(WhetServer s, String json, String key) {
+    return send(
+        s,
+        java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + s.port() + "/v1/fine_tuning/jobs"))
+            .header("Content-Type", "application/json")
+            .POST(java.net.http.HttpRequest.BodyPublishers.ofString(json)),
+        key);
+  }
+
+  /** The job once it has ended (or after 3 minutes, as it then is). */
+  private static com.fasterxml.jackson.databind.JsonNode ended(WhetServer s, String id, String key)
+      throws InterruptedException {
+    var job = get(s, "/v1/fine_tuning/jobs/" + id, key).json();
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+    while (!List.of("succeeded", "failed", "cancelled").contains(job.get("status").asText())
+        && System.nanoTime() < deadline) {
+      Thread.sleep(200);
+      job = get(s, "/v1/fine_tuning/jobs/" + id, key).json();
+    }
+    return job;
   }
 
   private static void signal(Process p, String signal) throws Exception {
