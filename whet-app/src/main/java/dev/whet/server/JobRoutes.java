@@ -241,17 +241,10 @@ final class JobRoutes implements Routes {
               + " postgresql://…) to form the group; with SQLite one server trains each job.",
           "whet.workers");
     }
-    if (config.trainsEmbeddings() || config.method.equals("setfit")) {
+    String why = config.whyNotDataParallel();
+    if (why != null) {
       throw ApiError.invalid(
-          "whet.workers: "
-              + n
-              + ": "
-              + (config.trainsEmbeddings()
-                  ? "embed and similarity jobs learn from in-batch negatives, which splitting a"
-                      + " batch over servers changes"
-                  : "SetFit trains in its own loop")
-              + "; train this job on one server.",
-          "whet.workers");
+          "whet.workers: " + n + ": " + why + "; train this job on one server.", "whet.workers");
     }
   }
 

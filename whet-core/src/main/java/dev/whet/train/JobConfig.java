@@ -427,6 +427,18 @@ public final class JobConfig {
     return !trainsDecoder() && dev.whet.data.Task.parse(task).embeds();
   }
 
+  /**
+   * Why this job cannot be split over data-parallel ranks (or servers), or null when it can:
+   * embedding tasks learn from in-batch negatives, which splitting a batch changes, and SetFit
+   * trains in its own loop.
+   */
+  public String whyNotDataParallel() {
+    if (trainsEmbeddings()) {
+      return "embed and similarity learn from in-batch negatives, which splitting a batch changes";
+    }
+    return method.equals("setfit") ? "setfit trains in its own loop" : null;
+  }
+
   /** What the training loop reads: this job, resolved, as a typed record. */
   public TrainingPlan plan() {
     return TrainingPlan.of(this);

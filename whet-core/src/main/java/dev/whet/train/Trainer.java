@@ -502,22 +502,35 @@ public final class Trainer {
 
   private TrainResult finish(
       long steps, double best, long bestStep, long tokens, double seconds, boolean stoppedEarly) {
-    if (group != null && group.rank() != 0) {
-      // Rank 0 saves the model; this rank's result says how far it got.
-      return new TrainResult(
-          run.path(),
-          run.model(),
-          plan.metric(),
-          best,
-          bestStep,
-          steps,
-          seconds,
-          tokens,
-          stoppedEarly,
-          Map.of(),
-          Map.of(),
-          null);
+    Map<String, Double> finalEval = Map.of();
+    if (group == null || group.rank() == 0) { // rank 0 saves the model; another only reports
+      finalEval = saveModel(best, bestStep, seconds);
     }
+    TrainResult r =
+        new TrainResult(
+            run.path(),
+            run.model(),
+            plan.metric(),
+            best,
+            bestStep,
+            steps,
+            seconds,
+            tokens,
+            stoppedEarly,
+            finalEval,
+            Map.of(),
+            null);
+    for (TrainerListener l : listeners) {
+      l.onEnd(r);
+    }
+    return r;
+  }
+
+  /**
+   * Writes the model — the best checkpoint's weights when there was validation — with its facts in
+   * whet.json; returns the best checkpoint's validation metrics (none without validation).
+   */
+  private Map<String, Double> saveModel(double best, long bestStep, double seconds) {
     Map<String, Double> finalEval = Map.of();
     if (task.hasValidation() && bestStep > 0 && Files.isDirectory(run.checkpoint(bestStep))) {
       // Hand back the best model, not merely the last one.
@@ -545,24 +558,7 @@ public final class Trainer {
             + (Double.isNaN(best)
                 ? ""
                 : "; best " + plan.metric() + " " + fmt(best) + " at step " + bestStep));
-    TrainResult r =
-        new TrainResult(
-            run.path(),
-            run.model(),
-            plan.metric(),
-            best,
-            bestStep,
-            steps,
-            seconds,
-            tokens,
-            stoppedEarly,
-            finalEval,
-            Map.of(),
-            null);
-    for (TrainerListener l : listeners) {
-      l.onEnd(r);
-    }
-    return r;
+    return finalEval;
   }
 
   private void event(String kind, String message) {

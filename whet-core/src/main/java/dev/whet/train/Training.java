@@ -85,21 +85,15 @@ public final class Training {
     }
   }
 
-  /**
-   * Embedding tasks learn from in-batch negatives, which a shard would change, and SetFit has its
-   * own loop: those train in one process.
-   */
+  /** A job that cannot be split over ranks ({@link JobConfig#whyNotDataParallel}) is refused. */
   private static void refuseParallel(JobConfig job, Collective group) {
-    if (group != null
-        && group.world() > 1
-        && (job.trainsEmbeddings() || job.method.equals("setfit"))) {
+    String why = job.whyNotDataParallel();
+    if (group != null && group.world() > 1 && why != null) {
       throw new WhetException(
           "data-parallel training (--world-size "
               + group.world()
               + ") covers classifiers, taggers, sft and dpo; "
-              + (job.trainsEmbeddings()
-                  ? "embed and similarity learn from in-batch negatives, which sharding changes"
-                  : "setfit has its own loop")
+              + why
               + ": train this job in one process");
     }
   }
