@@ -2,8 +2,6 @@ package dev.whet.engine;
 
 import dev.whet.WhetException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import org.bytedeco.javacpp.chrono.Milliseconds;
 import org.bytedeco.pytorch.AllreduceOptions;
 import org.bytedeco.pytorch.GlooDeviceVector;
@@ -13,18 +11,14 @@ import org.bytedeco.pytorch.TCPStoreOptions;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.Work;
-import org.bytedeco.pytorch.global.torch;
 
 /**
  * A group of training processes joined through PyTorch's own distributed engine (c10d): a {@code
  * TCPStore} at the rendezvous address (rank 0 serves it) and a {@code ProcessGroupGloo} over it, as
  * {@code torch.distributed.init_process_group("gloo", …)} makes. Whet's data-parallel training
- * (issue 20) sums gradients with {@link #allReduceSum}.
+ * (issue 20) sums gradients with {@link #startSum} ({@code train.GradientExchange}).
  */
 public final class Collective implements AutoCloseable {
-  /** Gradients are summed in buckets of about this many bytes: fewer, larger messages. */
-  static final long BUCKET_BYTES = 25L << 20;
-
   private final int rank;
   private final int world;
   private final ProcessGroupGloo group;
@@ -108,32 +102,12 @@ public final class Collective implements AutoCloseable {
   }
 
   /**
-   * Replaces each tensor by its sum over the ranks, in place. The tensors (float, contiguous, the
-   * same shapes in the same order on every rank) are packed into buckets of about {@link
-   * #BUCKET_BYTES}, each summed in one all-reduce.
-   */
-  public void allReduceSum(List<Tensor> tensors) {
-    List<Tensor> bucket = new ArrayList<>();
-    long bytes = 0;
-    for (Tensor t : tensors) {
-      bucket.add(t);
-      bytes += t.numel() * t.element_size();
-      if (bytes >= BUCKET_BYTES) {
-        reduce(bucket);
-        bucket.clear();
-        bytes = 0;
-      }
-    }
-    if (!bucket.isEmpty()) reduce(bucket);
-  }
-
-  /**
    * The element-wise sum of {@code values} over the ranks (the same length on every rank), in
    * double precision: step statistics, and decisions only rank 0 makes (the others pass zeros).
    */
   public double[] sum(double[] values) {
     Tensor t = Tensors.fromDoubles(values, values.length);
-    reduce(List.of(t));
+    startSum(t).await();
     double[] out = new double[values.length];
     for (int i = 0; i < out.length; i++) out[i] = t.select(0, i).item_double();
     return out;
@@ -149,51 +123,68 @@ public final class Collective implements AutoCloseable {
     leaving = true;
   }
 
-  private void reduce(List<Tensor> bucket) {
+  /**
+   * Starts replacing {@code flat} (contiguous, the same shape on every rank) by its sum over the
+   * ranks, in place, and returns at once: Gloo's threads exchange it while this one goes on (a
+   * backward pass, say); the sum is there once {@link Sum#await} returns. Every rank must start its
+   * sums in the same order.
+   */
+  public Sum startSum(Tensor flat) {
     if (leaving) {
       close(); // the others' exchanges fail now, as if this process had stopped
       throw new GroupLost(
           "rank " + rank + " of " + world + " left the group (its process is stopping)", null);
     }
-    TensorVector flat = new TensorVector();
-    for (Tensor t : bucket) flat.push_back(t.reshape(-1));
-    Tensor packed = bucket.size() == 1 ? bucket.get(0) : torch.cat(flat);
-    boolean done;
     try {
-      Work work = group.allreduce(new TensorVector(packed), new AllreduceOptions());
-      done = work._wait(new Milliseconds(timeout.toMillis()));
+      return new Sum(group.allreduce(new TensorVector(flat), new AllreduceOptions()));
     } catch (RuntimeException e) {
-      // Gloo reports a peer that died as a closed connection, at once.
-      throw new GroupLost(
-          "rank "
-              + rank
-              + " of "
-              + world
-              + " lost the group during an all-reduce: another rank stopped or became unreachable"
-              + " ("
-              + e.getMessage()
-              + "); the run stops here and continues with --resume",
-          e);
+      throw lost(e);
     }
-    if (!done) {
-      throw new GroupLost(
-          "rank "
-              + rank
-              + " of "
-              + world
-              + ": an all-reduce did not finish within "
-              + timeout.toSeconds()
-              + " s (another rank is stuck or gone); the run stops here and continues with"
-              + " --resume",
-          null);
+  }
+
+  /** A sum started by {@link #startSum}. */
+  public final class Sum {
+    private final Work work;
+
+    private Sum(Work work) {
+      this.work = work;
     }
-    if (bucket.size() == 1) return;
-    long at = 0;
-    for (Tensor t : bucket) {
-      long n = t.numel();
-      t.copy_(packed.narrow(0, at, n).view(t.sizes().vec().get()));
-      at += n;
+
+    /** Waits for the sum, at most the group's timeout. */
+    public void await() {
+      boolean done;
+      try {
+        done = work._wait(new Milliseconds(timeout.toMillis()));
+      } catch (RuntimeException e) {
+        throw lost(e);
+      }
+      if (!done) {
+        throw new GroupLost(
+            "rank "
+                + rank
+                + " of "
+                + world
+                + ": an all-reduce did not finish within "
+                + timeout.toSeconds()
+                + " s (another rank is stuck or gone); the run stops here and continues with"
+                + " --resume",
+            null);
+      }
     }
+  }
+
+  /** Gloo reports a peer that died as a closed connection, at once. */
+  private GroupLost lost(RuntimeException e) {
+    return new GroupLost(
+        "rank "
+            + rank
+            + " of "
+            + world
+            + " lost the group during an all-reduce: another rank stopped or became unreachable"
+            + " ("
+            + e.getMessage()
+            + "); the run stops here and continues with --resume",
+        e);
   }
 
   /** A rank of the group stopped or became unreachable mid-run: the run can resume. */

@@ -130,6 +130,13 @@ public final class JobConfig {
   public int threads = 0;
 
   /**
+   * With several ranks ({@code whet train --world-size}): {@code overlap} sums each bucket of
+   * gradients over the ranks as soon as the backward pass has made it, while the pass goes on;
+   * {@code after_backward} sums them all once it is over. The weights come out the same.
+   */
+  public String allreduce = "overlap";
+
+  /**
    * Evaluate at the end (test set, else validation set): baselines, forgetting check, report.html.
    */
   public boolean evaluate = true;
@@ -152,6 +159,13 @@ public final class JobConfig {
      * and other-label (0) pairs.
      */
     public String loss = "ranking";
+
+    /**
+     * With the ranking loss: each pair also carries a hard negative, drawn from the this many
+     * nearest examples of other labels by the base encoder's cosine (the intents it confuses); 0
+     * leaves the batch's other labels as the only negatives.
+     */
+    public int hardNegatives = 0;
   }
 
   /** LoRA settings, used when method is lora. */
@@ -294,6 +308,9 @@ public final class JobConfig {
     require(maxGradNorm >= 0, "max_grad_norm must not be negative (0 turns clipping off)");
     require(layerLrDecay > 0 && layerLrDecay <= 1, "layer_lr_decay must be in (0, 1]");
     require(holdout >= 0 && holdout < 1, "holdout must be a share in [0, 1)");
+    require(
+        allreduce.equals("overlap") || allreduce.equals("after_backward"),
+        "allreduce must be overlap or after_backward, not '" + allreduce + "'");
     require(keepCheckpoints >= 1, "keep_checkpoints must be at least 1");
     require(
         dev.whet.data.Task.jobTasks().contains(task),
@@ -333,6 +350,7 @@ public final class JobConfig {
     require(sft.maxNewTokens > 0, "sft.max_new_tokens must be positive");
     require(sft.shots >= 0, "sft.shots must not be negative");
     require(dpo.beta > 0, "dpo.beta must be positive");
+    require(setfit.hardNegatives >= 0, "setfit.hard_negatives must not be negative");
     require(
         epochs.equals("auto") || isPositiveNumber(epochs),
         "epochs must be auto or a positive number");

@@ -6,7 +6,6 @@ import dev.whet.engine.Collective;
 import dev.whet.engine.Engine;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,9 +44,18 @@ public final class Trainer {
   /** The data-parallel group, or null for one process. */
   private final Collective group;
 
+  /** Sums the gradients over {@link #group}; null for one process. */
+  private final GradientExchange exchange;
+
+  /** Steps, and buckets of those steps sent while the backward pass was still going. */
+  private long exchangedSteps;
+
+  private long bucketsSentDuringBackward;
+
   /**
-   * For the record: seconds spent waiting for the slowest rank to finish its backward pass (the
-   * first, tiny sum of a step), and summing the gradients.
+   * For the record: seconds from the end of this rank's backward pass until the step's small sum
+   * (loss, tokens) came back — waiting for the slowest rank, and for the buckets sent before it —
+   * and then until every bucket of gradients was summed.
    */
   private double waitSeconds;
 
@@ -78,6 +86,15 @@ public final class Trainer {
     this.bf16 = plan.bf16();
     task.freeze(plan);
     addParameterGroups();
+    this.exchange =
+        group == null
+            ? null
+            : new GradientExchange(
+                group,
+                dev.whet.model.Weights.parameters(task.module()).values().stream()
+                    .filter(Tensor::requires_grad)
+                    .toList(),
+                plan.overlapAllReduce());
   }
 
   /**
@@ -230,10 +247,13 @@ public final class Trainer {
             // (seed, rank, step) makes resume exact at any world size with no state to save.
             torch.manual_seed(dropoutSeed(plan.seed(), shard.rank(), step));
           }
-          for (int[] batch : micro) {
-            int[] b = shard.rows(batch);
+          for (int m = 0; m < micro.size(); m++) {
+            int[] b = shard.rows(micro.get(m));
             if (b.length == 0) {
               continue; // a batch smaller than the group: this rank has no row of it
+            }
+            if (exchange != null && m == micro.size() - 1) {
+              exchange.beforeLastBackward();
             }
             tokens += task.tokens(b);
             Tensor l = autocast(bf16, () -> task.loss(b));
@@ -382,29 +402,21 @@ public final class Trainer {
    * the optimizer updates the same parameters everywhere, as one process would.
    */
   private double[] sumOverRanks(double loss, long tokens) {
-    List<Tensor> params = optimizer.parameters();
-    double[] stats = new double[2 + params.size()];
+    long t0 = System.nanoTime();
+    exchange.sendRest();
+    bucketsSentDuringBackward += exchange.sentDuringBackward();
+    exchangedSteps++;
+    double[] has = exchange.hasGradient();
+    double[] stats = new double[2 + has.length];
     stats[0] = loss;
     stats[1] = tokens;
-    for (int i = 0; i < params.size(); i++) {
-      stats[2 + i] = params.get(i).grad().defined() ? 1 : 0;
-    }
-    long t0 = System.nanoTime();
+    System.arraycopy(has, 0, stats, 2, has.length);
+    // Started after every bucket, so on every rank in the same order; it returns once the slowest
+    // rank has finished its backward pass (and, on Gloo's threads, the buckets sent before it).
     double[] sums = group.sum(stats);
     long t1 = System.nanoTime();
     waitSeconds += (t1 - t0) / 1e9;
-    List<Tensor> grads = new ArrayList<>();
-    for (int i = 0; i < params.size(); i++) {
-      Tensor p = params.get(i);
-      if (sums[2 + i] == 0) {
-        continue; // no rank touched it: no update, as in one process
-      }
-      if (!p.grad().defined()) {
-        p.mutable_grad().put(torch.zeros_like(p));
-      }
-      grads.add(p.grad());
-    }
-    group.allReduceSum(grads);
+    exchange.awaitSums(java.util.Arrays.copyOfRange(sums, 2, sums.length));
     reduceSeconds += (System.nanoTime() - t1) / 1e9;
     return sums;
   }
@@ -545,6 +557,11 @@ public final class Trainer {
       info.put("world_size", group.world());
       info.put("rank_wait_seconds", waitSeconds);
       info.put("allreduce_seconds", reduceSeconds);
+      info.put("allreduce", plan.overlapAllReduce() ? "overlap" : "after_backward");
+      info.put("gradient_buckets", exchange.buckets());
+      info.put(
+          "buckets_sent_during_backward",
+          exchangedSteps == 0 ? 0.0 : (double) bucketsSentDuringBackward / exchangedSteps);
     }
     info.put("best_step", bestStep);
     info.put("train_seconds", seconds);

@@ -11,6 +11,7 @@ package dev.whet.train;
  * @param maxSteps 0: until the epochs end
  * @param evalEvery evaluate every this many steps; 0: at the end of each epoch
  * @param bf16 whether the forward and backward run under bf16 autocast
+ * @param overlapAllReduce with several ranks, whether gradients are summed during the backward pass
  */
 public record TrainingPlan(
     String method,
@@ -31,7 +32,8 @@ public record TrainingPlan(
     long evalEvery,
     int earlyStoppingPatience,
     long saveEvery,
-    int keepCheckpoints) {
+    int keepCheckpoints,
+    boolean overlapAllReduce) {
 
   /** "bf16" or "fp32", as job.yaml and the events say it. */
   public String precision() {
@@ -66,6 +68,7 @@ public record TrainingPlan(
         j.evalEvery.equals("epoch") ? 0 : (long) Double.parseDouble(j.evalEvery),
         j.earlyStoppingPatience,
         j.saveEvery,
-        j.keepCheckpoints);
+        j.keepCheckpoints,
+        j.allreduce.equals("overlap"));
   }
 }

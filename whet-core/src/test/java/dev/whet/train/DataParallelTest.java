@@ -122,6 +122,17 @@ class DataParallelTest {
     assertTrue(worst <= TOLERANCE, "max abs weight difference " + worst);
     // f1 from predictions scored half by each rank and gathered.
     assertEquals(single.bestMetric(), parallel.bestMetric(), 1e-5);
+
+    // Gradients summed after the backward pass, not during it: the same sums, the same weights.
+    JobConfig after = job.copy();
+    after.allreduce = "after_backward";
+    after.out = tmp.resolve("after").toString();
+    TrainResult afterBackward = twoRanks(after);
+    assertEquals(
+        0.0,
+        WeightDiff.maxAbs(
+            parallel.modelDir().resolve("model.safetensors"),
+            afterBackward.modelDir().resolve("model.safetensors")));
   }
 
   @Test
