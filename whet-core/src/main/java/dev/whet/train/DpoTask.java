@@ -166,12 +166,18 @@ public final class DpoTask extends DecoderTask {
     return m;
   }
 
+  /** The reward statistics, in the order of their sums. */
+  private static final List<String> REWARDS =
+      List.of("reward_accuracy", "reward_margin", "chosen_reward", "rejected_reward");
+
+  @Override
+  public List<String> stepMetricNames() {
+    return REWARDS;
+  }
+
   private static Map<String, Double> rewardMetrics(double[] sums, double pairs) {
     Map<String, Double> m = new LinkedHashMap<>();
-    m.put("reward_accuracy", sums[0] / pairs);
-    m.put("reward_margin", sums[1] / pairs);
-    m.put("chosen_reward", sums[2] / pairs);
-    m.put("rejected_reward", sums[3] / pairs);
+    for (int i = 0; i < REWARDS.size(); i++) m.put(REWARDS.get(i), sums[i] / pairs);
     return m;
   }
 

@@ -1,10 +1,11 @@
 package dev.whet.train;
 
-import dev.whet.data.Batching;
 import dev.whet.eval.EntityMetrics;
 import dev.whet.io.Tokenizer;
 import dev.whet.model.ClassifierModel;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
@@ -74,16 +75,32 @@ public final class TokenTask extends EncoderTask {
     return evaluate(val, bf16);
   }
 
+  @Override
+  public Map<String, Double> validate(boolean bf16, Shard shard) {
+    return evaluate(val, bf16, shard);
+  }
+
   /**
    * Loss per tagged word, strict entity precision, recall and F1 (micro) and token accuracy on a
    * set, in eval mode without autograd.
    */
   public Map<String, Double> evaluate(TokenSet set, boolean bf16) {
+    return evaluate(set, bf16, Shard.ALL);
+  }
+
+  /**
+   * {@link #evaluate(TokenSet, boolean)} with this rank scoring its shard of the windows (the loss)
+   * and of the sentences (the tags); the sums and the tags (as each word's tag index + 1, zero
+   * where another rank tagged) are summed over the ranks, so the metrics are the whole set's.
+   */
+  private Map<String, Double> evaluate(TokenSet set, boolean bf16, Shard shard) {
     model.module().eval();
     double lossSum = 0;
     long labelled = 0;
+    int[] windows = shard.rows(set.size());
     try (InferenceMode guard = new InferenceMode()) {
-      for (int[] b : Batching.sequential(set.size(), 32)) {
+      for (int from = 0; from < windows.length; from += 32) {
+        int[] b = java.util.Arrays.copyOfRange(windows, from, Math.min(windows.length, from + 32));
         try (PointerScope scope = new PointerScope()) {
           long n = set.labelled(b);
           lossSum += Trainer.autocast(bf16, () -> loss(set, b)).item_double() * n;
@@ -91,9 +108,37 @@ public final class TokenTask extends EncoderTask {
         }
       }
     }
-    float[][][] probs = Trainer.underAutocast(bf16, () -> model.tagWords(set.sentences()));
+    int[] sentences = shard.rows(set.sentences().size());
+    List<Tokenizer.WordTokens> mine =
+        java.util.Arrays.stream(sentences).mapToObj(set.sentences()::get).toList();
+    List<List<String>> tagged =
+        model.bestTags(Trainer.underAutocast(bf16, () -> model.tagWords(mine)));
     model.module().train(true);
-    EntityMetrics.Scores s = EntityMetrics.score(set.gold(), model.bestTags(probs));
+    int[] firstWord = new int[set.gold().size() + 1];
+    for (int i = 0; i < set.gold().size(); i++) {
+      firstWord[i + 1] = firstWord[i] + set.gold().get(i).size();
+    }
+    double[] part = new double[2 + firstWord[set.gold().size()]];
+    part[0] = lossSum;
+    part[1] = labelled;
+    for (int k = 0; k < sentences.length; k++) {
+      List<String> tags = tagged.get(k);
+      for (int w = 0; w < tags.size(); w++) {
+        part[2 + firstWord[sentences[k]] + w] = model.labels().indexOf(tags.get(w)) + 1;
+      }
+    }
+    double[] all = shard.sum().apply(part);
+    List<List<String>> predicted = new ArrayList<>();
+    for (int i = 0; i < set.gold().size(); i++) {
+      List<String> tags = new ArrayList<>();
+      for (int w = firstWord[i]; w < firstWord[i + 1]; w++) {
+        tags.add(model.labels().get((int) Math.round(all[2 + w]) - 1));
+      }
+      predicted.add(tags);
+    }
+    lossSum = all[0];
+    labelled = (long) all[1];
+    EntityMetrics.Scores s = EntityMetrics.score(set.gold(), predicted);
     Map<String, Double> m = new LinkedHashMap<>();
     m.put("loss", labelled == 0 ? 0 : lossSum / labelled);
     m.put("entity_f1", s.f1());

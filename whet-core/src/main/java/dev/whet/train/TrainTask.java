@@ -1,6 +1,7 @@
 package dev.whet.train;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
@@ -64,6 +65,11 @@ public interface TrainTask {
    */
   default Map<String, Double> stepMetrics() {
     return Map.of();
+  }
+
+  /** The names {@link #stepMetrics} may hold, the same on every rank of a group. */
+  default List<String> stepMetricNames() {
+    return List.of();
   }
 
   /** Real (non-padding) tokens of training items {@code rows}. */

@@ -242,6 +242,7 @@ public final class Trainer {
             weight += task.weight(b); // the whole batch's, which every rank can compute
           }
           loss = 0;
+          double shardWeight = 0; // this rank's part of the step
           if (group != null) {
             // Dropout masks can't match one process's anyway; a stream that is a function of
             // (seed, rank, step) makes resume exact at any world size with no state to save.
@@ -256,6 +257,7 @@ public final class Trainer {
               exchange.beforeLastBackward();
             }
             tokens += task.tokens(b);
+            shardWeight += task.weight(b);
             Tensor l = autocast(bf16, () -> task.loss(b));
             // Weight each micro-batch (or shard) by its share of the step (of rows, or of trained
             // tokens) so accumulation, and the sum over ranks, equal one big batch.
@@ -264,13 +266,23 @@ public final class Trainer {
             scaled.backward();
             loss += scaled.item_double();
           }
+          stepMetrics = task.stepMetrics();
           if (group != null) {
-            double[] sums = sumOverRanks(loss, tokens);
+            // The step statistics are means over this rank's rows: weighed by its share of the
+            // step, their sums over the ranks are the whole step's means.
+            List<String> names = task.stepMetricNames();
+            double[] metrics = new double[names.size()];
+            for (int i = 0; i < metrics.length; i++) {
+              double share = weight > 0 ? shardWeight / weight : 0;
+              metrics[i] = stepMetrics.getOrDefault(names.get(i), 0.0) * share;
+            }
+            double[] sums = sumOverRanks(loss, tokens, metrics);
             loss = sums[0];
             tokens = (long) sums[1];
+            Map<String, Double> whole = new LinkedHashMap<>();
+            for (int i = 0; i < metrics.length; i++) whole.put(names.get(i), sums[2 + i]);
+            stepMetrics = whole;
           }
-          // This rank's shard's statistics: rank 0 logs its own (a sample of the step's pairs).
-          stepMetrics = task.stepMetrics();
           gradNorm = optimizer.gradNorm();
           if (!Double.isFinite(loss) || !(gradNorm < EXPLODING_GRAD_NORM)) {
             diverged(step, loss, gradNorm);
@@ -397,26 +409,28 @@ public final class Trainer {
   }
 
   /**
-   * Sums the step over the ranks: its loss and tokens (returned) and the trainable gradients (in
-   * place). A parameter that got a gradient on some rank gets one (zeros) on every rank first, so
+   * Sums the step over the ranks: its loss, tokens and {@code metrics} (returned in that order) and
+   * the trainable gradients (in place). A parameter that got a gradient on no rank keeps none, so
    * the optimizer updates the same parameters everywhere, as one process would.
    */
-  private double[] sumOverRanks(double loss, long tokens) {
+  private double[] sumOverRanks(double loss, long tokens, double[] metrics) {
     long t0 = System.nanoTime();
     exchange.sendRest();
     bucketsSentDuringBackward += exchange.sentDuringBackward();
     exchangedSteps++;
     double[] has = exchange.hasGradient();
-    double[] stats = new double[2 + has.length];
+    int head = 2 + metrics.length;
+    double[] stats = new double[head + has.length];
     stats[0] = loss;
     stats[1] = tokens;
-    System.arraycopy(has, 0, stats, 2, has.length);
+    System.arraycopy(metrics, 0, stats, 2, metrics.length);
+    System.arraycopy(has, 0, stats, head, has.length);
     // Started after every bucket, so on every rank in the same order; it returns once the slowest
     // rank has finished its backward pass (and, on Gloo's threads, the buckets sent before it).
     double[] sums = group.sum(stats);
     long t1 = System.nanoTime();
     waitSeconds += (t1 - t0) / 1e9;
-    exchange.awaitSums(java.util.Arrays.copyOfRange(sums, 2, sums.length));
+    exchange.awaitSums(java.util.Arrays.copyOfRange(sums, head, sums.length));
     reduceSeconds += (System.nanoTime() - t1) / 1e9;
     return sums;
   }

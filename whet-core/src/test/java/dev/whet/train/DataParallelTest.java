@@ -135,6 +135,53 @@ class DataParallelTest {
             afterBackward.modelDir().resolve("model.safetensors")));
   }
 
+  /** A tagger: its validation (loss over windows, tags over sentences) is sharded too. */
+  @Test
+  void twoRanksOfATaggerMatchOneProcess(@TempDir Path tmp) throws Exception {
+    Path base = TinyBert.create(tmp.resolve("tiny-bert"), 3);
+    String conll = Files.readString(resource("/data/wnut17_dev.conll"));
+    List<String> sentences = List.of(conll.strip().split("\n\s*\n"));
+    int cut = sentences.size() * 2 / 3;
+    JobConfig job = new JobConfig();
+    job.task = "tokens";
+    job.base = base.toString();
+    job.train =
+        Files.writeString(
+                tmp.resolve("train.conll"), String.join("\n\n", sentences.subList(0, cut)) + "\n")
+            .toString();
+    job.val =
+        Files.writeString(
+                tmp.resolve("val.conll"),
+                String.join("\n\n", sentences.subList(cut, sentences.size())) + "\n")
+            .toString();
+    job.batchSize = 7;
+    job.maxSteps = 4;
+    job.lr = "1e-3";
+    job.evalEvery = "2";
+    job.dropout = 0;
+    job.attentionDropout = 0;
+    job.precision = "fp32";
+    job.threads = 1;
+    job.evaluate = false;
+    job.seed = 2;
+    JobConfig one = job.copy();
+    one.out = tmp.resolve("one").toString();
+    TrainResult single = Training.start(one, List.of());
+    JobConfig dp = job.copy();
+    dp.out = tmp.resolve("dp").toString();
+    TrainResult parallel = twoRanks(dp);
+
+    double worst =
+        WeightDiff.maxAbs(
+            single.modelDir().resolve("model.safetensors"),
+            parallel.modelDir().resolve("model.safetensors"));
+    System.out.println("data parallel, tagger: max |weight difference| = " + worst);
+    assertTrue(worst <= TOLERANCE, "max abs weight difference " + worst);
+    for (String m : List.of("loss", "token_accuracy", "entity_f1")) {
+      assertEquals(single.finalEval().get(m), parallel.finalEval().get(m), 1e-5, m);
+    }
+  }
+
   @Test
   void ranksThatWouldStartFromDifferentWeightsRefuseToTrain(@TempDir Path tmp) throws Exception {
     JobConfig job = encoderJob(tmp);
@@ -212,5 +259,28 @@ class DataParallelTest {
     assertTrue(worst <= TOLERANCE, "max abs adapter difference " + worst);
     // Validation loss, scored half by each rank and summed.
     assertEquals(single.bestMetric(), parallel.bestMetric(), 1e-5);
+    // Each step's statistics beside the loss (DPO's rewards): the whole batch's, not a shard's.
+    List<com.fasterxml.jackson.databind.JsonNode> alone = stepLines(single.runDir());
+    List<com.fasterxml.jackson.databind.JsonNode> ranks = stepLines(parallel.runDir());
+    assertEquals(alone.size(), ranks.size());
+    assertEquals(task.equals("dpo"), ranks.get(0).has("reward_accuracy"));
+    for (int i = 0; i < alone.size(); i++) {
+      for (String m : List.of("loss", "reward_accuracy", "reward_margin", "chosen_reward")) {
+        if (alone.get(i).has(m) || ranks.get(i).has(m)) {
+          assertEquals(alone.get(i).path(m).asDouble(), ranks.get(i).path(m).asDouble(), 1e-4, m);
+        }
+      }
+    }
+  }
+
+  /** The step lines (not evaluations) of a run's metrics.jsonl. */
+  private static List<com.fasterxml.jackson.databind.JsonNode> stepLines(Path run)
+      throws Exception {
+    List<com.fasterxml.jackson.databind.JsonNode> out = new java.util.ArrayList<>();
+    for (String line : Files.readAllLines(run.resolve("metrics.jsonl"))) {
+      com.fasterxml.jackson.databind.JsonNode n = dev.whet.io.Json.MAPPER.readTree(line);
+      if (n.has("grad_norm")) out.add(n);
+    }
+    return out;
   }
 }
