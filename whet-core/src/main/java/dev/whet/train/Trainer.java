@@ -569,6 +569,8 @@ public final class Trainer {
     info.put("threads", Engine.threads());
     if (group != null) {
       info.put("world_size", group.world());
+      // Over the steps this process took (those since a resume, not the whole run's).
+      info.put("exchanged_steps", exchangedSteps);
       info.put("rank_wait_seconds", waitSeconds);
       info.put("allreduce_seconds", reduceSeconds);
       info.put("allreduce", plan.overlapAllReduce() ? "overlap" : "after_backward");
