@@ -77,6 +77,33 @@ class DataParallelTest {
     }
   }
 
+  /**
+   * {@code job} as one process and a group can be compared: no dropout (each rank draws its own
+   * masks), fp32, one thread a rank, no end-of-run evaluation.
+   */
+  static JobConfig comparable(JobConfig job) {
+    job.dropout = 0;
+    job.attentionDropout = 0;
+    job.precision = "fp32";
+    job.threads = 1;
+    job.evaluate = false;
+    return job;
+  }
+
+  /** Trains a copy of {@code job} in this process, into {@code tmp/one}. */
+  static TrainResult oneProcess(JobConfig job, Path tmp) throws Exception {
+    JobConfig one = job.copy();
+    one.out = tmp.resolve("one").toString();
+    return Training.start(one, List.of());
+  }
+
+  /** Trains a copy of {@code job} on 2 ranks, into {@code tmp/dp}. */
+  static TrainResult twoRanks(JobConfig job, Path tmp) throws Exception {
+    JobConfig dp = job.copy();
+    dp.out = tmp.resolve("dp").toString();
+    return twoRanks(dp);
+  }
+
   static JobConfig encoderJob(Path tmp) throws Exception {
     Path base = TinyBert.create(tmp.resolve("tiny-bert"), 2);
     Path data = resource("/data/sst2/dev-200.jsonl");
@@ -92,34 +119,20 @@ class DataParallelTest {
     job.gradAccum = 2; // accumulation over shards too
     job.lr = "1e-3";
     job.evalEvery = "3"; // rank 0 validates, both ranks continue
-    job.dropout = 0;
-    job.attentionDropout = 0;
-    job.precision = "fp32";
-    job.threads = 1;
-    job.evaluate = false;
     job.seed = 5;
-    return job;
+    return comparable(job);
   }
 
   @Test
   void twoRanksOfAnEncoderClassifierMatchOneProcess(@TempDir Path tmp) throws Exception {
     JobConfig job = encoderJob(tmp);
-    JobConfig one = job.copy();
-    one.out = tmp.resolve("one").toString();
-    TrainResult single = Training.start(one, List.of());
-    JobConfig dp = job.copy();
-    dp.out = tmp.resolve("dp").toString();
-    TrainResult parallel = twoRanks(dp);
+    TrainResult single = oneProcess(job, tmp);
+    TrainResult parallel = twoRanks(job, tmp);
 
     assertEquals(single.steps(), parallel.steps());
     assertEquals(single.bestStep(), parallel.bestStep());
     assertTrue(Files.isDirectory(parallel.runDir().resolve("checkpoint-6")));
-    double worst =
-        WeightDiff.maxAbs(
-            single.modelDir().resolve("model.safetensors"),
-            parallel.modelDir().resolve("model.safetensors"));
-    System.out.println("data parallel, encoder: max |weight difference| = " + worst);
-    assertTrue(worst <= TOLERANCE, "max abs weight difference " + worst);
+    assertSameWeights(single, parallel, "model.safetensors", "encoder");
     // f1 from predictions scored half by each rank and gathered.
     assertEquals(single.bestMetric(), parallel.bestMetric(), 1e-5);
 
@@ -158,25 +171,11 @@ class DataParallelTest {
     job.maxSteps = 4;
     job.lr = "1e-3";
     job.evalEvery = "2";
-    job.dropout = 0;
-    job.attentionDropout = 0;
-    job.precision = "fp32";
-    job.threads = 1;
-    job.evaluate = false;
     job.seed = 2;
-    JobConfig one = job.copy();
-    one.out = tmp.resolve("one").toString();
-    TrainResult single = Training.start(one, List.of());
-    JobConfig dp = job.copy();
-    dp.out = tmp.resolve("dp").toString();
-    TrainResult parallel = twoRanks(dp);
+    TrainResult single = oneProcess(comparable(job), tmp);
+    TrainResult parallel = twoRanks(comparable(job), tmp);
 
-    double worst =
-        WeightDiff.maxAbs(
-            single.modelDir().resolve("model.safetensors"),
-            parallel.modelDir().resolve("model.safetensors"));
-    System.out.println("data parallel, tagger: max |weight difference| = " + worst);
-    assertTrue(worst <= TOLERANCE, "max abs weight difference " + worst);
+    assertSameWeights(single, parallel, "model.safetensors", "tagger");
     for (String m : List.of("loss", "token_accuracy", "entity_f1")) {
       assertEquals(single.finalEval().get(m), parallel.finalEval().get(m), 1e-5, m);
     }
@@ -238,25 +237,11 @@ class DataParallelTest {
     job.lora.rank = 8;
     job.lora.dropout = 0;
     job.lora.targets = List.of("q", "k", "v", "o", "gate", "up", "down");
-    job.precision = "fp32";
-    job.threads = 1;
-    job.evaluate = false;
-
-    JobConfig one = job.copy();
-    one.out = tmp.resolve("one").toString();
-    TrainResult single = Training.start(one, List.of());
-    JobConfig dp = job.copy();
-    dp.out = tmp.resolve("dp").toString();
-    TrainResult parallel = twoRanks(dp);
+    TrainResult single = oneProcess(comparable(job), tmp);
+    TrainResult parallel = twoRanks(comparable(job), tmp);
 
     assertEquals(single.steps(), parallel.steps());
-    double worst =
-        WeightDiff.maxAbs(
-            single.modelDir().resolve(DecoderFiles.ADAPTER_WEIGHTS),
-            parallel.modelDir().resolve(DecoderFiles.ADAPTER_WEIGHTS));
-    System.out.println(
-        "data parallel, " + task + " with LoRA: max |adapter difference| = " + worst);
-    assertTrue(worst <= TOLERANCE, "max abs adapter difference " + worst);
+    assertSameWeights(single, parallel, DecoderFiles.ADAPTER_WEIGHTS, task + " with LoRA");
     // Validation loss, scored half by each rank and summed.
     assertEquals(single.bestMetric(), parallel.bestMetric(), 1e-5);
     // Each step's statistics beside the loss (DPO's rewards): the whole batch's, not a shard's.
@@ -271,6 +256,16 @@ class DataParallelTest {
         }
       }
     }
+  }
+
+  /** The two runs' {@code weights} files (in model/) differ by at most {@link #TOLERANCE}. */
+  private static void assertSameWeights(
+      TrainResult single, TrainResult parallel, String weights, String what) throws Exception {
+    double worst =
+        WeightDiff.maxAbs(
+            single.modelDir().resolve(weights), parallel.modelDir().resolve(weights));
+    System.out.println("data parallel, " + what + ": max |weight difference| = " + worst);
+    assertTrue(worst <= TOLERANCE, what + ": max abs weight difference " + worst);
   }
 
   /** The step lines (not evaluations) of a run's metrics.jsonl. */
