@@ -89,15 +89,6 @@ public final class EmbeddingModel implements AutoCloseable {
     return pooling.apply(bert.forward(ids, mask, null), mask);
   }
 
-  /**
-   * Pooled embeddings of {@code texts} (fp32, as the base pools them), computed in eval mode and
-   * without gradients: the training loop switches the module back to training.
-   */
-  public float[][] embed(java.util.List<String> texts) {
-    bert.eval();
-    return Encoder.embed(bert, tokenizer, pooling, texts);
-  }
-
   public void mergeLora() {
     bert.mergeLora();
   }

@@ -35,16 +35,9 @@ public final class EmbedTask extends EncoderTask {
    * @param scores the pairs' scores in [0, 1] (similarity), else null
    * @param groups per pair a class, or null: the ranking loss does not count another pair of the
    *     same class in the batch as a negative (it is not one: SetFit's labelled pairs)
-   * @param negativeGroups with {@code groups}: per pair its hard negative's class (-1: none), so
-   *     that another pair's hard negative of the anchor's class is not counted as a negative either
    */
   public record Pairs(
-      long[][] first,
-      long[][] second,
-      long[][] negatives,
-      double[] scores,
-      int[] groups,
-      int[] negativeGroups) {
+      long[][] first, long[][] second, long[][] negatives, double[] scores, int[] groups) {
     public static Pairs of(
         Tokenizer tok,
         List<String> first,
@@ -61,17 +54,12 @@ public final class EmbedTask extends EncoderTask {
           n[i] = tok.encode(negatives.get(i));
         }
       }
-      return new Pairs(a, b, n, scores, null, null);
+      return new Pairs(a, b, n, scores, null);
     }
 
     /** The same pairs, each of a class (see {@code groups}). */
     public Pairs withGroups(int[] groups) {
-      return withGroups(groups, null);
-    }
-
-    /** The same pairs, each of a class, and each hard negative of a class (-1 where none). */
-    public Pairs withGroups(int[] groups, int[] negativeGroups) {
-      return new Pairs(first, second, negatives, scores, groups, negativeGroups);
+      return new Pairs(first, second, negatives, scores, groups);
     }
 
     public int size() {
@@ -133,9 +121,8 @@ public final class EmbedTask extends EncoderTask {
           cos, dev.whet.engine.Tensors.fromDoubles(y, y.length).to(torch.ScalarType.Float));
     }
     Tensor candidates = b; // (B or B + N, H): positives, then the batch's hard negatives
-    int[] withNegative = {};
     if (set.negatives() != null) {
-      withNegative =
+      int[] withNegative =
           java.util.Arrays.stream(rows).filter(r -> set.negatives()[r] != null).toArray();
       if (withNegative.length > 0) {
         candidates =
@@ -148,26 +135,21 @@ public final class EmbedTask extends EncoderTask {
     if (set.groups() != null) {
       scores =
           scores.masked_fill(
-              sameClass(set, rows, withNegative), new Scalar(Double.NEGATIVE_INFINITY));
+              sameClass(set.groups(), rows, (int) candidates.size(0)),
+              new Scalar(Double.NEGATIVE_INFINITY));
     }
     return torch.cross_entropy(scores, torch.arange(new Scalar(rows.length)));
   }
 
   /**
-   * (B, candidates) true where another pair's positive, or a hard negative (the columns after the B
-   * positives, of the pairs {@code withNegative}), has the anchor's class: not a negative.
+   * (B, candidates) true where another pair's positive has the anchor's class: not a negative. Hard
+   * negatives (the columns after the B positives) stay negatives.
    */
-  private static Tensor sameClass(Pairs set, int[] rows, int[] withNegative) {
-    int[] groups = set.groups();
-    int candidates = rows.length + withNegative.length;
+  private static Tensor sameClass(int[] groups, int[] rows, int candidates) {
     long[] mask = new long[rows.length * candidates];
     for (int i = 0; i < rows.length; i++) {
       for (int j = 0; j < rows.length; j++) {
         mask[i * candidates + j] = i != j && groups[rows[i]] == groups[rows[j]] ? 1 : 0;
-      }
-      for (int k = 0; k < withNegative.length && set.negativeGroups() != null; k++) {
-        boolean same = set.negativeGroups()[withNegative[k]] == groups[rows[i]];
-        mask[i * candidates + rows.length + k] = same ? 1 : 0;
       }
     }
     return dev.whet.engine.Tensors.fromLongs(mask, rows.length, candidates)

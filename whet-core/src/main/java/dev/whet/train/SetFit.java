@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.whet.WhetException;
 import dev.whet.data.ClassificationExample;
 import dev.whet.data.Example;
-import dev.whet.engine.Tensors;
 import dev.whet.eval.Baselines;
 import dev.whet.eval.LogisticRegression;
 import dev.whet.eval.SparseMatrix;
@@ -19,11 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.NoGradGuard;
-import org.bytedeco.pytorch.Scalar;
-import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 
 /**
  * SetFit (Tunstall et al., 2022, "Efficient Few-Shot Learning Without Prompts"): few-shot text
@@ -36,21 +30,8 @@ import org.bytedeco.pytorch.global.torch;
 final class SetFit {
   private SetFit() {}
 
-  /**
-   * A drawn pair: two texts, whether they share a label, the first one's label, and for the ranking
-   * loss a hard negative with its label (null when none).
-   */
-  record Pair(
-      String first,
-      String second,
-      double score,
-      String label,
-      String negative,
-      String negativeLabel) {
-    Pair(String first, String second, double score, String label) {
-      this(first, second, score, label, null, null);
-    }
-  }
+  /** A drawn pair: two texts, whether they share a label, and the first one's label. */
+  record Pair(String first, String second, double score, String label) {}
 
   /**
    * Pairs drawn round by round (seeded): in each round every example gets one partner with its
@@ -61,20 +42,6 @@ final class SetFit {
       int rounds,
       int maxPairs,
       boolean negatives,
-      long seed) {
-    return pairs(examples, rounds, maxPairs, negatives, null, seed);
-  }
-
-  /**
-   * As above; with {@code nearestOther} (per example, indices of examples of other labels), each
-   * same-label pair also carries a hard negative drawn from its first example's list.
-   */
-  static List<Pair> pairs(
-      List<ClassificationExample> examples,
-      int rounds,
-      int maxPairs,
-      boolean negatives,
-      int[][] nearestOther,
       long seed) {
     Map<String, List<Integer>> byLabel = new LinkedHashMap<>();
     for (int i = 0; i < examples.size(); i++) {
@@ -93,56 +60,13 @@ final class SetFit {
         if (j == i && same.size() > 1) {
           j = same.get((same.indexOf(i) + 1 + rng.nextInt(same.size() - 1)) % same.size());
         }
-        if (nearestOther != null && nearestOther[i].length > 0) {
-          ClassificationExample n =
-              examples.get(nearestOther[i][rng.nextInt(nearestOther[i].length)]);
-          out.add(
-              new Pair(
-                  examples.get(i).text(), examples.get(j).text(), 1, label, n.text(), label(n)));
-        } else {
-          out.add(new Pair(examples.get(i).text(), examples.get(j).text(), 1, label));
-        }
+        out.add(new Pair(examples.get(i).text(), examples.get(j).text(), 1, label));
         if (negatives && out.size() < maxPairs) {
           int k;
           do {
             k = rng.nextInt(examples.size());
           } while (label(examples.get(k)).equals(label));
           out.add(new Pair(examples.get(i).text(), examples.get(k).text(), 0, label));
-        }
-      }
-    }
-    return out;
-  }
-
-  /**
-   * Per example, the indices of its {@code k} nearest examples of other labels, by the cosine of
-   * {@code vectors} (the base encoder's): the intents a frozen encoder confuses it with.
-   */
-  static int[][] nearestOtherLabel(float[][] vectors, int[] labels, int k) {
-    int n = vectors.length;
-    int dim = vectors[0].length;
-    long[] largestClass = new long[n];
-    for (int y : labels) largestClass[y]++;
-    int take = (int) Math.min(k, n - java.util.Arrays.stream(largestClass).max().orElse(0));
-    int[][] out = new int[n][];
-    try (PointerScope scope = new PointerScope();
-        NoGradGuard noGrad = new NoGradGuard()) {
-      float[] flat = new float[n * dim];
-      for (int i = 0; i < n; i++) System.arraycopy(vectors[i], 0, flat, i * dim, dim);
-      Tensor x = torch.normalize(Tensors.fromFloats(flat, n, dim));
-      long[] ys = java.util.Arrays.stream(labels).asLongStream().toArray();
-      Tensor y = Tensors.fromLongs(ys, n);
-      for (int start = 0; start < n; start += 1024) { // (1024, n) cosines at a time
-        int rows = Math.min(1024, n - start);
-        Tensor same = y.narrow(0, start, rows).unsqueeze(1).eq(y.unsqueeze(0));
-        Tensor cos =
-            x.narrow(0, start, rows)
-                .matmul(x.t())
-                .masked_fill(same, new Scalar(Double.NEGATIVE_INFINITY));
-        long[] nearest = Tensors.toLongs(cos.topk(take).get1().contiguous());
-        for (int r = 0; r < rows; r++) {
-          out[start + r] = new int[take];
-          for (int j = 0; j < take; j++) out[start + r][j] = (int) nearest[r * take + j];
         }
       }
     }
@@ -164,54 +88,36 @@ final class SetFit {
     List<ClassificationExample> train = new ArrayList<>();
     examples.forEach(e -> train.add((ClassificationExample) e));
     boolean ranking = job.setfit.loss.equals("ranking");
+    List<Pair> pairs = pairs(train, job.setfit.iterations, job.setfit.maxPairs, !ranking, job.seed);
     List<TrainerListener> all = new ArrayList<>();
     all.add(run.logger());
     all.addAll(listeners);
+    String drawn =
+        pairs.size()
+            + " pairs from "
+            + train.size()
+            + " examples"
+            + (ranking
+                ? " (same label; the batch's other labels are the negatives)"
+                : " (same label: 1, different: 0)");
+    all.forEach(l -> l.onEvent("setfit", "contrastive pairs: " + drawn));
     Map<String, Object> info = new LinkedHashMap<>();
     info.put("task", dev.whet.data.Task.SIMILARITY.cliName());
     info.put("base", job.base);
-    int[] y = train.stream().mapToInt(e -> labels.indexOf(label(e))).toArray();
-    List<Pair> pairs;
     TrainResult result;
     try (EmbeddingModel body =
         EmbeddingModel.fromBase(
             baseDir, job.maxLength, job.dropout, job.attentionDropout, null, info)) {
-      int[][] nearestOther = null;
-      if (ranking && job.setfit.hardNegatives > 0) {
-        float[][] base = body.embed(train.stream().map(ClassificationExample::text).toList());
-        nearestOther = nearestOtherLabel(base, y, job.setfit.hardNegatives);
-      }
-      pairs =
-          pairs(
-              train, job.setfit.iterations, job.setfit.maxPairs, !ranking, nearestOther, job.seed);
-      String drawn =
-          pairs.size()
-              + " pairs from "
-              + train.size()
-              + " examples"
-              + (!ranking
-                  ? " (same label: 1, different: 0)"
-                  : nearestOther == null
-                      ? " (same label; the batch's other labels are the negatives)"
-                      : " (same label, each with a hard negative among the "
-                          + job.setfit.hardNegatives
-                          + " nearest examples of other labels by the base encoder; the batch's"
-                          + " other labels are negatives too)");
-      all.forEach(l -> l.onEvent("setfit", "contrastive pairs: " + drawn));
       EmbedTask.Pairs encoded =
           EmbedTask.Pairs.of(
               body.tokenizer(),
               pairs.stream().map(Pair::first).toList(),
               pairs.stream().map(Pair::second).toList(),
-              nearestOther == null ? null : pairs.stream().map(Pair::negative).toList(),
+              null,
               ranking ? null : pairs.stream().mapToDouble(Pair::score).toArray());
       if (ranking) {
         encoded =
-            encoded.withGroups(
-                pairs.stream().mapToInt(p -> labels.indexOf(p.label())).toArray(),
-                pairs.stream()
-                    .mapToInt(p -> p.negative() == null ? -1 : labels.indexOf(p.negativeLabel()))
-                    .toArray());
+            encoded.withGroups(pairs.stream().mapToInt(p -> labels.indexOf(p.label())).toArray());
       }
       result = new Trainer(job.plan(), run, new EmbedTask(body, encoded, null), all).train(from);
     }
@@ -231,16 +137,11 @@ final class SetFit {
             Pooling.read(tuned),
             null,
             classifierInfo)) {
-      all.forEach(
-          l ->
-              l.onEvent(
-                  "setfit",
-                  "fitting the logistic-regression head on the tuned embeddings of "
-                      + train.size()
-                      + " examples"));
+      all.forEach(l -> l.onEvent("setfit", "fitting the logistic-regression head on " + drawn));
       float[][] x =
           model.embed(
               train.stream().map(ClassificationExample::text).toList(), model.module().pooling());
+      int[] y = train.stream().mapToInt(e -> labels.indexOf(label(e))).toArray();
       // C chosen as the linear probe's is (SetFit's own default, C = 1, underfits on normalised
       // vectors of many classes: 0.78 against 0.84 for the tuned probe on banking77 at 8 per
       // class).
