@@ -159,13 +159,6 @@ public final class JobConfig {
      * and other-label (0) pairs.
      */
     public String loss = "ranking";
-
-    /**
-     * With the ranking loss: each pair also carries a hard negative, drawn from the this many
-     * nearest examples of other labels by the base encoder's cosine (the intents it confuses); 0
-     * leaves the batch's other labels as the only negatives.
-     */
-    public int hardNegatives = 0;
   }
 
   /** LoRA settings, used when method is lora. */
@@ -350,7 +343,6 @@ public final class JobConfig {
     require(sft.maxNewTokens > 0, "sft.max_new_tokens must be positive");
     require(sft.shots >= 0, "sft.shots must not be negative");
     require(dpo.beta > 0, "dpo.beta must be positive");
-    require(setfit.hardNegatives >= 0, "setfit.hard_negatives must not be negative");
     require(
         epochs.equals("auto") || isPositiveNumber(epochs),
         "epochs must be auto or a positive number");

@@ -262,8 +262,7 @@ class DataParallelTest {
   private static void assertSameWeights(
       TrainResult single, TrainResult parallel, String weights, String what) throws Exception {
     double worst =
-        WeightDiff.maxAbs(
-            single.modelDir().resolve(weights), parallel.modelDir().resolve(weights));
+        WeightDiff.maxAbs(single.modelDir().resolve(weights), parallel.modelDir().resolve(weights));
     System.out.println("data parallel, " + what + ": max |weight difference| = " + worst);
     assertTrue(worst <= TOLERANCE, what + ": max abs weight difference " + worst);
   }

@@ -21,7 +21,8 @@ class EmbedTaskTest {
   @TempDir static Path dir;
 
   /** Five pairs of three classes ({@link #GROUPS}): two of cards, two of refunds, one top-up. */
-  static final List<String> FIRST = List.of("a card", "my refund", "the card", "top up", "a refund");
+  static final List<String> FIRST =
+      List.of("a card", "my refund", "the card", "top up", "a refund");
 
   static final List<String> SECOND =
       List.of("card came", "refund late", "card lost", "top-up failed", "money back");
@@ -42,47 +43,6 @@ class EmbedTaskTest {
       assertEquals(ranking(a, b, null), plain, 1e-4);
       assertEquals(ranking(a, b, GROUPS), grouped, 1e-4);
       assertNotEquals(plain, grouped, 1e-3);
-    }
-  }
-
-  /**
-   * SetFit's hard negatives: each anchor chooses its positive among the batch's positives and hard
-   * negatives, leaving out those of its own class — another pair's hard negative included.
-   */
-  @Test
-  void hardNegativesOfTheAnchorsClassAreLeftOutToo() throws Exception {
-    Path base = TinyBert.create(dir.resolve("tiny-negatives"), 6);
-    java.util.ArrayList<String> negatives = new java.util.ArrayList<>();
-    negatives.addAll(java.util.Arrays.asList("refund please", "card declined", null, "card pin"));
-    negatives.add(null);
-    int[] negativeGroups = {1, 0, -1, 0, -1}; // pair 1's and pair 3's are of pairs 0 and 2's class
-    try (EmbeddingModel model = EmbeddingModel.fromBase(base, 32, 0, 0, null, Map.of())) {
-      EmbedTask.Pairs pairs =
-          EmbedTask.Pairs.of(model.tokenizer(), FIRST, SECOND, negatives, null)
-              .withGroups(GROUPS, negativeGroups);
-      int[] rows = {0, 1, 2, 3, 4};
-      float[][] a = unit(model, pairs.first());
-      float[][] b = unit(model, pairs.second());
-      float[][] n =
-          unit(
-              model,
-              new long[][] {pairs.negatives()[0], pairs.negatives()[1], pairs.negatives()[3]});
-      int[] nGroups = {1, 0, 0};
-      double loss = new EmbedTask(model, pairs, null).loss(rows).item_double();
-      double want = 0;
-      for (int i = 0; i < a.length; i++) {
-        double sum = 0;
-        for (int j = 0; j < b.length; j++) {
-          if (j != i && GROUPS[i] == GROUPS[j]) continue;
-          sum += Math.exp(EmbedTask.SCALE * EmbedTask.dot(a[i], b[j]));
-        }
-        for (int k = 0; k < n.length; k++) {
-          if (nGroups[k] == GROUPS[i]) continue;
-          sum += Math.exp(EmbedTask.SCALE * EmbedTask.dot(a[i], n[k]));
-        }
-        want += Math.log(sum) - EmbedTask.SCALE * EmbedTask.dot(a[i], b[i]);
-      }
-      assertEquals(want / a.length, loss, 1e-4);
     }
   }
 

@@ -1,6 +1,5 @@
 package dev.whet.train;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -46,39 +45,6 @@ class SetFitTest {
     for (SetFit.Pair p : positives) {
       assertEquals(labelOf.get(p.first()), labelOf.get(p.second()), p.toString());
       assertEquals(labelOf.get(p.first()), p.label());
-    }
-  }
-
-  @Test
-  void hardNegativesAreTheNearestExamplesOfOtherLabels() {
-    // Labels 0, 0, 1, 1, 2: points on a line, so the nearest by cosine are known.
-    float[][] v = {{1, 0}, {1, 0.1f}, {1, 0.3f}, {1, 2}, {0, 1}};
-    int[] y = {0, 0, 1, 1, 2};
-    int[][] nearest = SetFit.nearestOtherLabel(v, y, 2);
-    assertArrayEquals(new int[] {2, 3}, nearest[0]);
-    assertArrayEquals(new int[] {2, 3}, nearest[1]);
-    assertArrayEquals(new int[] {1, 0}, nearest[2]);
-    assertArrayEquals(new int[] {4, 1}, nearest[3]);
-    assertArrayEquals(new int[] {3, 2}, nearest[4]);
-    // At most as many as every example has: here 3 (the largest label has 2 of the 5).
-    assertEquals(3, SetFit.nearestOtherLabel(v, y, 10)[0].length);
-
-    List<ClassificationExample> ex = examples();
-    Map<String, String> labelOf = new HashMap<>();
-    ex.forEach(e -> labelOf.put(e.text(), e.labels().get(0)));
-    int[] labels = ex.stream().mapToInt(e -> e.labels().get(0).hashCode()).toArray();
-    int[][] other = new int[ex.size()][];
-    for (int i = 0; i < ex.size(); i++) {
-      int me = labels[i];
-      other[i] =
-          java.util.stream.IntStream.range(0, ex.size())
-              .filter(j -> labels[j] != me)
-              .limit(2)
-              .toArray();
-    }
-    for (SetFit.Pair p : SetFit.pairs(ex, 3, 1_000, false, other, 7)) {
-      assertEquals(labelOf.get(p.negative()), p.negativeLabel());
-      assertNotEquals(p.label(), p.negativeLabel(), p.toString());
     }
   }
 
