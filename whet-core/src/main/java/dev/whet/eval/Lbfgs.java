@@ -70,8 +70,13 @@ final class Lbfgs {
         if (fNew <= fx + 1e-4 * step * slope || step < 1e-20) break;
         step *= 0.5;
       }
-      double[] sk = new double[n];
-      double[] yk = new double[n];
+      // The oldest pair's arrays are reused: with many classes a vector is tens of megabytes.
+      if (s[next] == null) {
+        s[next] = new double[n];
+        y[next] = new double[n];
+      }
+      double[] sk = s[next];
+      double[] yk = y[next];
       for (int j = 0; j < n; j++) {
         sk[j] = xNew[j] - x[j];
         yk[j] = gNew[j] - g[j];
@@ -82,21 +87,31 @@ final class Lbfgs {
       System.arraycopy(gNew, 0, g, 0, n);
       fx = fNew;
       if (sy > 1e-12) { // keep the pair only when it keeps the Hessian estimate positive definite
-        s[next] = sk;
-        y[next] = yk;
         rho[next] = 1 / sy;
         next = (next + 1) % MEMORY;
         stored = Math.min(stored + 1, MEMORY);
+      } else if (stored == MEMORY) {
+        stored--; // the oldest pair's arrays now hold the rejected one: forget it
       }
       if (Math.abs(previous - fx) <= 1e-15 * Math.max(1, Math.abs(fx))) break; // no more progress
     }
     return iter;
   }
 
+  /**
+   * Four partial sums: independent chains the CPU runs side by side (one would wait on each add).
+   */
   private static double dot(double[] a, double[] b) {
-    double sum = 0;
-    for (int j = 0; j < a.length; j++) sum += a[j] * b[j];
-    return sum;
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int j = 0;
+    for (; j + 3 < a.length; j += 4) {
+      s0 += a[j] * b[j];
+      s1 += a[j + 1] * b[j + 1];
+      s2 += a[j + 2] * b[j + 2];
+      s3 += a[j + 3] * b[j + 3];
+    }
+    for (; j < a.length; j++) s0 += a[j] * b[j];
+    return (s0 + s1) + (s2 + s3);
   }
 
   private static void axpy(double a, double[] x, double[] y) {

@@ -82,11 +82,10 @@ public final class LogisticRegression {
     for (int i = 0; i < y.length; i++) target[i] = compact[y[i]];
 
     int outputs = present.length == 2 ? 1 : present.length;
-    Objective objective = new Objective(x, target, outputs, 1.0 / (c * x.rows()));
+    int size = (x.cols() + 1) * outputs;
+    Objective objective = new Objective(x, target, outputs, 1.0 / (c * x.rows()), size);
     double[] theta =
-        start != null && start.theta.length == (x.cols() + 1) * outputs
-            ? start.theta.clone()
-            : new double[(x.cols() + 1) * outputs];
+        start != null && start.theta.length == size ? start.theta.clone() : new double[size];
     int iterations = Lbfgs.minimize(objective, theta, tol, maxIterations);
     return new LogisticRegression(classes, present, x.cols(), theta, iterations);
   }
@@ -173,61 +172,55 @@ public final class LogisticRegression {
   }
 
   /** Mean log-loss plus {@code lambda/2 ||W||^2}, with its gradient. */
-  private record Objective(SparseMatrix x, int[] y, int outputs, double lambda)
-      implements Lbfgs.Function {
-    // Rows are processed in blocks in parallel, each block with its own gradient buffer.
-    private static final int BLOCK = 512;
+  private static final class Objective implements Lbfgs.Function {
+    private final SparseMatrix x;
+    private final int[] y;
+    private final int outputs;
+    private final double lambda;
+
+    /**
+     * One gradient buffer per worker, each summing a contiguous range of rows, allocated once per
+     * fit: a buffer is as large as the weights (features × classes, 60 MB for 50,000 n-grams and
+     * 150 classes), so one per block of rows per evaluation cost more than the arithmetic.
+     */
+    private final double[][] partial;
+
+    private final double[] partialLoss;
+
+    Objective(SparseMatrix x, int[] y, int outputs, double lambda, int size) {
+      this.x = x;
+      this.y = y;
+      this.outputs = outputs;
+      this.lambda = lambda;
+      // As many as cores (up to 8), each with at least 256 rows. The sum's order, and so its last
+      // bits, follows the number of cores.
+      int cores = Math.min(8, Runtime.getRuntime().availableProcessors());
+      int workers = Math.max(1, Math.min(cores, x.rows() / 256));
+      partial = new double[workers][size];
+      partialLoss = new double[workers];
+    }
 
     @Override
     public double valueAndGradient(double[] theta, double[] grad) {
       int n = x.rows();
-      int blocks = (n + BLOCK - 1) / BLOCK;
-      int size = theta.length;
-      record Part(double loss, double[] grad) {}
-      List<Part> parts =
-          IntStream.range(0, blocks)
-              .parallel()
-              .mapToObj(
-                  b -> {
-                    double[] g = new double[size];
-                    double[] z = new double[outputs];
-                    double[] p = new double[outputs];
-                    double loss = 0;
-                    int bias = x.cols() * outputs;
-                    for (int i = b * BLOCK; i < Math.min(n, (b + 1) * BLOCK); i++) {
-                      logits(x, i, theta, outputs, z);
-                      if (outputs == 1) {
-                        double t = y[i] == 1 ? 1 : 0;
-                        // log(1 + e^z) - t z, written to stay finite for large |z|
-                        loss +=
-                            Math.max(z[0], 0) + Math.log1p(Math.exp(-Math.abs(z[0]))) - t * z[0];
-                        p[0] = sigmoid(z[0]) - t;
-                      } else {
-                        softmax(z, p);
-                        loss -= Math.log(Math.max(p[y[i]], Double.MIN_NORMAL));
-                        p[y[i]] -= 1;
-                      }
-                      // p now holds the residual d loss / d z
-                      for (int q = x.rowStart()[i]; q < x.rowStart()[i + 1]; q++) {
-                        int base = x.columns()[q] * outputs;
-                        double v = x.values()[q];
-                        for (int o = 0; o < outputs; o++) g[base + o] += v * p[o];
-                      }
-                      for (int o = 0; o < outputs; o++) g[bias + o] += p[o];
-                    }
-                    return new Part(loss, g);
-                  })
-              .toList();
-      java.util.Arrays.fill(grad, 0);
-      double loss = 0;
-      for (Part part : parts) {
-        loss += part.loss();
-        for (int j = 0; j < size; j++) grad[j] += part.grad()[j];
+      int workers = partial.length;
+      IntStream.range(0, workers)
+          .parallel()
+          .forEach(
+              w ->
+                  partialLoss[w] =
+                      addRows(theta, w * n / workers, (w + 1) * n / workers, partial[w]));
+      System.arraycopy(partial[0], 0, grad, 0, grad.length);
+      double loss = partialLoss[0];
+      for (int w = 1; w < workers; w++) {
+        loss += partialLoss[w];
+        double[] g = partial[w];
+        for (int j = 0; j < grad.length; j++) grad[j] += g[j];
       }
       loss /= n;
       int weights = x.cols() * outputs; // intercepts (after these) are not penalised
       double penalty = 0;
-      for (int j = 0; j < size; j++) {
+      for (int j = 0; j < grad.length; j++) {
         grad[j] /= n;
         if (j < weights) {
           penalty += theta[j] * theta[j];
@@ -235,6 +228,36 @@ public final class LogisticRegression {
         }
       }
       return loss + 0.5 * lambda * penalty;
+    }
+
+    /** Rows {@code from..to}: their summed loss (returned) and gradient (into {@code g}). */
+    private double addRows(double[] theta, int from, int to, double[] g) {
+      java.util.Arrays.fill(g, 0);
+      double[] z = new double[outputs];
+      double[] p = new double[outputs];
+      double loss = 0;
+      int bias = x.cols() * outputs;
+      for (int i = from; i < to; i++) {
+        logits(x, i, theta, outputs, z);
+        if (outputs == 1) {
+          double t = y[i] == 1 ? 1 : 0;
+          // log(1 + e^z) - t z, written to stay finite for large |z|
+          loss += Math.max(z[0], 0) + Math.log1p(Math.exp(-Math.abs(z[0]))) - t * z[0];
+          p[0] = sigmoid(z[0]) - t;
+        } else {
+          softmax(z, p);
+          loss -= Math.log(Math.max(p[y[i]], Double.MIN_NORMAL));
+          p[y[i]] -= 1;
+        }
+        // p now holds the residual d loss / d z
+        for (int q = x.rowStart()[i]; q < x.rowStart()[i + 1]; q++) {
+          int base = x.columns()[q] * outputs;
+          double v = x.values()[q];
+          for (int o = 0; o < outputs; o++) g[base + o] += v * p[o];
+        }
+        for (int o = 0; o < outputs; o++) g[bias + o] += p[o];
+      }
+      return loss;
     }
   }
 }

@@ -20,6 +20,7 @@ import java.util.Map;
  * java -cp whet-core/target/classes:whet-core/target/test-classes:$(cat /tmp/cp.txt) \
  *     dev.whet.eval.TunedBaselinesBench sst2 ../shared/data/sst2 6000
  * java ... dev.whet.eval.TunedBaselinesBench trec ../shared/data/trec
+ * java ... dev.whet.eval.TunedBaselinesBench jsonl train.jsonl test.jsonl   # {"text", "label"} lines
  * </pre>
  */
 public final class TunedBaselinesBench {
@@ -32,7 +33,8 @@ public final class TunedBaselinesBench {
         switch (args[0]) {
           case "sst2" -> sst2(Path.of(args[1]), Integer.parseInt(args[2]));
           case "trec" -> trec(Path.of(args[1]));
-          default -> throw new IllegalArgumentException("sst2 or trec");
+          case "jsonl" -> jsonl(Path.of(args[1]), Path.of(args[2]));
+          default -> throw new IllegalArgumentException("sst2, trec or jsonl");
         };
     System.out.printf(
         "%s: %d train, %d test, %d classes, %s, %d threads%n",
@@ -112,6 +114,25 @@ public final class TunedBaselinesBench {
     List<Integer> ytr = new ArrayList<>(), yte = new ArrayList<>();
     read(dir.resolve("train_5500.label"), classes, train, ytr);
     read(dir.resolve("TREC_10.label"), classes, test, yte);
+    return new Split(train, ints(ytr), test, ints(yte), classes.size());
+  }
+
+  /** {@code {"text", "label"}} lines (as scripts/make-fewshot.py writes them). */
+  static Split jsonl(Path trainFile, Path testFile) throws Exception {
+    List<String> classes = new ArrayList<>();
+    List<String> train = new ArrayList<>(), test = new ArrayList<>();
+    List<Integer> ytr = new ArrayList<>(), yte = new ArrayList<>();
+    for (var f : List.of(Map.entry(trainFile, train), Map.entry(testFile, test))) {
+      List<Integer> y = f.getValue() == train ? ytr : yte;
+      for (String line : Files.readAllLines(f.getKey())) {
+        if (line.isBlank()) continue;
+        var row = dev.whet.io.Json.MAPPER.readTree(line);
+        String label = row.get("label").asText();
+        if (!classes.contains(label)) classes.add(label);
+        f.getValue().add(row.get("text").asText());
+        y.add(classes.indexOf(label));
+      }
+    }
     return new Split(train, ints(ytr), test, ints(yte), classes.size());
   }
 
