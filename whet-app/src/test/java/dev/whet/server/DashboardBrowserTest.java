@@ -262,8 +262,16 @@ class DashboardBrowserTest {
       new Select(d.findElement(By.id("job-model"))).selectByValue("tiny-bert");
       new Select(d.findElement(By.id("job-training-file"))).selectByValue(trainId);
       d.findElement(By.id("job-submit")).click();
-      wait.until(
-          x -> x.getCurrentUrl().contains("#/jobs/ftjob-") && !x.getCurrentUrl().endsWith(jobId));
+      // The new job's page, or the form's error (said, not timed out on); creation can take a while
+      // on a loaded 2-core machine.
+      new WebDriverWait(d, Duration.ofSeconds(60))
+          .until(
+              x ->
+                  (x.getCurrentUrl().contains("#/jobs/ftjob-") && !x.getCurrentUrl().endsWith(jobId))
+                      || !x.findElements(By.cssSelector("#main .flash.error")).isEmpty());
+      assertTrue(
+          d.getCurrentUrl().contains("#/jobs/ftjob-"),
+          "the second job was not created: " + textOf(d, "#main .flash.error"));
       String secondId = d.getCurrentUrl().substring(d.getCurrentUrl().indexOf("#/jobs/") + 7);
       wait.until(
               x -> {
@@ -361,8 +369,16 @@ class DashboardBrowserTest {
       d.findElement(By.id("job-suffix")).clear();
       d.findElement(By.id("job-suffix")).sendKeys("dash2");
       d.findElement(By.id("job-submit")).click();
-      wait.until(
-          x -> x.getCurrentUrl().contains("#/jobs/ftjob-") && !x.getCurrentUrl().endsWith(jobId));
+      // The new job's page, or the form's error (said, not timed out on); creation can take a while
+      // on a loaded 2-core machine.
+      new WebDriverWait(d, Duration.ofSeconds(60))
+          .until(
+              x ->
+                  (x.getCurrentUrl().contains("#/jobs/ftjob-") && !x.getCurrentUrl().endsWith(jobId))
+                      || !x.findElements(By.cssSelector("#main .flash.error")).isEmpty());
+      assertTrue(
+          d.getCurrentUrl().contains("#/jobs/ftjob-"),
+          "the second job was not created: " + textOf(d, "#main .flash.error"));
       String cloneId = d.getCurrentUrl().substring(d.getCurrentUrl().indexOf("#/jobs/") + 7);
       finished(cloneId, "the cloned job");
       JsonNode clone = s.get("/v1/fine_tuning/jobs/" + cloneId, s.key).json();
