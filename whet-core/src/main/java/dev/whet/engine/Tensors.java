@@ -48,6 +48,15 @@ public final class Tensors {
     return out;
   }
 
+  /** All elements as doubles, row-major, into {@code out} (of the tensor's size). */
+  public static void toDoubles(Tensor t, double[] out) {
+    Tensor c = t.detach().to(ScalarType.Double).contiguous();
+    if (c.numel() != out.length) {
+      throw new IllegalArgumentException(c.numel() + " elements into " + out.length);
+    }
+    c.data_ptr_double().get(out);
+  }
+
   /** All elements as longs, row-major. */
   public static long[] toLongs(Tensor t) {
     Tensor c = t.detach().to(ScalarType.Long).contiguous();

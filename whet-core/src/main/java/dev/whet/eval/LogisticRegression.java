@@ -1,8 +1,17 @@
 package dev.whet.eval;
 
+import dev.whet.engine.Engine;
+import dev.whet.engine.Tensors;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.IntStream;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.ScalarTypeOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorArrayRef;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
 
 /**
  * L2-regularised logistic regression fitted with L-BFGS, the same model as scikit-learn's {@code
@@ -83,10 +92,13 @@ public final class LogisticRegression {
 
     int outputs = present.length == 2 ? 1 : present.length;
     int size = (x.cols() + 1) * outputs;
-    Objective objective = new Objective(x, target, outputs, 1.0 / (c * x.rows()), size);
     double[] theta =
         start != null && start.theta.length == size ? start.theta.clone() : new double[size];
-    int iterations = Lbfgs.minimize(objective, theta, tol, maxIterations);
+    int iterations;
+    try (PointerScope scope = new PointerScope()) { // frees the dense path's tensors
+      Objective objective = new Objective(x, target, outputs, 1.0 / (c * x.rows()), size);
+      iterations = Lbfgs.minimize(objective, theta, tol, maxIterations);
+    }
     return new LogisticRegression(classes, present, x.cols(), theta, iterations);
   }
 
@@ -187,11 +199,35 @@ public final class LogisticRegression {
 
     private final double[] partialLoss;
 
+    /**
+     * Dense features (embeddings): the rows as one (n, d) double tensor, and the targets, so that
+     * an evaluation is two matrix products in libtorch instead of n × d × outputs scalar steps in
+     * Java; null for sparse features (TF-IDF), which the row loop serves.
+     */
+    private final Tensor dense;
+
+    private final Tensor targets;
+
     Objective(SparseMatrix x, int[] y, int outputs, double lambda, int size) {
       this.x = x;
       this.y = y;
       this.outputs = outputs;
       this.lambda = lambda;
+      if (x.isDense() && x.rows() > 0) {
+        Engine.init();
+        dense = Tensors.fromDoubles(x.values(), x.rows(), x.cols());
+        double[] t = new double[x.rows() * outputs];
+        for (int i = 0; i < x.rows(); i++) {
+          if (outputs == 1) t[i] = y[i] == 1 ? 1 : 0;
+          else t[i * outputs + y[i]] = 1;
+        }
+        targets = Tensors.fromDoubles(t, x.rows(), outputs); // one-hot, or 0/1 for the sigmoid
+        partial = new double[0][];
+        partialLoss = new double[0];
+        return;
+      }
+      dense = null;
+      targets = null;
       // As many as cores (up to 8), each with at least 256 rows. The sum's order, and so its last
       // bits, follows the number of cores.
       int cores = Math.min(8, Runtime.getRuntime().availableProcessors());
@@ -202,6 +238,56 @@ public final class LogisticRegression {
 
     @Override
     public double valueAndGradient(double[] theta, double[] grad) {
+      int n = x.rows();
+      double loss =
+          dense != null ? denseLossAndGradient(theta, grad) : sparseLossAndGradient(theta, grad);
+      loss /= n;
+      int weights = x.cols() * outputs; // intercepts (after these) are not penalised
+      double penalty = 0;
+      for (int j = 0; j < grad.length; j++) {
+        grad[j] /= n;
+        if (j < weights) {
+          penalty += theta[j] * theta[j];
+          grad[j] += lambda * theta[j];
+        }
+      }
+      return loss + 0.5 * lambda * penalty;
+    }
+
+    /**
+     * The summed loss (returned) and gradient (into {@code grad}) of dense rows: Z = X W + b, the
+     * residual R = softmax(Z) - Y (sigmoid for two classes), the gradient [X^T R; sum R].
+     */
+    private double denseLossAndGradient(double[] theta, double[] grad) {
+      try (PointerScope scope = new PointerScope();
+          NoGradGuard noGrad = new NoGradGuard()) {
+        int d = x.cols();
+        Tensor w = Tensors.fromDoubles(theta, d + 1, outputs); // feature-major: rows are features
+        Tensor z = dense.mm(w.narrow(0, 0, d)).add(w.narrow(0, d, 1));
+        double loss;
+        Tensor residual;
+        if (outputs == 1) {
+          // log(1 + e^z) - t z, as the row loop writes it
+          loss = torch.softplus(z).sub(z.mul(targets)).sum().item_double();
+          residual = torch.sigmoid(z).sub(targets);
+        } else {
+          Tensor logp = torch.log_softmax(z, 1);
+          loss = -logp.mul(targets).sum().item_double();
+          residual = logp.exp().sub(targets);
+        }
+        Tensor g =
+            torch.cat(
+                new TensorArrayRef(
+                    new TensorVector(
+                        dense.t().mm(residual),
+                        residual.sum(new long[] {0}, true, new ScalarTypeOptional()))),
+                0);
+        Tensors.toDoubles(g, grad);
+        return loss;
+      }
+    }
+
+    private double sparseLossAndGradient(double[] theta, double[] grad) {
       int n = x.rows();
       int workers = partial.length;
       IntStream.range(0, workers)
@@ -217,17 +303,7 @@ public final class LogisticRegression {
         double[] g = partial[w];
         for (int j = 0; j < grad.length; j++) grad[j] += g[j];
       }
-      loss /= n;
-      int weights = x.cols() * outputs; // intercepts (after these) are not penalised
-      double penalty = 0;
-      for (int j = 0; j < grad.length; j++) {
-        grad[j] /= n;
-        if (j < weights) {
-          penalty += theta[j] * theta[j];
-          grad[j] += lambda * theta[j];
-        }
-      }
-      return loss + 0.5 * lambda * penalty;
+      return loss;
     }
 
     /** Rows {@code from..to}: their summed loss (returned) and gradient (into {@code g}). */

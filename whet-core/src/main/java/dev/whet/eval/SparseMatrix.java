@@ -39,6 +39,13 @@ public record SparseMatrix(int rows, int cols, int[] rowStart, int[] columns, do
     return new SparseMatrix(rows, cols, rowStart, columns, values);
   }
 
+  /** Whether every entry is stored, row by row in column order (as {@link #fromDense} stores). */
+  public boolean isDense() {
+    if (values.length != (long) rows * cols) return false;
+    for (int p = 0; p < columns.length; p++) if (columns[p] != p % cols) return false;
+    return true;
+  }
+
   /** Entry (i, j), zero when not stored; a linear scan, for tests and small lookups. */
   public double get(int i, int j) {
     for (int p = rowStart[i]; p < rowStart[i + 1]; p++) if (columns[p] == j) return values[p];
