@@ -264,11 +264,32 @@ class DashboardBrowserTest {
       d.findElement(By.id("job-submit")).click();
       // The new job's page, or the form's error (said, not timed out on); creation can take a while
       // on a loaded 2-core machine.
-      new WebDriverWait(d, Duration.ofSeconds(60))
-          .until(
-              x ->
-                  (x.getCurrentUrl().contains("#/jobs/ftjob-") && !x.getCurrentUrl().endsWith(jobId))
-                      || !x.findElements(By.cssSelector("#main .flash.error")).isEmpty());
+      try {
+        new WebDriverWait(d, Duration.ofSeconds(60))
+            .until(
+                x ->
+                    (x.getCurrentUrl().contains("#/jobs/ftjob-")
+                            && !x.getCurrentUrl().endsWith(jobId))
+                        || !x.findElements(By.cssSelector("#main .flash.error")).isEmpty());
+      } catch (org.openqa.selenium.TimeoutException e) {
+        // Every thread of this JVM (the server's virtual request threads included), for the cause.
+        Path dump = Path.of("target", "dashboard-second-job-threads.txt").toAbsolutePath();
+        java.nio.file.Files.deleteIfExists(dump);
+        java.lang.management.ManagementFactory.getPlatformMXBean(
+                com.sun.management.HotSpotDiagnosticMXBean.class)
+            .dumpThreads(
+                dump.toString(),
+                com.sun.management.HotSpotDiagnosticMXBean.ThreadDumpFormat.TEXT_PLAIN);
+        System.out.println(java.nio.file.Files.readString(dump));
+        throw new AssertionError(
+            "threads dumped to "
+                + dump
+                + "; no second job after 60 s; at "
+                + d.getCurrentUrl()
+                + " the page says: "
+                + textOf(d, "#main"),
+            e);
+      }
       assertTrue(
           d.getCurrentUrl().contains("#/jobs/ftjob-"),
           "the second job was not created: " + textOf(d, "#main .flash.error"));
@@ -371,11 +392,32 @@ class DashboardBrowserTest {
       d.findElement(By.id("job-submit")).click();
       // The new job's page, or the form's error (said, not timed out on); creation can take a while
       // on a loaded 2-core machine.
-      new WebDriverWait(d, Duration.ofSeconds(60))
-          .until(
-              x ->
-                  (x.getCurrentUrl().contains("#/jobs/ftjob-") && !x.getCurrentUrl().endsWith(jobId))
-                      || !x.findElements(By.cssSelector("#main .flash.error")).isEmpty());
+      try {
+        new WebDriverWait(d, Duration.ofSeconds(60))
+            .until(
+                x ->
+                    (x.getCurrentUrl().contains("#/jobs/ftjob-")
+                            && !x.getCurrentUrl().endsWith(jobId))
+                        || !x.findElements(By.cssSelector("#main .flash.error")).isEmpty());
+      } catch (org.openqa.selenium.TimeoutException e) {
+        // Every thread of this JVM (the server's virtual request threads included), for the cause.
+        Path dump = Path.of("target", "dashboard-second-job-threads.txt").toAbsolutePath();
+        java.nio.file.Files.deleteIfExists(dump);
+        java.lang.management.ManagementFactory.getPlatformMXBean(
+                com.sun.management.HotSpotDiagnosticMXBean.class)
+            .dumpThreads(
+                dump.toString(),
+                com.sun.management.HotSpotDiagnosticMXBean.ThreadDumpFormat.TEXT_PLAIN);
+        System.out.println(java.nio.file.Files.readString(dump));
+        throw new AssertionError(
+            "threads dumped to "
+                + dump
+                + "; no second job after 60 s; at "
+                + d.getCurrentUrl()
+                + " the page says: "
+                + textOf(d, "#main"),
+            e);
+      }
       assertTrue(
           d.getCurrentUrl().contains("#/jobs/ftjob-"),
           "the second job was not created: " + textOf(d, "#main .flash.error"));
