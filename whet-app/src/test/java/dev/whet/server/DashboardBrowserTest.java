@@ -262,37 +262,7 @@ class DashboardBrowserTest {
       new Select(d.findElement(By.id("job-model"))).selectByValue("tiny-bert");
       new Select(d.findElement(By.id("job-training-file"))).selectByValue(trainId);
       d.findElement(By.id("job-submit")).click();
-      // The new job's page, or the form's error (said, not timed out on); creation can take a while
-      // on a loaded 2-core machine.
-      try {
-        new WebDriverWait(d, Duration.ofSeconds(60))
-            .until(
-                x ->
-                    (x.getCurrentUrl().contains("#/jobs/ftjob-")
-                            && !x.getCurrentUrl().endsWith(jobId))
-                        || !x.findElements(By.cssSelector("#main .flash.error")).isEmpty());
-      } catch (org.openqa.selenium.TimeoutException e) {
-        // Every thread of this JVM (the server's virtual request threads included), for the cause.
-        Path dump = Path.of("target", "dashboard-second-job-threads.txt").toAbsolutePath();
-        java.nio.file.Files.deleteIfExists(dump);
-        java.lang.management.ManagementFactory.getPlatformMXBean(
-                com.sun.management.HotSpotDiagnosticMXBean.class)
-            .dumpThreads(
-                dump.toString(),
-                com.sun.management.HotSpotDiagnosticMXBean.ThreadDumpFormat.TEXT_PLAIN);
-        System.out.println(java.nio.file.Files.readString(dump));
-        throw new AssertionError(
-            "threads dumped to "
-                + dump
-                + "; no second job after 60 s; at "
-                + d.getCurrentUrl()
-                + " the page says: "
-                + textOf(d, "#main"),
-            e);
-      }
-      assertTrue(
-          d.getCurrentUrl().contains("#/jobs/ftjob-"),
-          "the second job was not created: " + textOf(d, "#main .flash.error"));
+      awaitNewJobPage(d, jobId);
       String secondId = d.getCurrentUrl().substring(d.getCurrentUrl().indexOf("#/jobs/") + 7);
       wait.until(
               x -> {
@@ -390,37 +360,7 @@ class DashboardBrowserTest {
       d.findElement(By.id("job-suffix")).clear();
       d.findElement(By.id("job-suffix")).sendKeys("dash2");
       d.findElement(By.id("job-submit")).click();
-      // The new job's page, or the form's error (said, not timed out on); creation can take a while
-      // on a loaded 2-core machine.
-      try {
-        new WebDriverWait(d, Duration.ofSeconds(60))
-            .until(
-                x ->
-                    (x.getCurrentUrl().contains("#/jobs/ftjob-")
-                            && !x.getCurrentUrl().endsWith(jobId))
-                        || !x.findElements(By.cssSelector("#main .flash.error")).isEmpty());
-      } catch (org.openqa.selenium.TimeoutException e) {
-        // Every thread of this JVM (the server's virtual request threads included), for the cause.
-        Path dump = Path.of("target", "dashboard-second-job-threads.txt").toAbsolutePath();
-        java.nio.file.Files.deleteIfExists(dump);
-        java.lang.management.ManagementFactory.getPlatformMXBean(
-                com.sun.management.HotSpotDiagnosticMXBean.class)
-            .dumpThreads(
-                dump.toString(),
-                com.sun.management.HotSpotDiagnosticMXBean.ThreadDumpFormat.TEXT_PLAIN);
-        System.out.println(java.nio.file.Files.readString(dump));
-        throw new AssertionError(
-            "threads dumped to "
-                + dump
-                + "; no second job after 60 s; at "
-                + d.getCurrentUrl()
-                + " the page says: "
-                + textOf(d, "#main"),
-            e);
-      }
-      assertTrue(
-          d.getCurrentUrl().contains("#/jobs/ftjob-"),
-          "the second job was not created: " + textOf(d, "#main .flash.error"));
+      awaitNewJobPage(d, jobId);
       String cloneId = d.getCurrentUrl().substring(d.getCurrentUrl().indexOf("#/jobs/") + 7);
       finished(cloneId, "the cloned job");
       JsonNode clone = s.get("/v1/fine_tuning/jobs/" + cloneId, s.key).json();
@@ -773,6 +713,44 @@ class DashboardBrowserTest {
   }
 
   /** The visible text of the first element matching {@code css}, or "" when there is none. */
+  /**
+   * Waits for the page of a job just submitted from the form (not {@code previousJob}'s), or fails
+   * with the form's error; creation can take a while on a loaded 2-core machine. If neither comes,
+   * every thread of this JVM (the server's virtual request threads included) is dumped for the
+   * cause: this wait timed out twice in full-suite runs and never alone.
+   */
+  private static void awaitNewJobPage(org.openqa.selenium.WebDriver d, String previousJob)
+      throws java.io.IOException {
+    try {
+      new WebDriverWait(d, Duration.ofSeconds(60))
+          .until(
+              x ->
+                  (x.getCurrentUrl().contains("#/jobs/ftjob-")
+                          && !x.getCurrentUrl().endsWith(previousJob))
+                      || !x.findElements(By.cssSelector("#main .flash.error")).isEmpty());
+    } catch (org.openqa.selenium.TimeoutException e) {
+      Path dump = Path.of("target", "dashboard-new-job-threads.txt").toAbsolutePath();
+      java.nio.file.Files.deleteIfExists(dump);
+      java.lang.management.ManagementFactory.getPlatformMXBean(
+              com.sun.management.HotSpotDiagnosticMXBean.class)
+          .dumpThreads(
+              dump.toString(),
+              com.sun.management.HotSpotDiagnosticMXBean.ThreadDumpFormat.TEXT_PLAIN);
+      System.out.println(java.nio.file.Files.readString(dump));
+      throw new AssertionError(
+          "threads dumped to "
+              + dump
+              + "; no new job page after 60 s; at "
+              + d.getCurrentUrl()
+              + " the page says: "
+              + textOf(d, "#main"),
+          e);
+    }
+    assertTrue(
+        d.getCurrentUrl().contains("#/jobs/ftjob-"),
+        "the job was not created: " + textOf(d, "#main .flash.error"));
+  }
+
   private static String textOf(org.openqa.selenium.WebDriver d, String css) {
     Object t =
         ((JavascriptExecutor) d)

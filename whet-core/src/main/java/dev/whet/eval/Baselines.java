@@ -390,7 +390,7 @@ public final class Baselines {
   }
 
   // Four partial sums let the CPU overlap the multiply-adds (a single sum is one long chain).
-  private static double dot(double[] a, double[] b) {
+  static double dot(double[] a, double[] b) {
     double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     int j = 0;
     for (; j + 3 < a.length; j += 4) {

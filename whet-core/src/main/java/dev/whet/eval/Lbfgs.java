@@ -40,27 +40,30 @@ final class Lbfgs {
       for (int j = 0; j < n; j++) d[j] = -g[j];
       for (int k = 0; k < stored; k++) {
         int m = Math.floorMod(next - 1 - k, MEMORY);
-        alpha[m] = rho[m] * dot(s[m], d);
+        alpha[m] = rho[m] * Baselines.dot(s[m], d);
         axpy(-alpha[m], y[m], d);
       }
       double gamma = 1;
       if (stored > 0) {
         int last = Math.floorMod(next - 1, MEMORY);
-        gamma = dot(s[last], y[last]) / dot(y[last], y[last]);
+        gamma = Baselines.dot(s[last], y[last]) / Baselines.dot(y[last], y[last]);
       } else {
-        gamma = 1 / Math.max(1, Math.sqrt(dot(g, g))); // first step: a cautious steepest descent
+        gamma =
+            1
+                / Math.max(
+                    1, Math.sqrt(Baselines.dot(g, g))); // first step: a cautious steepest descent
       }
       for (int j = 0; j < n; j++) d[j] *= gamma;
       for (int k = stored - 1; k >= 0; k--) {
         int m = Math.floorMod(next - 1 - k, MEMORY);
-        double beta = rho[m] * dot(y[m], d);
+        double beta = rho[m] * Baselines.dot(y[m], d);
         axpy(alpha[m] - beta, s[m], d);
       }
-      double slope = dot(g, d);
+      double slope = Baselines.dot(g, d);
       if (slope >= 0) { // not a descent direction (numerical trouble): restart from the gradient
         stored = 0;
         for (int j = 0; j < n; j++) d[j] = -g[j];
-        slope = dot(g, d);
+        slope = Baselines.dot(g, d);
       }
       double step = 1;
       double fNew;
@@ -81,7 +84,7 @@ final class Lbfgs {
         sk[j] = xNew[j] - x[j];
         yk[j] = gNew[j] - g[j];
       }
-      double sy = dot(sk, yk);
+      double sy = Baselines.dot(sk, yk);
       double previous = fx;
       System.arraycopy(xNew, 0, x, 0, n);
       System.arraycopy(gNew, 0, g, 0, n);
@@ -96,22 +99,6 @@ final class Lbfgs {
       if (Math.abs(previous - fx) <= 1e-15 * Math.max(1, Math.abs(fx))) break; // no more progress
     }
     return iter;
-  }
-
-  /**
-   * Four partial sums: independent chains the CPU runs side by side (one would wait on each add).
-   */
-  private static double dot(double[] a, double[] b) {
-    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    int j = 0;
-    for (; j + 3 < a.length; j += 4) {
-      s0 += a[j] * b[j];
-      s1 += a[j + 1] * b[j + 1];
-      s2 += a[j + 2] * b[j + 2];
-      s3 += a[j + 3] * b[j + 3];
-    }
-    for (; j < a.length; j++) s0 += a[j] * b[j];
-    return (s0 + s1) + (s2 + s3);
   }
 
   private static void axpy(double a, double[] x, double[] y) {
