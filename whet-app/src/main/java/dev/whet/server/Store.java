@@ -473,12 +473,20 @@ final class Store implements AutoCloseable {
 
   /** Sets a job's estimate; false (nothing written) when {@code owner} lost the job's lease. */
   boolean setEstimatedFinish(String id, String owner, long when) {
+    return setLeased(id, owner, "estimated_finish", when);
+  }
+
+  /**
+   * Sets one column of job {@code id} while {@code owner} holds its lease; false (nothing written)
+   * when it lost it.
+   */
+  private boolean setLeased(String id, String owner, String column, Object value) {
     return db.tx(
             c ->
                 update(
                     c,
-                    "UPDATE jobs SET estimated_finish = ? WHERE id = ? AND lease_owner = ?",
-                    when,
+                    "UPDATE jobs SET " + column + " = ? WHERE id = ? AND lease_owner = ?",
+                    value,
                     id,
                     owner))
         > 0;
@@ -537,15 +545,7 @@ final class Store implements AutoCloseable {
    * resume), fenced by the lease; null takes it down.
    */
   boolean publishGroup(String jobId, String owner, String rendezvous) {
-    return db.tx(
-            c ->
-                update(
-                    c,
-                    "UPDATE jobs SET rendezvous = ? WHERE id = ? AND lease_owner = ?",
-                    rendezvous,
-                    jobId,
-                    owner))
-        == 1;
+    return setLeased(jobId, owner, "rendezvous", rendezvous);
   }
 
   /**
