@@ -3,13 +3,9 @@ package dev.whet.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.whet.model.TinyBert;
 import dev.whet.model.WeightDiff;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -26,19 +22,12 @@ import org.junit.jupiter.api.io.TempDir;
 @Tag("engine")
 class KillResumeTest {
   @TempDir static Path dir;
-  static Path base;
-  static Path train;
+  static TinyTrainRun run;
 
   @BeforeAll
   static void setUp() throws Exception {
     System.setProperty("whet.home", dir.resolve("home").toString());
-    base = TinyBert.create(dir.resolve("tiny"), 9);
-    try (InputStream in = TinyBert.class.getResourceAsStream("/data/sst2/dev-200.jsonl")) {
-      train =
-          Files.write(
-              dir.resolve("train.jsonl"),
-              new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList());
-    }
+    run = TinyTrainRun.create(dir);
   }
 
   @AfterAll
@@ -47,29 +36,7 @@ class KillResumeTest {
   }
 
   static List<String> args(Path out) {
-    return List.of(
-        "train",
-        "--base",
-        base.toString(),
-        "--train",
-        train.toString(),
-        "--out",
-        out.toString(),
-        "--epochs",
-        "3",
-        "--batch-size",
-        "8",
-        "--max-length",
-        "32",
-        "--lr",
-        "1e-3",
-        "--seed",
-        "4",
-        "--set",
-        "save_every=5",
-        "--set",
-        "keep_checkpoints=100",
-        "--quiet");
+    return run.args(out, "--quiet");
   }
 
   @Test
@@ -79,16 +46,9 @@ class KillResumeTest {
     assertEquals(0, r.exit(), r.err());
 
     Path killed = dir.resolve("killed");
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-Dwhet.home=" + dir.resolve("home"));
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add(Main.class.getName());
-    command.addAll(args(killed));
-    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+    ProcessBuilder pb =
+        WhetProcess.builder(dir.resolve("home"), args(killed)).redirectErrorStream(true);
     pb.redirectOutput(dir.resolve("killed.log").toFile());
-    pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
     Process p = pb.start();
     // 200 examples / 8 = 25 steps an epoch, 75 in all: kill once the step-15 checkpoint exists.
     Path target = killed.resolve("checkpoint-15");

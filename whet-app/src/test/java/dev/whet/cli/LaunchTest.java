@@ -6,11 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.whet.io.Json;
-import dev.whet.model.TinyBert;
 import dev.whet.model.WeightDiff;
-import java.io.InputStream;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,60 +27,24 @@ import org.junit.jupiter.api.io.TempDir;
 @Tag("engine")
 class LaunchTest {
   @TempDir static Path dir;
-  static Path base;
+  static TinyTrainRun run;
   static Path train;
 
   @BeforeAll
   static void setUp() throws Exception {
-    base = TinyBert.create(dir.resolve("tiny"), 9);
-    try (InputStream in = TinyBert.class.getResourceAsStream("/data/sst2/dev-200.jsonl")) {
-      train =
-          Files.write(
-              dir.resolve("train.jsonl"),
-              new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList());
-    }
+    run = TinyTrainRun.create(dir);
+    train = run.train();
   }
 
-  /** 200 examples, batch 8: 25 steps an epoch, 75 in all, a checkpoint every 5. */
   static List<String> train(Path out) {
-    return List.of(
-        "train",
-        "--base",
-        base.toString(),
-        "--train",
-        train.toString(),
-        "--out",
-        out.toString(),
-        "--epochs",
-        "3",
-        "--batch-size",
-        "8",
-        "--max-length",
-        "32",
-        "--lr",
-        "1e-3",
-        "--seed",
-        "4",
-        "--set",
-        "save_every=5",
-        "--set",
-        "keep_checkpoints=100",
-        "--json");
+    return run.args(out, "--json");
   }
 
   /** `whet ARGS…` in its own JVM, stdout and stderr to {@code name}.out and .err. */
   static Process whet(String name, List<String> args) throws Exception {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-Dwhet.home=" + dir.resolve("home"));
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add(Main.class.getName());
-    command.addAll(args);
-    ProcessBuilder pb = new ProcessBuilder(command);
+    ProcessBuilder pb = WhetProcess.builder(dir.resolve("home"), args);
     pb.redirectOutput(dir.resolve(name + ".out").toFile());
     pb.redirectError(dir.resolve(name + ".err").toFile());
-    pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
     pb.environment().put("OMP_NUM_THREADS", "1");
     return pb.start();
   }

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.whet.cli.Main;
 import dev.whet.model.TinyBert;
 import dev.whet.model.WeightDiff;
 import dev.whet.train.RunDir;
@@ -41,25 +40,20 @@ class ServerKillResumeTest {
   String key;
 
   Process serve(String log) throws Exception {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-Dwhet.home=" + dir.resolve("home"));
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add(Main.class.getName());
     // Every checkpoint is kept for the comparison: past the default limit of 20.
-    command.addAll(
-        List.of(
-            "serve",
-            "--port",
-            Integer.toString(port),
-            "--train-threads",
-            "1",
-            "--max-keep-checkpoints",
-            "100"));
-    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+    ProcessBuilder pb =
+        dev.whet.cli.WhetProcess.builder(
+                dir.resolve("home"),
+                List.of(
+                    "serve",
+                    "--port",
+                    Integer.toString(port),
+                    "--train-threads",
+                    "1",
+                    "--max-keep-checkpoints",
+                    "100"))
+            .redirectErrorStream(true);
     pb.redirectOutput(dir.resolve(log).toFile());
-    pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
     Process p = pb.start();
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
     while (System.nanoTime() < deadline && p.isAlive()) {

@@ -310,8 +310,6 @@ class ServerPostgresTest {
   void twoServersTrainOneJobTogether() throws Exception {
     Path home = dir.resolve("group");
     String key = groupHome(home);
-    System.setProperty("whet.home", home.toString());
-    System.setProperty("whet.group.host", "127.0.0.1");
     try (WhetServer a = WhetServer.builder().home(home).db(url).port(0).trainThreads(1).start();
         WhetServer b = WhetServer.builder().home(home).db(url).port(0).trainThreads(1).start()) {
       String file = upload(a, key).json().get("id").asText();
@@ -359,8 +357,6 @@ class ServerPostgresTest {
   void aJobWhoseGroupLostAServerResumesWhenAnotherJoins() throws Exception {
     Path home = dir.resolve("lost");
     String key = groupHome(home);
-    System.setProperty("whet.home", home.toString());
-    System.setProperty("whet.group.host", "127.0.0.1");
     System.setProperty("whet.group.timeout", "10"); // B's loss noticed within 10 s
     String id = null;
     try (WhetServer a = WhetServer.builder().home(home).db(url).port(0).trainThreads(1).start()) {
@@ -432,8 +428,13 @@ class ServerPostgresTest {
     }
   }
 
-  /** A WHET_HOME with the tiny encoder as a base model; a key of its own project. */
+  /**
+   * A WHET_HOME with the tiny encoder as a base model, made this JVM's, its servers advertising
+   * loopback to their groups; returns a key of its own project.
+   */
   private static String groupHome(Path home) throws IOException {
+    System.setProperty("whet.home", home.toString());
+    System.setProperty("whet.group.host", "127.0.0.1");
     dev.whet.model.TinyBert.create(home.resolve("models").resolve("tiny-bert"), 3);
     try (ApiKeys keys = ApiKeys.open(home, url)) {
       return keys.create("group", home.getFileName().toString()).key();
@@ -441,13 +442,7 @@ class ServerPostgresTest {
   }
 
   private static TestServer.Response postJob(WhetServer s, String json, String key) {
-    return send(
-        s,
-        java.net.http.HttpRequest.newBuilder(
-                java.net.URI.create("http://127.0.0.1:" + s.port() + "/v1/fine_tuning/jobs"))
-            .header("Content-Type", "application/json")
-            .POST(java.net.http.HttpRequest.BodyPublishers.ofString(json)),
-        key);
+    return post(s, "/v1/fine_tuning/jobs", "application/json", json, key);
   }
 
   /** The job once it has ended (or after 3 minutes, as it then is). */
@@ -542,11 +537,16 @@ class ServerPostgresTest {
             + "--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"d.jsonl\"\r\n\r\n"
             + ServerAuthTest.DATA
             + "\r\n--x--\r\n";
+    return post(s, "/v1/files", "multipart/form-data; boundary=x", body, key);
+  }
+
+  static TestServer.Response post(
+      WhetServer s, String path, String contentType, String body, String key) {
     return send(
         s,
         java.net.http.HttpRequest.newBuilder(
-                java.net.URI.create("http://127.0.0.1:" + s.port() + "/v1/files"))
-            .header("Content-Type", "multipart/form-data; boundary=x")
+                java.net.URI.create("http://127.0.0.1:" + s.port() + path))
+            .header("Content-Type", contentType)
             .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)),
         key);
   }
