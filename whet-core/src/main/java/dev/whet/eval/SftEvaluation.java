@@ -1,6 +1,5 @@
 package dev.whet.eval;
 
-import dev.whet.infer.GenerationOptions;
 import dev.whet.infer.LanguageModel;
 import dev.whet.io.Atomic;
 import java.io.IOException;
@@ -87,10 +86,9 @@ public final class SftEvaluation {
               + samples.size()
               + " held-out completions with the base and the fine-tuned model");
     }
-    GenerationOptions greedy = GenerationOptions.greedy(maxNewTokens);
     for (Sample s : samples) {
-      String before = base.generator().generate(s.prompt(), greedy, x -> {}).text();
-      String after = tuned.generator().generate(s.prompt(), greedy, x -> {}).text();
+      String before = base.greedyText(s.prompt(), maxNewTokens);
+      String after = tuned.greedyText(s.prompt(), maxNewTokens);
       Map<String, Object> row = new LinkedHashMap<>();
       row.put("prompt", s.text());
       row.put("reference", s.reference());

@@ -13,6 +13,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -31,6 +33,7 @@ public final class LanguageModel implements AutoCloseable {
   private final Tokenizer tokenizer;
   private final ChatTemplate template;
   private final List<Long> eosIds;
+  private final Map<String, String> greedyTexts = new HashMap<>();
 
   private LanguageModel(
       Path dir,
@@ -140,6 +143,18 @@ public final class LanguageModel implements AutoCloseable {
 
   public Generator generator() {
     return new Generator(model, tokenizer, eosIds);
+  }
+
+  /**
+   * The greedy continuation of {@code prompt}, at most {@code maxNewTokens} long, remembered for
+   * this model's life: greedy decoding is deterministic, and the end-of-run evaluation asks for the
+   * same held-out prompt twice (the base model's zero-shot answer and the fine-tune's, in the
+   * generative baselines and again in the before/after samples).
+   */
+  public String greedyText(long[] prompt, int maxNewTokens) {
+    return greedyTexts.computeIfAbsent(
+        Arrays.toString(prompt) + "/" + maxNewTokens,
+        k -> generator().generate(prompt, GenerationOptions.greedy(maxNewTokens), x -> {}).text());
   }
 
   /** The BOS id alone, to generate from nothing. */

@@ -9,7 +9,6 @@ import dev.whet.eval.Comparison;
 import dev.whet.eval.GenerationScores;
 import dev.whet.eval.Interval;
 import dev.whet.eval.Verdict;
-import dev.whet.infer.GenerationOptions;
 import dev.whet.infer.LanguageModel;
 import dev.whet.io.ChatTemplate;
 import dev.whet.io.ChatTemplate.Message;
@@ -373,9 +372,8 @@ public final class GenerativeBaselines {
     int generate = Math.min(o.generate(), n);
     String[] generations = new String[generate];
     long t0 = System.nanoTime();
-    GenerationOptions greedy = GenerationOptions.greedy(o.maxNewTokens());
     for (int i = 0; i < generate; i++) {
-      generations[i] = lm.generator().generate(ids[i], greedy, x -> {}).text();
+      generations[i] = lm.greedyText(ids[i], o.maxNewTokens());
     }
     return new Scored(
         name,
