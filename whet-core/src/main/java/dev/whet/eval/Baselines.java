@@ -389,17 +389,24 @@ public final class Baselines {
     return u;
   }
 
-  // Four partial sums let the CPU overlap the multiply-adds (a single sum is one long chain).
   static double dot(double[] a, double[] b) {
+    return dot(a, b, 0, a.length);
+  }
+
+  /**
+   * The dot product of elements {@code from..to} of {@code a} and {@code b}. Four partial sums let
+   * the CPU overlap the multiply-adds (a single sum is one long chain).
+   */
+  static double dot(double[] a, double[] b, int from, int to) {
     double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    int j = 0;
-    for (; j + 3 < a.length; j += 4) {
+    int j = from;
+    for (; j + 3 < to; j += 4) {
       s0 += a[j] * b[j];
       s1 += a[j + 1] * b[j + 1];
       s2 += a[j + 2] * b[j + 2];
       s3 += a[j + 3] * b[j + 3];
     }
-    for (; j < a.length; j++) s0 += a[j] * b[j];
+    for (; j < to; j++) s0 += a[j] * b[j];
     return (s0 + s1) + (s2 + s3);
   }
 }

@@ -37,38 +37,46 @@ final class Lbfgs {
     while (iter < maxIterations && maxAbs(g) > tol) {
       iter++;
       // Two-loop recursion: d = -H g
-      for (int j = 0; j < n; j++) d[j] = -g[j];
+      negate(g, d);
       for (int k = 0; k < stored; k++) {
         int m = Math.floorMod(next - 1 - k, MEMORY);
-        alpha[m] = rho[m] * Baselines.dot(s[m], d);
-        axpy(-alpha[m], y[m], d);
+        alpha[m] = rho[m] * Chunks.dot(s[m], d);
+        Chunks.axpy(-alpha[m], y[m], d);
       }
       double gamma = 1;
       if (stored > 0) {
         int last = Math.floorMod(next - 1, MEMORY);
-        gamma = Baselines.dot(s[last], y[last]) / Baselines.dot(y[last], y[last]);
+        gamma = Chunks.dot(s[last], y[last]) / Chunks.dot(y[last], y[last]);
       } else {
         gamma =
-            1
-                / Math.max(
-                    1, Math.sqrt(Baselines.dot(g, g))); // first step: a cautious steepest descent
+            1 / Math.max(1, Math.sqrt(Chunks.dot(g, g))); // first step: a cautious steepest descent
       }
-      for (int j = 0; j < n; j++) d[j] *= gamma;
+      double scale = gamma;
+      Chunks.forEach(
+          n,
+          (from, to) -> {
+            for (int j = from; j < to; j++) d[j] *= scale;
+          });
       for (int k = stored - 1; k >= 0; k--) {
         int m = Math.floorMod(next - 1 - k, MEMORY);
-        double beta = rho[m] * Baselines.dot(y[m], d);
-        axpy(alpha[m] - beta, s[m], d);
+        double beta = rho[m] * Chunks.dot(y[m], d);
+        Chunks.axpy(alpha[m] - beta, s[m], d);
       }
-      double slope = Baselines.dot(g, d);
+      double slope = Chunks.dot(g, d);
       if (slope >= 0) { // not a descent direction (numerical trouble): restart from the gradient
         stored = 0;
-        for (int j = 0; j < n; j++) d[j] = -g[j];
-        slope = Baselines.dot(g, d);
+        negate(g, d);
+        slope = Chunks.dot(g, d);
       }
       double step = 1;
       double fNew;
       while (true) {
-        for (int j = 0; j < n; j++) xNew[j] = x[j] + step * d[j];
+        double t = step;
+        Chunks.forEach(
+            n,
+            (from, to) -> {
+              for (int j = from; j < to; j++) xNew[j] = x[j] + t * d[j];
+            });
         fNew = f.valueAndGradient(xNew, gNew);
         if (fNew <= fx + 1e-4 * step * slope || step < 1e-20) break;
         step *= 0.5;
@@ -80,11 +88,15 @@ final class Lbfgs {
       }
       double[] sk = s[next];
       double[] yk = y[next];
-      for (int j = 0; j < n; j++) {
-        sk[j] = xNew[j] - x[j];
-        yk[j] = gNew[j] - g[j];
-      }
-      double sy = Baselines.dot(sk, yk);
+      Chunks.forEach(
+          n,
+          (from, to) -> {
+            for (int j = from; j < to; j++) {
+              sk[j] = xNew[j] - x[j];
+              yk[j] = gNew[j] - g[j];
+            }
+          });
+      double sy = Chunks.dot(sk, yk);
       double previous = fx;
       System.arraycopy(xNew, 0, x, 0, n);
       System.arraycopy(gNew, 0, g, 0, n);
@@ -101,8 +113,12 @@ final class Lbfgs {
     return iter;
   }
 
-  private static void axpy(double a, double[] x, double[] y) {
-    for (int j = 0; j < x.length; j++) y[j] += a * x[j];
+  private static void negate(double[] from, double[] into) {
+    Chunks.forEach(
+        from.length,
+        (lo, hi) -> {
+          for (int j = lo; j < hi; j++) into[j] = -from[j];
+        });
   }
 
   private static double maxAbs(double[] v) {

@@ -243,14 +243,20 @@ public final class LogisticRegression {
           dense != null ? denseLossAndGradient(theta, grad) : sparseLossAndGradient(theta, grad);
       loss /= n;
       int weights = x.cols() * outputs; // intercepts (after these) are not penalised
-      double penalty = 0;
-      for (int j = 0; j < grad.length; j++) {
-        grad[j] /= n;
-        if (j < weights) {
-          penalty += theta[j] * theta[j];
-          grad[j] += lambda * theta[j];
-        }
-      }
+      double penalty =
+          Chunks.sum(
+              grad.length,
+              (from, to) -> {
+                double sum = 0;
+                for (int j = from; j < to; j++) {
+                  grad[j] /= n;
+                  if (j < weights) {
+                    sum += theta[j] * theta[j];
+                    grad[j] += lambda * theta[j];
+                  }
+                }
+                return sum;
+              });
       return loss + 0.5 * lambda * penalty;
     }
 
@@ -296,13 +302,17 @@ public final class LogisticRegression {
               w ->
                   partialLoss[w] =
                       addRows(theta, w * n / workers, (w + 1) * n / workers, partial[w]));
-      System.arraycopy(partial[0], 0, grad, 0, grad.length);
-      double loss = partialLoss[0];
-      for (int w = 1; w < workers; w++) {
-        loss += partialLoss[w];
-        double[] g = partial[w];
-        for (int j = 0; j < grad.length; j++) grad[j] += g[j];
-      }
+      Chunks.forEach(
+          grad.length,
+          (from, to) -> {
+            System.arraycopy(partial[0], from, grad, from, to - from);
+            for (int w = 1; w < workers; w++) {
+              double[] g = partial[w];
+              for (int j = from; j < to; j++) grad[j] += g[j];
+            }
+          });
+      double loss = 0;
+      for (double l : partialLoss) loss += l;
       return loss;
     }
 
