@@ -51,6 +51,10 @@ class DataStatsTest {
             "conflicting-labels"),
         kinds(s));
     assertTrue(s.advice().get(0).message().startsWith("only 60 examples"));
+    assertTrue(
+        s.advice().get(1).message().startsWith("only 20.0 examples per class on average")
+            && s.advice().get(1).message().contains("--method setfit"),
+        s.advice().get(1).message());
     assertEquals(
         "2 classes have fewer than 20 examples: neg (3), neu (1); add examples or merge them",
         s.advice().get(2).message());
