@@ -79,6 +79,15 @@ final class EvalCommand implements Callable<Integer> {
   Path train;
 
   @Option(
+      names = "--base",
+      paramLabel = "NAME|DIR",
+      description =
+          "Encoders: the model this one was fine-tuned from, for the baselines on frozen"
+              + " embeddings and the forgetting check (default: the one its whet.json records;"
+              + " needed for a Transformers classifier loaded as it is).")
+  String base;
+
+  @Option(
       names = "--no-forgetting",
       negatable = true,
       defaultValue = "true",
@@ -96,7 +105,7 @@ final class EvalCommand implements Callable<Integer> {
           RunEvaluation.embeddings(
               modelDir,
               ModelRef.runOf(modelDir),
-              new RunEvaluation.Options(data, false, null, forgetting),
+              new RunEvaluation.Options(data, false, null, forgetting, base),
               m -> System.err.println(m));
       if (json) {
         System.out.println(Json.line(r));
@@ -116,7 +125,7 @@ final class EvalCommand implements Callable<Integer> {
     }
     modelDir = PredictCommand.modelDir(model);
     Path runDir = PredictCommand.runDirOf(modelDir);
-    var options = new RunEvaluation.Options(data, baselines, train, forgetting);
+    var options = new RunEvaluation.Options(data, baselines, train, forgetting, base);
     if (ModelRef.kindOf(modelDir) == ModelRef.Kind.TAGGER) {
       EntityEvaluation.Result r =
           RunEvaluation.entities(modelDir, runDir, options, m -> System.err.println(m));

@@ -1,6 +1,8 @@
 package dev.whet.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -165,6 +167,53 @@ class TokenCommandsTest {
       assertTrue(span.get("score").asDouble() > 0 && span.get("score").asDouble() <= 1);
     }
     assertEquals(4, JSON.readTree(lines.get(1)).get("tags").size());
+
+    // The same tagger as Transformers leaves it (no whet.json): nothing says what it was tuned
+    // from, so the probe and the forgetting check wait for --base instead of running on it.
+    Path imported = dir.resolve("imported");
+    Files.createDirectories(imported);
+    try (var files = Files.list(out.resolve("model"))) {
+      for (Path f : files.filter(Files::isRegularFile).toList()) {
+        if (!f.getFileName().toString().equals("whet.json")) {
+          Files.copy(f, imported.resolve(f.getFileName()));
+        }
+      }
+    }
+    Cli.Result plain = Cli.run("eval", imported.toString(), "--data", val.toString(), "--json");
+    assertEquals(0, plain.exit(), plain.err());
+    // (Its windows are the model's full length now, not the run's 48 tokens: scores move a little.)
+    assertTrue(JSON.readTree(plain.lastLine()).get("entity_f1").isNumber(), plain.lastLine());
+    assertFalse(JSON.readTree(plain.lastLine()).hasNonNull("forgetting"), plain.lastLine());
+    assertTrue(plain.err().contains("forgetting check left out") && plain.err().contains("--base"));
+    Cli.Result refused =
+        Cli.run(
+            "eval",
+            imported.toString(),
+            "--data",
+            val.toString(),
+            "--train",
+            train.toString(),
+            "--baselines",
+            "--json");
+    assertNotEquals(0, refused.exit());
+    assertTrue(refused.err().contains("give --base"), refused.err());
+    Cli.Result withBase =
+        Cli.run(
+            "eval",
+            imported.toString(),
+            "--data",
+            val.toString(),
+            "--train",
+            train.toString(),
+            "--baselines",
+            "--base",
+            base.toString(),
+            "--json");
+    assertEquals(0, withBase.exit(), withBase.err());
+    JsonNode named = JSON.readTree(withBase.lastLine());
+    assertTrue(
+        named.get("baselines").get("linear_probe").get("entity_f1").isNumber(), named.toString());
+    assertTrue(named.hasNonNull("forgetting"), withBase.lastLine());
   }
 
   @Test

@@ -40,17 +40,25 @@ public final class RunEvaluation {
    * @param baselines also score the baselines on the same split
    * @param train training examples for the baselines; null: the run's own (job.yaml)
    * @param forgetting run the general-ability check
+   * @param base the model the evaluated one was fine-tuned from (name or directory), which the
+   *     baselines on frozen embeddings and the forgetting check run on; null: the one whet.json
+   *     records
    */
-  public record Options(Path data, boolean baselines, Path train, boolean forgetting) {}
+  public record Options(Path data, boolean baselines, Path train, boolean forgetting, String base) {
+    public Options(Path data, boolean baselines, Path train, boolean forgetting) {
+      this(data, baselines, train, forgetting, null);
+    }
+  }
 
   /**
    * @param modelDir a model saved by {@code whet train}
    * @param runDir the run it belongs to (eval/ is written there), or null
    * @param log progress messages
    */
-  public static EvalResult run(Path modelDir, Path runDir, Options o, Consumer<String> log) {
+  public static EvalResult run(Path modelDir, Path runDir, Options asked, Consumer<String> log) {
     Map<String, Double> timings = new LinkedHashMap<>();
     try (ClassifierModel model = ClassifierModel.load(modelDir)) {
+      Options o = withKnownBase(model, modelDir, asked, log);
       if (model.multiLabel()) {
         return multiLabel(model, modelDir, runDir, o, log, timings);
       }
@@ -81,7 +89,7 @@ public final class RunEvaluation {
 
       ForgettingCheck forgetting = null;
       if (o.baselines || o.forgetting) {
-        try (Encoder baseEncoder = baseEncoder(model)) {
+        try (Encoder baseEncoder = baseEncoder(model, o)) {
           if (o.baselines) {
             log.accept(
                 "baselines: embedding "
@@ -140,9 +148,10 @@ public final class RunEvaluation {
    * report.html and predictions.jsonl into the run's eval/.
    */
   public static EntityEvaluation.Result entities(
-      Path modelDir, Path runDir, Options o, Consumer<String> log) {
+      Path modelDir, Path runDir, Options asked, Consumer<String> log) {
     Map<String, Double> timings = new LinkedHashMap<>();
     try (ClassifierModel model = ClassifierModel.load(modelDir)) {
+      Options o = withKnownBase(model, modelDir, asked, log);
       List<String> labels = model.labels();
       List<TokenExample> test = tagged(o.data, labels);
       List<List<String>> words = test.stream().map(TokenExample::tokens).toList();
@@ -155,7 +164,7 @@ public final class RunEvaluation {
       ev.add("fine_tuned", "Fine-tuned model", pred, timings.get("predict"), null);
       ForgettingCheck forgetting = null;
       if (o.baselines || o.forgetting) {
-        try (Encoder base = baseEncoder(model)) {
+        try (Encoder base = baseEncoder(model, o)) {
           if (o.baselines) {
             Path trainFile = o.train != null ? o.train : runFile(runDir, "train");
             if (trainFile == null) {
@@ -223,7 +232,9 @@ public final class RunEvaluation {
     try (Encoder tuned = Encoder.load(modelDir, maxLength);
         Encoder base =
             Encoder.load(
-                ModelCatalog.resolve(w.path("base").asText(ModelCatalog.DEFAULT)), maxLength)) {
+                ModelCatalog.resolve(
+                    o.base() != null ? o.base() : w.path("base").asText(ModelCatalog.DEFAULT)),
+                maxLength)) {
       List<Example> records =
           Dataset.load(o.data, DataOptions.defaults().withTask(task)).examples();
       EmbeddingEvaluation ev = new EmbeddingEvaluation(task, new Bootstrap());
@@ -445,10 +456,43 @@ public final class RunEvaluation {
     return readJson(runDir.resolve("data_stats.json"));
   }
 
-  /** The frozen base model a classifier was fine-tuned from: baselines and forgetting check. */
-  private static Encoder baseEncoder(ClassifierModel model) {
-    String base = String.valueOf(model.info().getOrDefault("base", ModelCatalog.DEFAULT));
-    return Encoder.load(ModelCatalog.resolve(base), model.tokenizer().maxLength());
+  /**
+   * The frozen base model a classifier was fine-tuned from, for the baselines and the forgetting
+   * check: {@code --base}, else what its whet.json records.
+   */
+  private static Encoder baseEncoder(ClassifierModel model, Options o) {
+    return Encoder.load(
+        ModelCatalog.resolve(o.base() != null ? o.base() : baseOf(model)),
+        model.tokenizer().maxLength());
+  }
+
+  private static String baseOf(ClassifierModel model) {
+    Object base = model.info().get("base");
+    return base == null ? null : base.toString();
+  }
+
+  /**
+   * {@code o} as it can run on {@code model}: a model that records no base (a Transformers
+   * classifier loaded as it is) and was given no {@code --base} has nothing for the linear probe or
+   * the forgetting check to run on, so {@code --baselines} is refused and the forgetting check left
+   * out, each saying so, rather than comparing the model with itself.
+   */
+  private static Options withKnownBase(
+      ClassifierModel model, Path modelDir, Options o, Consumer<String> log) {
+    if (o.base() != null || baseOf(model) != null) {
+      return o;
+    }
+    String why =
+        modelDir
+            + " records no base model (no whet.json): give --base NAME|DIR, the model it was"
+            + " fine-tuned from,";
+    if (o.baselines()) {
+      throw new WhetException(why + " for the baselines on its frozen embeddings");
+    }
+    if (o.forgetting()) {
+      log.accept("forgetting check left out: " + why + " to run it");
+    }
+    return new Options(o.data(), false, o.train(), false, null);
   }
 
   /** {@link #forgetting}, announced in {@code log} and timed into {@code timings}. */
@@ -545,7 +589,7 @@ public final class RunEvaluation {
         valFile == null ? null : "thresholds tuned on the validation file");
     ForgettingCheck forgetting = null;
     if ((o.baselines && !train.isEmpty()) || o.forgetting) {
-      try (Encoder baseEncoder = baseEncoder(model)) {
+      try (Encoder baseEncoder = baseEncoder(model, o)) {
         if (o.baselines && !train.isEmpty()) {
           log.accept(
               "baselines: embedding "

@@ -220,8 +220,7 @@ public final class ClassifierModel implements AutoCloseable {
       }
       labels.add(label.asText());
     }
-    w.put("base", dir.toString());
-    return w;
+    return w; // no "base": what it was fine-tuned from is not recorded
   }
 
   public Task task() {
