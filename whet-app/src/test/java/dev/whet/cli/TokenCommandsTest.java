@@ -179,41 +179,30 @@ class TokenCommandsTest {
         }
       }
     }
-    Cli.Result plain = Cli.run("eval", imported.toString(), "--data", val.toString(), "--json");
+    Cli.Result plain = evalOnVal(imported);
     assertEquals(0, plain.exit(), plain.err());
     // (Its windows are the model's full length now, not the run's 48 tokens: scores move a little.)
     assertTrue(JSON.readTree(plain.lastLine()).get("entity_f1").isNumber(), plain.lastLine());
     assertFalse(JSON.readTree(plain.lastLine()).hasNonNull("forgetting"), plain.lastLine());
     assertTrue(plain.err().contains("forgetting check left out") && plain.err().contains("--base"));
-    Cli.Result refused =
-        Cli.run(
-            "eval",
-            imported.toString(),
-            "--data",
-            val.toString(),
-            "--train",
-            train.toString(),
-            "--baselines",
-            "--json");
+    Cli.Result refused = evalOnVal(imported, "--train", train.toString(), "--baselines");
     assertNotEquals(0, refused.exit());
     assertTrue(refused.err().contains("give --base"), refused.err());
     Cli.Result withBase =
-        Cli.run(
-            "eval",
-            imported.toString(),
-            "--data",
-            val.toString(),
-            "--train",
-            train.toString(),
-            "--baselines",
-            "--base",
-            base.toString(),
-            "--json");
+        evalOnVal(imported, "--train", train.toString(), "--baselines", "--base", base.toString());
     assertEquals(0, withBase.exit(), withBase.err());
     JsonNode named = JSON.readTree(withBase.lastLine());
     assertTrue(
         named.get("baselines").get("linear_probe").get("entity_f1").isNumber(), named.toString());
     assertTrue(named.hasNonNull("forgetting"), withBase.lastLine());
+  }
+
+  /** {@code whet eval MODEL --data val.conll --json} with {@code more} flags. */
+  private static Cli.Result evalOnVal(Path model, String... more) {
+    List<String> args =
+        new ArrayList<>(List.of("eval", model.toString(), "--data", val.toString(), "--json"));
+    args.addAll(List.of(more));
+    return Cli.run(args.toArray(String[]::new));
   }
 
   @Test
