@@ -93,9 +93,7 @@ public final class ClassifierTask extends EncoderTask {
     int labels = set.numLabels();
     double[] part = new double[1 + set.size() * labels]; // [loss sum, predicted labels (n, C)]
     try (InferenceMode guard = new InferenceMode()) {
-      int[] mine = shard.rows(set.size());
-      for (int from = 0; from < mine.length; from += 64) {
-        int[] b = java.util.Arrays.copyOfRange(mine, from, Math.min(mine.length, from + 64));
+      for (int[] b : shard.batches(set.size(), 64)) {
         try (PointerScope scope = new PointerScope()) {
           Tokenizer.Batch batch = set.batch(b, padId);
           Tensor targets = set.targets(b, model.multiLabel());

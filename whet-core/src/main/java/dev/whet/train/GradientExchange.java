@@ -106,8 +106,8 @@ final class GradientExchange {
                   onGradient(index, grad);
                 } finally {
                   // JavaCPP hands the hook a reference of its own; released now, or autograd,
-                  // seeing
-                  // the gradient shared, copies it instead of adopting it (a 3-4x slower pass).
+                  // seeing the gradient shared, copies it instead of adopting it (a 3-4x slower
+                  // pass).
                   grad.close();
                 }
               }

@@ -1,6 +1,9 @@
 package dev.whet.train;
 
 import dev.whet.engine.Collective;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.function.UnaryOperator;
 
 /**
@@ -32,6 +35,16 @@ public record Shard(int rank, int world, UnaryOperator<double[]> sum) {
     int[] out = new int[(n - rank + world - 1) / world];
     for (int k = 0; k < out.length; k++) {
       out[k] = rank + k * world;
+    }
+    return out;
+  }
+
+  /** This rank's rows of {@code 0..n-1} in consecutive batches of at most {@code size}. */
+  public List<int[]> batches(int n, int size) {
+    int[] mine = rows(n);
+    List<int[]> out = new ArrayList<>();
+    for (int from = 0; from < mine.length; from += size) {
+      out.add(Arrays.copyOfRange(mine, from, Math.min(mine.length, from + size)));
     }
     return out;
   }

@@ -97,10 +97,8 @@ public final class TokenTask extends EncoderTask {
     model.module().eval();
     double lossSum = 0;
     long labelled = 0;
-    int[] windows = shard.rows(set.size());
     try (InferenceMode guard = new InferenceMode()) {
-      for (int from = 0; from < windows.length; from += 32) {
-        int[] b = java.util.Arrays.copyOfRange(windows, from, Math.min(windows.length, from + 32));
+      for (int[] b : shard.batches(set.size(), 32)) {
         try (PointerScope scope = new PointerScope()) {
           long n = set.labelled(b);
           lossSum += Trainer.autocast(bf16, () -> loss(set, b)).item_double() * n;

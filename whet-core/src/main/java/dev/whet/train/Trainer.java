@@ -271,9 +271,9 @@ public final class Trainer {
             // The step statistics are means over this rank's rows: weighed by its share of the
             // step, their sums over the ranks are the whole step's means.
             List<String> names = task.stepMetricNames();
+            double share = weight > 0 ? shardWeight / weight : 0;
             double[] metrics = new double[names.size()];
             for (int i = 0; i < metrics.length; i++) {
-              double share = weight > 0 ? shardWeight / weight : 0;
               metrics[i] = stepMetrics.getOrDefault(names.get(i), 0.0) * share;
             }
             double[] sums = sumOverRanks(loss, tokens, metrics);
