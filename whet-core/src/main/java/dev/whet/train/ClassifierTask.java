@@ -42,7 +42,11 @@ public final class ClassifierTask extends EncoderTask {
   }
 
   private Tensor loss(Tokenizer.Batch batch, Tensor targets) {
-    Tensor logits = model.logits(batch).to(torch.ScalarType.Float);
+    return loss(model.logits(batch).to(torch.ScalarType.Float), targets);
+  }
+
+  /** Cross-entropy of float logits: per label for multi-label models, else over the labels. */
+  private Tensor loss(Tensor logits, Tensor targets) {
     return model.multiLabel()
         ? torch.binary_cross_entropy_with_logits(logits, targets)
         : torch.cross_entropy(logits, targets);
@@ -99,11 +103,7 @@ public final class ClassifierTask extends EncoderTask {
           Tensor targets = set.targets(b, model.multiLabel());
           Tensor logits =
               Trainer.autocast(bf16, () -> model.logits(batch)).to(torch.ScalarType.Float);
-          Tensor loss =
-              model.multiLabel()
-                  ? torch.binary_cross_entropy_with_logits(logits, targets)
-                  : torch.cross_entropy(logits, targets);
-          lossSum += loss.item_double() * b.length;
+          lossSum += loss(logits, targets).item_double() * b.length;
           float[][] p = dev.whet.engine.Tensors.toMatrix(model.probabilities(logits));
           for (int i = 0; i < b.length; i++) {
             for (int c : decide(p[i])) {
